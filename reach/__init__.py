@@ -1,0 +1,5 @@
+"""reach: Kubernetes NetworkPolicy reachability analysis."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,313 @@
+"""The analysed network: a loaded cluster plus its compiled reachability.
+
+Examples
+--------
+>>> from reach.model import Cluster, Pod, Labels
+>>> net = Network(Cluster(pods=(Pod("ns", "a"), Pod("ns", "b"))))
+>>> bool(net.can("ns/a", "ns/b", port=80))
+True
+>>> [str(c) for c in net.connections(by="namespace")]
+['0.0.0.0-255.255.255.255[External] => ns[Namespace] : All Connections', \
+'ns[Namespace] => 0.0.0.0-255.255.255.255[External] : All Connections']
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from reach.compile import Compiled, CompileOptions, compile_cluster
+from reach.endpoints import Endpoint, parse_reference
+from reach.errors import UnknownEndpoint
+from reach.ipblocks import address_key
+from reach.model import Cluster, Diagnostic, Pod
+from reach.ports import PortSet
+from reach.verdict import Verdict, explain_side
+
+__all__ = ["Connection", "Granularity", "Network", "Resolved"]
+
+Granularity = Literal["pod", "workload", "namespace"]
+GRANULARITIES: tuple[str, ...] = ("pod", "workload", "namespace")
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """Allowed traffic from ``src`` to ``dst``: ``ports`` is never empty."""
+
+    src: Endpoint
+    dst: Endpoint
+    ports: PortSet
+
+    def __str__(self) -> str:
+        return f"{self.src} => {self.dst} : {self.ports}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "src": self.src.to_json(),
+            "dst": self.dst.to_json(),
+            "protocols": {
+                proto: [[a, b] for a, b in ranges] for proto, ranges in self.ports.to_dict().items()
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """An endpoint reference resolved: in-cluster pods (indices) or one outside address."""
+
+    endpoint: Endpoint
+    pods: tuple[int, ...] = ()
+    address: int | None = None
+
+
+def _endpoint_of(pod: Pod, by: str) -> Endpoint:
+    if by == "pod":
+        return Endpoint("Pod", pod.namespace, pod.name)
+    if by == "workload":
+        return Endpoint(pod.workload_kind, pod.namespace, pod.workload_name)
+    return Endpoint("Namespace", "", pod.namespace)
+
+
+class Network:
+    """A cluster's manifests together with the compiled reachability between its endpoints.
+
+    Build one with :func:`reach.load` (from files) or directly from a
+    :class:`~reach.model.Cluster`. Methods are conveniences over the functions of
+    :mod:`reach`; everything they answer comes from the compiled classes.
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        *,
+        ipblock_pods: bool = True,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> None:
+        self.cluster = cluster
+        self.options = CompileOptions(ipblock_pods=ipblock_pods)
+        self.compiled: Compiled = compile_cluster(cluster, self.options, progress)
+        self._by_ref: dict[str, list[int]] = {}
+        for i, pod in enumerate(self.compiled.pods):
+            self._by_ref.setdefault(f"{pod.namespace}/Pod/{pod.name}", []).append(i)
+            if pod.owner_kind:
+                key = f"{pod.namespace}/{pod.workload_kind}/{pod.workload_name}"
+                self._by_ref.setdefault(key, []).append(i)
+
+    # -- basic facts --------------------------------------------------------
+
+    @property
+    def pods(self) -> tuple[Pod, ...]:
+        return self.compiled.pods
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        """Warnings and notes about the input (skipped files and objects, suspicious input)."""
+        return self.cluster.diagnostics
+
+    def __repr__(self) -> str:
+        c = self.cluster
+        return (
+            f"<Network: {len(c.namespaces)} namespaces, {len(c.pods)} pods, "
+            f"{len(c.policies)} policies, {self.compiled.n_classes} classes>"
+        )
+
+    # -- endpoints ----------------------------------------------------------
+
+    def resolve(self, reference: str | Endpoint) -> Resolved:
+        """Resolve ``NS/NAME``, ``NS/KIND/NAME``, an IP address or an :class:`Endpoint`.
+
+        Raises :class:`~reach.errors.UnknownEndpoint` naming the candidates when the
+        reference matches nothing or several things.
+        """
+        if isinstance(reference, Endpoint):
+            if reference.is_external:
+                return Resolved(reference, (), reference.lo)
+            if reference.kind == "Namespace":
+                members = tuple(
+                    i for i, p in enumerate(self.pods) if p.namespace == reference.name
+                )
+                if not members:
+                    raise UnknownEndpoint(reference.name, f'no pod in namespace "{reference.name}"')
+                return Resolved(reference, members)
+            reference = f"{reference.namespace}/{reference.kind}/{reference.name}"
+        text = reference.strip()
+        try:
+            ipaddress.ip_address(text)
+        except ValueError:
+            pass
+        else:
+            return self._resolve_ip(text)
+        try:
+            namespace, kind, name = parse_reference(text)
+        except ValueError as exc:
+            raise UnknownEndpoint(text, str(exc)) from None
+        if kind is not None:
+            found = self._by_ref.get(f"{namespace}/{kind}/{name}")
+            if not found:
+                raise UnknownEndpoint(
+                    text, f'no {kind} "{name}" in namespace "{namespace}"', self._near(namespace)
+                )
+            return Resolved(self._endpoint(kind, namespace, name, found), tuple(found))
+        matches = sorted(
+            key for key in self._by_ref if key.startswith(f"{namespace}/") and key.endswith(
+                f"/{name}") and key.count("/") == 2
+        )
+        if not matches:
+            raise UnknownEndpoint(
+                text, f'nothing called "{name}" in namespace "{namespace}"', self._near(namespace)
+            )
+        if len(matches) > 1:
+            # A workload and its representative pod share the name: prefer the workload.
+            kinds = {m.split("/")[1] for m in matches}
+            pod_members = {tuple(self._by_ref[m]) for m in matches}
+            if len(pod_members) == 1 and "Pod" in kinds and len(kinds) == 2:
+                matches = [m for m in matches if m.split("/")[1] != "Pod"]
+            else:
+                raise UnknownEndpoint(text, f'"{text}" is ambiguous', tuple(matches))
+        _, kind, _ = matches[0].split("/")
+        found = self._by_ref[matches[0]]
+        return Resolved(self._endpoint(kind, namespace, name, found), tuple(found))
+
+    def _endpoint(self, kind: str, namespace: str, name: str, found: Sequence[int]) -> Endpoint:
+        return Endpoint(kind, namespace, name)
+
+    def _near(self, namespace: str) -> tuple[str, ...]:
+        keys = sorted(k for k in self._by_ref if k.startswith(f"{namespace}/"))
+        return tuple(keys[:10])
+
+    def _resolve_ip(self, text: str) -> Resolved:
+        key = address_key(text)
+        owners = tuple(
+            i for i, pod in enumerate(self.pods) if any(_same_ip(ip, key) for ip in pod.ips)
+        )
+        if owners:
+            pod = self.pods[owners[0]]
+            return Resolved(Endpoint("Pod", pod.namespace, pod.name), owners[:1])
+        try:
+            column = self.compiled.external_column(key)
+        except KeyError:
+            raise UnknownEndpoint(text, f"{text} is outside the analysed address space") from None
+        lo, hi = self.compiled.externals[column - self.compiled.n_classes]
+        return Resolved(Endpoint("External", "", text, lo, hi), (), key)
+
+    # -- questions ----------------------------------------------------------
+
+    def ports_between(self, src: Resolved, dst: Resolved) -> PortSet:
+        """Every port allowed from ``src`` to ``dst`` (for groups: between any of their pods)."""
+        c = self.compiled
+        if src.pods and dst.pods:
+            if set(src.pods) & set(dst.pods) and src.endpoint == dst.endpoint:
+                return PortSet.all()
+            out = PortSet.none()
+            for ident in {(int(c.pod_class[s]), int(c.pod_class[d])) for s in src.pods
+                          for d in dst.pods if s != d}:
+                out = out | c.ports[int(c.allow[ident])]
+            return out
+        if src.pods and dst.address is not None:
+            column = c.external_column(dst.address)
+            classes = {int(c.pod_class[s]) for s in src.pods}
+            return _union(c.column_ports(k, column) for k in classes)
+        if dst.pods and src.address is not None:
+            column = c.external_column(src.address)
+            classes = {int(c.pod_class[d]) for d in dst.pods}
+            return _union(c.column_ports(column, k) for k in classes)
+        return PortSet.all()  # outside to outside: no policy applies
+
+    def can(
+        self,
+        src: str | Endpoint,
+        dst: str | Endpoint,
+        port: int | None = None,
+        protocol: str = "TCP",
+    ) -> Verdict:
+        """Whether ``src`` may open a connection to ``dst``, and which rules decide.
+
+        With ``port`` None the question is "on any port"; the verdict's ``ports``
+        always lists every allowed port.
+
+        Examples
+        --------
+        >>> import reach
+        >>> net = reach.load("samples/seed/cluster.yaml", "samples/seed/policies/allow-us-east.yaml")
+        >>> bool(net.can("network-policy/client-2", "network-policy/server", port=8888))
+        False
+        """
+        a, b = self.resolve(src), self.resolve(dst)
+        ports = self.ports_between(a, b)
+        pod_a = self.pods[a.pods[0]] if a.pods else None
+        pod_b = self.pods[b.pods[0]] if b.pods else None
+        policies = self.cluster.policies
+        ns = self.compiled.namespaces
+        blocks = self.options.ipblock_pods
+        egress = explain_side("egress", pod_a, pod_b, b.address, policies, ns, protocol, port,
+                              blocks)
+        ingress = explain_side("ingress", pod_b, pod_a, a.address, policies, ns, protocol, port,
+                               blocks)
+        return Verdict(a.endpoint, b.endpoint, protocol.upper(), port, ports, egress, ingress)
+
+    def connections(self, by: Granularity = "pod") -> list[Connection]:
+        """Every allowed connection at the granularity asked for, sorted like upstream connlists.
+
+        Pairs with no connection and an endpoint with itself are left out; outside
+        address ranges appear as ``External`` endpoints.
+        """
+        if by not in GRANULARITIES:
+            raise ValueError(f"by must be one of {', '.join(GRANULARITIES)}, not {by!r}")
+        return sorted(_connections(self.compiled, by), key=lambda c: (str(c.src), str(c.dst)))
+
+
+def _same_ip(ip: str, key: int) -> bool:
+    try:
+        return address_key(ip) == key
+    except ValueError:
+        return False
+
+
+def _union(sets: Iterable[PortSet]) -> PortSet:
+    out = PortSet.none()
+    for item in sets:
+        out = out | item
+    return out
+
+
+def _connections(c: Compiled, by: str) -> list[Connection]:
+    groups: dict[Endpoint, set[int]] = {}
+    for i, pod in enumerate(c.pods):
+        groups.setdefault(_endpoint_of(pod, by), set()).add(int(c.pod_class[i]))
+    names = sorted(groups)
+    n = c.n_classes
+    externals = [Endpoint.external(lo, hi) for lo, hi in c.externals]
+    out: list[Connection] = []
+    single = all(len(groups[e]) == 1 for e in names)
+    if single and names:
+        cls = np.array([next(iter(groups[e])) for e in names], dtype=np.intp)
+        matrix = c.allow[np.ix_(cls, cls)].copy()
+        np.fill_diagonal(matrix, 0)
+        for i, j in zip(*np.nonzero(matrix), strict=True):
+            out.append(Connection(names[i], names[j], c.ports[int(matrix[i, j])]))
+        to_ext = c.allow[np.ix_(cls, np.arange(n, n + len(externals)))]
+        for i, e in zip(*np.nonzero(to_ext), strict=True):
+            out.append(Connection(names[i], externals[e], c.ports[int(to_ext[i, e])]))
+        from_ext = c.allow[np.ix_(np.arange(n, n + len(externals)), cls)]
+        for e, j in zip(*np.nonzero(from_ext), strict=True):
+            out.append(Connection(externals[e], names[j], c.ports[int(from_ext[e, j])]))
+        return out
+    for a in names:
+        for b in names:
+            if a == b:
+                continue
+            ports = _union(c.column_ports(x, y) for x in groups[a] for y in groups[b])
+            if ports:
+                out.append(Connection(a, b, ports))
+        for e, ext in enumerate(externals):
+            ports = _union(c.column_ports(x, n + e) for x in groups[a])
+            if ports:
+                out.append(Connection(a, ext, ports))
+            ports = _union(c.column_ports(n + e, y) for y in groups[a])
+            if ports:
+                out.append(Connection(ext, a, ports))
+    return out

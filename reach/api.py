@@ -1,0 +1,46 @@
+"""Entry points that read files: :func:`load`.
+
+Examples
+--------
+>>> import reach
+>>> net = reach.load("samples/seed/cluster.yaml")
+>>> bool(net.can("network-policy/client-1", "network-policy/server", port=8888))
+True
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from reach.network import Network
+
+__all__ = ["load"]
+
+
+def load(
+    *paths: str | os.PathLike[str],
+    ipblock_pods: bool = True,
+    stdin_text: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Network:
+    """Read manifests (files, folders read recursively, ``"-"`` for stdin) and compile them.
+
+    Parameters
+    ----------
+    *paths
+        Files, folders or ``"-"`` (then ``stdin_text`` is the text read).
+    ipblock_pods
+        Whether ipBlocks also match pods whose IP they contain (as Calico does).
+    progress
+        Called as ``progress(stage, done, total)`` during long compiles.
+
+    Raises
+    ------
+    reach.errors.ManifestError
+        Input that cannot be analysed, as ``FILE:LINE:COL: message``.
+    """
+    from reach.loader import read_cluster
+
+    cluster = read_cluster(*paths, stdin_text=stdin_text)
+    return Network(cluster, ipblock_pods=ipblock_pods, progress=progress)

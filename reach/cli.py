@@ -1,0 +1,217 @@
+"""The ``reach`` command: a thin shell over the library.
+
+Exit codes: 0 ok, 1 a finding (denied, difference, violated expectation, lint
+error), 2 bad input or usage. Errors print as ``FILE:LINE:COL: message``, never as
+a traceback.
+
+Each subcommand is two functions: ``_setup_NAME(parser)`` adds its arguments and
+``_run_NAME(args) -> int`` does the work through the public API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from reach.errors import ManifestError, ReachError
+from reach.network import GRANULARITIES, Network
+
+__all__ = ["main"]
+
+Runner = Callable[[argparse.Namespace], int]
+
+
+# ---------------------------------------------------------------------------
+# shared plumbing
+
+
+def _add_input(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-f",
+        "--file",
+        dest="files",
+        action="append",
+        required=True,
+        metavar="PATH",
+        help="manifest file, folder (read recursively) or - for stdin; repeatable",
+    )
+    parser.add_argument(
+        "--no-ipblock-pods",
+        dest="ipblock_pods",
+        action="store_false",
+        help="ipBlocks match only traffic from/to outside the cluster, never pod IPs",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
+
+
+class _Progress:
+    """A progress bar on stderr, only when stderr is a terminal and the work is long."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.started = time.monotonic()
+        self.bar: Any = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or time.monotonic() - self.started < 1.0:
+            return
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            self.stream.write(f"\rreach: {stage} {done}/{total}")
+            self.stream.flush()
+            return
+        if self.bar is None or self.bar.desc != stage:
+            if self.bar is not None:
+                self.bar.close()
+            self.bar = tqdm(total=total, desc=stage, file=self.stream, leave=False)
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def load_network(args: argparse.Namespace, files: Sequence[str] | None = None) -> Network:
+    """Load and compile the ``-f`` inputs, printing warnings to stderr unless ``-q``."""
+    from reach.api import load
+
+    paths = list(files if files is not None else args.files)
+    stdin_text = sys.stdin.read() if "-" in paths else None
+    progress = _Progress(sys.stderr)
+    try:
+        net = load(
+            *paths,
+            ipblock_pods=getattr(args, "ipblock_pods", True),
+            stdin_text=stdin_text,
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    if not getattr(args, "quiet", False):
+        for diag in net.warnings:
+            if diag.severity != "info":
+                print(f"reach: {diag}", file=sys.stderr)
+    return net
+
+
+def _emit(text: str) -> None:
+    if text:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+# ---------------------------------------------------------------------------
+# reach list
+
+
+def _setup_list(parser: argparse.ArgumentParser) -> None:
+    _add_input(parser)
+    parser.add_argument("--by", choices=GRANULARITIES, default="workload")
+    parser.add_argument(
+        "-o", "--output", default="txt", help="txt, json, csv or md (default txt)"
+    )
+
+
+def _run_list(args: argparse.Namespace) -> int:
+    from reach.report import CONNECTION_FORMATS, format_connections
+
+    if args.output not in CONNECTION_FORMATS:
+        raise _UsageError(f"unknown output format {args.output!r} for list")
+    net = load_network(args)
+    _emit(format_connections(net.connections(by=args.by), args.output, net.warnings))
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# reach can
+
+
+def _setup_can(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("src", help="NAMESPACE/NAME, NAMESPACE/KIND/NAME or an IP address")
+    parser.add_argument("dst", help="NAMESPACE/NAME, NAMESPACE/KIND/NAME or an IP address")
+    _add_input(parser)
+    parser.add_argument("--port", type=int, default=None, help="port (default: any port)")
+    parser.add_argument("--protocol", default="TCP", type=str.upper,
+                        choices=("TCP", "UDP", "SCTP"))
+    parser.add_argument("-o", "--output", default="txt", choices=("txt", "json"))
+
+
+def _run_can(args: argparse.Namespace) -> int:
+    import json
+
+    net = load_network(args)
+    verdict = net.can(args.src, args.dst, port=args.port, protocol=args.protocol)
+    if args.output == "json":
+        _emit(json.dumps(verdict.to_json(), indent=2))
+    else:
+        _emit(verdict.explain())
+    return 0 if verdict else 1
+
+
+# ---------------------------------------------------------------------------
+# main
+
+
+class _UsageError(Exception):
+    pass
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Runner]] = {
+    "list": ("list every allowed connection", _setup_list, _run_list),
+    "can": ("can SRC open a connection to DST? and which rule decides", _setup_can, _run_can),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reach",
+        description="Kubernetes NetworkPolicy reachability: who can talk to whom, and why.",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, setup, runner) in COMMANDS.items():
+        child = sub.add_parser(name, help=help_text, description=help_text)
+        setup(child)
+        child.set_defaults(run=runner)
+    return parser
+
+
+def _version() -> str:
+    from reach import __version__
+
+    return f"reach {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``reach`` command; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) if isinstance(exc.code, int) else 2
+    if not getattr(args, "run", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.run(args))
+    except _UsageError as exc:
+        print(f"reach {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except ManifestError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except ReachError as exc:
+        print(f"reach: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:
+        print(f"reach: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

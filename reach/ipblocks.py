@@ -19,6 +19,8 @@ ValueError: invalid CIDR "10.0.0.1/8": host bits are set (the network is 10.0.0.
 
 from __future__ import annotations
 
+import ipaddress
+
 import netaddr
 
 from reach.intervals import IntervalSet
@@ -38,8 +40,8 @@ _V6_BASE = 1 << 128
 def address_key(ip: str) -> int:
     """The integer that stands for an IPv4 or IPv6 address on reach's address line."""
     try:
-        addr = netaddr.IPAddress(ip.strip(), flags=netaddr.INET_PTON)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
+        addr = ipaddress.ip_address(ip.strip())
+    except (ValueError, TypeError, AttributeError):
         raise ValueError(f'invalid IP address "{ip}"') from None
     return int(addr) if addr.version == 4 else _V6_BASE + int(addr)
 

@@ -1,0 +1,156 @@
+"""Conformance with the np-guard netpol-analyzer goldens (an external oracle).
+
+The corpus lives outside the project, in ``../shared/conformance/netpol-analyzer``
+(or the folder named by ``REACH_CONFORMANCE_DIR``); these tests skip when it is
+absent. Each "NetworkPolicy only" case must produce exactly the golden
+connections at workload granularity with ipBlocks matching no pod. External
+ranges are compared by address, not by how the ranges happen to be cut.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import reach
+from reach.ipblocks import address_key
+from reach.ports import PortSet
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def corpus_dir() -> Path | None:
+    env = os.environ.get("REACH_CONFORMANCE_DIR")
+    candidates = [Path(env)] if env else []
+    candidates.append(ROOT.parent / "shared" / "conformance" / "netpol-analyzer")
+    for path in candidates:
+        if (path / "cases").is_dir():
+            return path
+    return None
+
+
+def cases(klass: str) -> list[str]:
+    base = corpus_dir()
+    if base is None:
+        return []
+    out = []
+    for case in sorted((base / "cases").iterdir()):
+        marker = case / "class.txt"
+        if marker.is_file() and marker.read_text().strip() == klass:
+            out.append(case.name)
+    return out
+
+
+def parse_ports(text: str) -> PortSet:
+    """Parse the golden connection text (``All Connections`` or ``TCP 80,8080,UDP 53``)."""
+    text = text.strip()
+    if text == "All Connections":
+        return PortSet.all()
+    out = PortSet.none()
+    proto = ""
+    for token in text.split(","):
+        token = token.strip()
+        if token[0].isalpha():
+            proto, _, token = token.partition(" ")
+        if not token:
+            out = out | PortSet.protocol(proto)
+            continue
+        first, _, last = token.partition("-")
+        out = out | PortSet.range(proto, int(first), int(last or first))
+    return out
+
+
+def _external(name: str) -> tuple[int, int] | None:
+    if not name.endswith("[External]"):
+        return None
+    lo, _, hi = name[: -len("[External]")].partition("-")
+    return address_key(lo), address_key(hi)
+
+
+def normalise(lines: list[str]) -> tuple[dict[tuple[str, str], PortSet], dict[tuple[str, str], list[tuple[int, int, PortSet]]]]:
+    """In-cluster pairs as a dict; external lines as merged address intervals per endpoint."""
+    pairs: dict[tuple[str, str], PortSet] = {}
+    external: dict[tuple[str, str], list[tuple[int, int, PortSet]]] = {}
+    for line in lines:
+        if not line.strip():
+            continue
+        ends, _, conns = line.partition(" : ")
+        src, _, dst = ends.partition(" => ")
+        ports = parse_ports(conns)
+        src_ext, dst_ext = _external(src), _external(dst)
+        if src_ext is None and dst_ext is None:
+            assert (src, dst) not in pairs, f"duplicate line {line}"
+            pairs[(src, dst)] = ports
+        elif src_ext is not None:
+            external.setdefault(("from", dst), []).append((*src_ext, ports))
+        elif dst_ext is not None:
+            external.setdefault(("to", src), []).append((*dst_ext, ports))
+    merged = {}
+    for key, ranges in external.items():
+        ranges.sort(key=lambda r: r[0])
+        out: list[tuple[int, int, PortSet]] = []
+        for lo, hi, ports in ranges:
+            if out and out[-1][1] + 1 == lo and out[-1][2] == ports:
+                out[-1] = (out[-1][0], hi, ports)
+            else:
+                out.append((lo, hi, ports))
+        merged[key] = out
+    return pairs, merged
+
+
+def reach_lines(case: Path) -> list[str]:
+    net = reach.load(case / "input", ipblock_pods=False)
+    return [str(c) for c in net.connections(by="workload")]
+
+
+def diff_report(expected: list[str], actual: list[str]) -> str:
+    exp_pairs, exp_ext = normalise(expected)
+    act_pairs, act_ext = normalise(actual)
+    problems = []
+    for key in sorted(set(exp_pairs) | set(act_pairs)):
+        if exp_pairs.get(key) != act_pairs.get(key):
+            problems.append(f"{key[0]} => {key[1]}: golden {exp_pairs.get(key)} reach "
+                            f"{act_pairs.get(key)}")
+    for key in sorted(set(exp_ext) | set(act_ext)):
+        if exp_ext.get(key) != act_ext.get(key):
+            problems.append(f"external {key}: golden {exp_ext.get(key)} reach {act_ext.get(key)}")
+    return "\n".join(problems)
+
+
+NP_ONLY = cases("NetworkPolicy only")
+
+
+@pytest.mark.skipif(corpus_dir() is None, reason="conformance corpus not present")
+def test_corpus_has_the_42_networkpolicy_cases() -> None:
+    assert len(NP_ONLY) == 42
+
+
+@pytest.mark.parametrize("name", NP_ONLY)
+def test_networkpolicy_case_matches_golden(name: str) -> None:
+    base = corpus_dir()
+    assert base is not None
+    case = base / "cases" / name
+    expected = (case / "expected_connlist.txt").read_text().splitlines()
+    problems = diff_report(expected, reach_lines(case))
+    assert not problems, problems[:4000]
+
+
+def test_golden_parser_reads_every_connection_form() -> None:
+    ports = parse_ports("SCTP 1-9002,9004-65535,TCP 80,8080,UDP 53")
+    assert ports.allows("SCTP", 9002) and not ports.allows("SCTP", 9003)
+    assert ports.allows("TCP", 8080) and not ports.allows("TCP", 81)
+    assert ports.allows("UDP", 53) and not ports.allows("UDP", 54)
+    assert parse_ports("All Connections") == PortSet.all()
+
+
+def test_external_ranges_compare_by_address_not_by_cut() -> None:
+    one = ["0.0.0.0-255.255.255.255[External] => ns/a[Pod] : TCP 80"]
+    two = [
+        "0.0.0.0-9.255.255.255[External] => ns/a[Pod] : TCP 80",
+        "10.0.0.0-255.255.255.255[External] => ns/a[Pod] : TCP 80",
+    ]
+    assert diff_report(one, two) == ""
+    three = ["0.0.0.0-9.255.255.255[External] => ns/a[Pod] : TCP 80"]
+    assert diff_report(one, three) != ""

@@ -1,0 +1,226 @@
+"""Hypothesis strategies for small clusters whose policies collide often.
+
+Everything is drawn from small vocabularies (label keys and values, container
+ports, pod IPs, CIDRs, policy ports) so that selectors match, named ports resolve,
+ranges overlap and ipBlocks cut through pod IPs far more often than chance would
+allow. The clusters are what the loader would produce: explicit namespaces carry
+their ``kubernetes.io/metadata.name`` label, undeclared ones are implicit.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from reach.model import (
+    NAMESPACE_NAME_LABEL,
+    Cluster,
+    ContainerPort,
+    IPBlock,
+    Labels,
+    LabelSelector,
+    Namespace,
+    Peer,
+    Pod,
+    Policy,
+    PolicyPort,
+    Requirement,
+    Rule,
+)
+
+__all__ = [
+    "CIDRS",
+    "NAMESPACES",
+    "clusters",
+    "label_selectors",
+    "labels",
+    "peers",
+    "pods",
+    "policies",
+    "policy_ports",
+    "rules",
+]
+
+NAMESPACES = ("ns1", "ns2", "ns3")
+POD_KEYS = ("app", "tier", "env")
+POD_VALUES = ("a", "b", "c")
+NS_KEYS = ("team", "env", NAMESPACE_NAME_LABEL)
+NS_VALUES = ("x", "y", "ns1", "ns2")
+
+CONTAINER_PORTS = (
+    ContainerPort(80, "TCP", "http"),
+    ContainerPort(8080, "TCP", "http"),
+    ContainerPort(53, "UDP", "dns"),
+    ContainerPort(53, "TCP", "dns"),
+    ContainerPort(5353, "UDP", "dns"),
+    ContainerPort(9000, "SCTP", "sctp"),
+    ContainerPort(443, "TCP", None),
+    ContainerPort(1, "TCP", "edge"),
+    ContainerPort(65535, "UDP", "edge"),
+)
+
+POD_IPS = (
+    "10.0.0.1",
+    "10.0.0.5",
+    "10.0.0.127",
+    "10.0.0.128",
+    "10.0.0.130",
+    "10.0.1.7",
+    "192.168.1.1",
+    "172.16.0.3",
+    "fd00::5",
+    "fd00::1:0",
+)
+
+#: (cidr, except) pairs; overlapping on purpose, one with host bits set, some IPv6.
+CIDRS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("10.0.0.0/24", ()),
+    ("10.0.0.0/24", ("10.0.0.0/25",)),
+    ("10.0.0.0/24", ("10.0.0.128/28", "10.0.0.4/30")),
+    ("10.0.0.0/8", ("10.0.1.0/24",)),
+    ("0.0.0.0/0", ()),
+    ("0.0.0.0/0", ("10.0.0.0/8", "192.168.0.0/16")),
+    ("192.168.1.1/32", ()),
+    ("172.16.0.0/12", ()),
+    ("10.0.0.1/24", ()),
+    ("fd00::/64", ()),
+    ("fd00::/112", ("fd00::/120",)),
+    ("::/0", ()),
+)
+
+POLICY_PORTS = (
+    PolicyPort("TCP", 80),
+    PolicyPort("TCP", 80, 90),
+    PolicyPort("TCP", 8080),
+    PolicyPort("TCP", 1, 1024),
+    PolicyPort("UDP", 53),
+    PolicyPort("UDP", 1, 65535),
+    PolicyPort("SCTP", 9000, 9005),
+    PolicyPort("TCP", None),
+    PolicyPort("SCTP", None),
+    PolicyPort("UDP", None),
+    PolicyPort("TCP", "http"),
+    PolicyPort("UDP", "dns"),
+    PolicyPort("TCP", "dns"),
+    PolicyPort("SCTP", "sctp"),
+    PolicyPort("UDP", "edge"),
+    PolicyPort("TCP", "nope"),
+    PolicyPort("TCP", 65535),
+)
+
+
+def labels(keys: tuple[str, ...] = POD_KEYS,
+           values: tuple[str, ...] = POD_VALUES) -> st.SearchStrategy[Labels]:
+    return st.dictionaries(st.sampled_from(keys), st.sampled_from(values), max_size=3).map(Labels)
+
+
+def requirements(keys: tuple[str, ...], values: tuple[str, ...]) -> st.SearchStrategy[Requirement]:
+    with_values = st.builds(
+        Requirement,
+        st.sampled_from(keys),
+        st.sampled_from(("In", "NotIn")),
+        st.lists(st.sampled_from(values), min_size=1, max_size=2, unique=True).map(tuple),
+    )
+    without = st.builds(Requirement, st.sampled_from(keys),
+                        st.sampled_from(("Exists", "DoesNotExist")))
+    return st.one_of(with_values, without)
+
+
+def label_selectors(keys: tuple[str, ...] = POD_KEYS,
+                    values: tuple[str, ...] = POD_VALUES) -> st.SearchStrategy[LabelSelector]:
+    return st.builds(
+        LabelSelector,
+        st.dictionaries(st.sampled_from(keys), st.sampled_from(values), max_size=2).map(Labels),
+        st.lists(requirements(keys, values), max_size=2).map(tuple),
+    )
+
+
+def ip_blocks() -> st.SearchStrategy[IPBlock]:
+    return st.sampled_from(CIDRS).map(lambda c: IPBlock(c[0], c[1]))
+
+
+def peers() -> st.SearchStrategy[Peer]:
+    pod_sel = label_selectors()
+    ns_sel = label_selectors(NS_KEYS, NS_VALUES)
+    return st.one_of(
+        st.builds(Peer, ip_block=ip_blocks()),
+        st.builds(Peer, pod_selector=pod_sel),
+        st.builds(Peer, namespace_selector=ns_sel),
+        st.builds(Peer, pod_selector=pod_sel, namespace_selector=ns_sel),
+    )
+
+
+def policy_ports() -> st.SearchStrategy[PolicyPort]:
+    random_range = st.builds(
+        lambda proto, lo, width: PolicyPort(proto, lo, min(lo + width, 65535) if width else None),
+        st.sampled_from(("TCP", "UDP", "SCTP")),
+        st.integers(1, 65535),
+        st.integers(0, 3000),
+    )
+    return st.one_of(st.sampled_from(POLICY_PORTS), random_range)
+
+
+@st.composite
+def rules(draw: st.DrawFn, direction: str, index: int) -> Rule:
+    return Rule(
+        direction,  # type: ignore[arg-type]
+        index,
+        tuple(draw(st.lists(peers(), max_size=3))),
+        tuple(draw(st.lists(policy_ports(), max_size=3))),
+    )
+
+
+@st.composite
+def policies(
+    draw: st.DrawFn, namespaces: tuple[str, ...] = NAMESPACES, name: str = "pol"
+) -> Policy:
+    n_in = draw(st.integers(0, 2))
+    n_out = draw(st.integers(0, 2))
+    return Policy(
+        namespace=draw(st.sampled_from(namespaces)),
+        name=name,
+        pod_selector=draw(label_selectors()),
+        policy_types=draw(st.sampled_from((("Ingress",), ("Egress",), ("Ingress", "Egress")))),
+        ingress=tuple(draw(rules("ingress", i)) for i in range(n_in)),
+        egress=tuple(draw(rules("egress", i)) for i in range(n_out)),
+    )
+
+
+@st.composite
+def pods(draw: st.DrawFn, namespaces: tuple[str, ...], name: str) -> Pod:
+    ports = draw(st.lists(st.sampled_from(CONTAINER_PORTS), max_size=3, unique=True))
+    named: set[tuple[str | None, str]] = set()
+    unique_ports = []
+    for cp in ports:  # a name is unique per protocol within a pod
+        if cp.name is not None and (cp.name, cp.protocol) in named:
+            continue
+        named.add((cp.name, cp.protocol))
+        unique_ports.append(cp)
+    return Pod(
+        namespace=draw(st.sampled_from(namespaces)),
+        name=name,
+        labels=draw(labels()),
+        ports=tuple(unique_ports),
+        ips=tuple(draw(st.lists(st.sampled_from(POD_IPS), max_size=2, unique=True))),
+        host_network=draw(st.integers(0, 7)) == 0,
+    )
+
+
+@st.composite
+def clusters(draw: st.DrawFn, max_pods: int = 6, max_policies: int = 4) -> Cluster:
+    names = tuple(draw(st.lists(st.sampled_from(NAMESPACES), min_size=1, max_size=3,
+                                unique=True)))
+    declared = []
+    for ns in names:
+        if draw(st.booleans()):
+            extra = draw(st.dictionaries(st.sampled_from(("team", "env")),
+                                         st.sampled_from(NS_VALUES), max_size=2))
+            declared.append(Namespace(ns, Labels({**extra, NAMESPACE_NAME_LABEL: ns})))
+    n_pods = draw(st.integers(2, max_pods))
+    all_pods = tuple(draw(pods(names, f"p{i}")) for i in range(n_pods))
+    n_pol = draw(st.integers(0, max_policies))
+    all_policies = tuple(draw(policies(names, f"pol{i}")) for i in range(n_pol))
+    return Cluster(
+        namespaces=tuple(sorted(declared, key=lambda n: n.name)),
+        pods=tuple(sorted(all_pods, key=lambda p: (p.namespace, p.name))),
+        policies=all_policies,
+    )

@@ -284,7 +284,9 @@ def _ip_signature(pod: Pod, atoms: Sequence[tuple[int, int]], starts: list[int])
             key = address_key(ip)
         except ValueError:
             continue
-        out.append(bisect.bisect_right(starts, key) - 1)
+        i = bisect.bisect_right(starts, key) - 1
+        if i >= 0 and key <= atoms[i][1]:  # an IPv6 IP is in no atom when all are IPv4
+            out.append(i)
     return tuple(sorted(set(out)))
 
 

@@ -154,6 +154,64 @@ def _run_can(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------
+# reach diff (what-if: what a change opens and closes)
+
+
+def _setup_diff(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("old_path", nargs="?", metavar="OLD", help="file or folder before")
+    parser.add_argument("new_path", nargs="?", metavar="NEW", help="file or folder after")
+    parser.add_argument("--old", action="append", default=[], metavar="PATH",
+                        help="input of the old state; repeatable (adds to OLD)")
+    parser.add_argument("--new", action="append", default=[], metavar="PATH",
+                        help="input of the new state; repeatable (adds to NEW)")
+    parser.add_argument("--by", choices=GRANULARITIES, default="workload")
+    parser.add_argument("-o", "--output", default="txt", choices=("txt", "json", "md"))
+    parser.add_argument(
+        "--no-ipblock-pods",
+        dest="ipblock_pods",
+        action="store_false",
+        help="ipBlocks match only traffic from/to outside the cluster, never pod IPs",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
+
+
+def _run_diff(args: argparse.Namespace) -> int:
+    from reach.diff import diff, format_diff
+
+    old = ([args.old_path] if args.old_path else []) + list(args.old)
+    new = ([args.new_path] if args.new_path else []) + list(args.new)
+    if not old or not new:
+        raise _UsageError("give the old and the new state: OLD NEW, or --old PATH --new PATH")
+    change = diff(load_network(args, old), load_network(args, new), by=args.by)
+    _emit(format_diff(change, args.output))
+    return 1 if change else 0
+
+
+# ---------------------------------------------------------------------------
+# reach lint (policies that do not do what their authors think)
+
+
+def _setup_lint(parser: argparse.ArgumentParser) -> None:
+    _add_input(parser)
+    parser.add_argument("-o", "--output", default="txt", choices=("txt", "json"))
+    parser.add_argument(
+        "--severity",
+        default="info",
+        choices=("info", "warning", "error"),
+        help="lowest severity shown (default info); errors always count for the exit code",
+    )
+
+
+def _run_lint(args: argparse.Namespace) -> int:
+    from reach.lint import format_findings, lint
+
+    net = load_network(args)
+    findings = lint(net, severity=args.severity)
+    _emit(format_findings(findings, args.output))
+    return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+# ---------------------------------------------------------------------------
 # main
 
 
@@ -164,6 +222,9 @@ class _UsageError(Exception):
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Runner]] = {
     "list": ("list every allowed connection", _setup_list, _run_list),
     "can": ("can SRC open a connection to DST? and which rule decides", _setup_can, _run_can),
+    "diff": ("what a change opens and closes: compare allowed connections", _setup_diff,
+             _run_diff),
+    "lint": ("find policies that do not do what they seem to", _setup_lint, _run_lint),
 }
 
 

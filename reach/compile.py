@@ -201,6 +201,8 @@ class _Universe:
     selectable: int = 0
     class_atoms: list[tuple[int, ...]] = field(default_factory=list)
     block_atoms: dict[IPBlockKey, BoolArray] = field(default_factory=dict)
+    policy_bits: list[int] = field(default_factory=list)
+    peer_bits: dict[tuple[Peer, str], int] = field(default_factory=dict)
 
 
 IPBlockKey = tuple[str, tuple[str, ...]]
@@ -273,6 +275,7 @@ def _build_universe(cluster: Cluster, options: CompileOptions, progress: Progres
         ip_blocks=ip_blocks,
     )
     _group_pods(universe)
+    _refine(universe)
     progress("classes", 1, 1)
     return universe
 
@@ -326,8 +329,66 @@ def _group_pods(u: _Universe) -> None:
         u.class_atoms = [_ip_signature(pod, u.ext_atoms, starts) for pod in reps]
 
 
+def _refine(u: _Universe) -> None:
+    """Merge label groups that no selector, ipBlock or named port can tell apart.
+
+    Every set the compiler will ever ask about (the pods each policy selects, the
+    pods each peer matches) is computed once over the label groups; groups with the
+    same membership everywhere and the same named-port resolution become one class,
+    and the sets are projected onto the classes.
+    """
+    groups = len(u.class_pods)
+    policy_bits = [_policy_selects(u, p) for p in u.cluster.policies]
+    peer_bits: dict[tuple[Peer, str], int] = {}
+    for policy in u.cluster.policies:
+        for rule in policy.ingress + policy.egress:
+            for peer in rule.peers:
+                key = (peer, policy.namespace)
+                if key not in peer_bits:
+                    peer_bits[key] = _peer_classes(u, peer, policy.namespace)
+    distinct = sorted(set(policy_bits) | set(peer_bits.values()))
+    named_ids: dict[tuple[int | None, ...], int] = {}
+    named_col = np.array(
+        [named_ids.setdefault(named, len(named_ids)) for named in u.class_named], dtype=np.int64
+    )
+    if distinct:
+        matrix = np.stack([_bits_to_bool(bits, groups) for bits in distinct], axis=1)
+        packed = np.packbits(matrix, axis=1, bitorder="little")
+        rows = np.concatenate([packed, named_col.view(np.uint8).reshape(groups, 8)], axis=1)
+    else:
+        rows = named_col.view(np.uint8).reshape(groups, 8)
+    keys = np.ascontiguousarray(rows).view(np.dtype((np.void, rows.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    # keep classes in the order of their first pod, so results stay deterministic
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    group_class = rank[inverse]
+    reps = first[order]
+    classes: list[list[int]] = [[] for _ in reps]
+    for group, members in enumerate(u.class_pods):
+        classes[int(group_class[group])].extend(members)
+    for members in classes:
+        members.sort()
+    u.class_pods = classes
+    u.class_named = [u.class_named[int(g)] for g in reps]
+    u.pod_class = group_class[u.pod_class].astype(np.int32)
+    u.policy_bits = [_project(bits, reps, groups) for bits in policy_bits]
+    u.peer_bits = {key: _project(bits, reps, groups) for key, bits in peer_bits.items()}
+
+
+def _project(bits: int, reps: npt.NDArray[np.intp], groups: int) -> int:
+    """A bitset over groups as a bitset over classes (bit of each class's first group)."""
+    if not bits:
+        return 0
+    chosen = _bits_to_bool(bits, groups)[reps]
+    packed = np.packbits(chosen, bitorder="little")
+    return int.from_bytes(packed.tobytes(), "little")
+
+
 # ---------------------------------------------------------------------------
-# selectors over classes
+# selectors over label groups
 
 
 def _namespaces_bits(u: _Universe, ns_bits: int) -> int:
@@ -450,7 +511,7 @@ def _rule_peers(u: _Universe, rule: Rule, namespace: str) -> _RulePeers:
     classes = 0
     externals = np.zeros(len(u.ext_atoms), dtype=np.bool_)
     for peer in rule.peers:
-        classes |= _peer_classes(u, peer, namespace)
+        classes |= u.peer_bits[(peer, namespace)]
         if peer.ip_block is not None:
             externals |= _peer_externals(u, peer)
     return _RulePeers(classes, externals, False)
@@ -469,8 +530,11 @@ def _side_rows(
     """
     n, n_ext = len(u.class_pods), len(u.ext_atoms)
     cols = n + n_ext
-    policies = [p for p in u.cluster.policies if p.isolates(direction)]
-    selected = [_policy_selects(u, p) for p in policies]
+    chosen_policies = [
+        (p, u.policy_bits[i]) for i, p in enumerate(u.cluster.policies) if p.isolates(direction)
+    ]
+    policies = [p for p, _ in chosen_policies]
+    selected = [bits for _, bits in chosen_policies]
     isolated = np.zeros(n, dtype=np.bool_)
     for bits in selected:
         isolated |= _bits_to_bool(bits, n)

@@ -257,7 +257,7 @@ class Network:
         """
         if by not in GRANULARITIES:
             raise ValueError(f"by must be one of {', '.join(GRANULARITIES)}, not {by!r}")
-        return sorted(_connections(self.compiled, by), key=lambda c: (str(c.src), str(c.dst)))
+        return _connections(self.compiled, by)
 
 
 def _same_ip(ip: str, key: int) -> bool:
@@ -275,39 +275,35 @@ def _union(sets: Iterable[PortSet]) -> PortSet:
 
 
 def _connections(c: Compiled, by: str) -> list[Connection]:
+    """Connections in upstream order (by source, then destination, as text)."""
     groups: dict[Endpoint, set[int]] = {}
     for i, pod in enumerate(c.pods):
         groups.setdefault(_endpoint_of(pod, by), set()).add(int(c.pod_class[i]))
-    names = sorted(groups)
     n = c.n_classes
-    externals = [Endpoint.external(lo, hi) for lo, hi in c.externals]
-    out: list[Connection] = []
-    single = all(len(groups[e]) == 1 for e in names)
-    if single and names:
-        cls = np.array([next(iter(groups[e])) for e in names], dtype=np.intp)
-        matrix = c.allow[np.ix_(cls, cls)].copy()
-        np.fill_diagonal(matrix, 0)
-        for i, j in zip(*np.nonzero(matrix), strict=True):
-            out.append(Connection(names[i], names[j], c.ports[int(matrix[i, j])]))
-        to_ext = c.allow[np.ix_(cls, np.arange(n, n + len(externals)))]
-        for i, e in zip(*np.nonzero(to_ext), strict=True):
-            out.append(Connection(names[i], externals[e], c.ports[int(to_ext[i, e])]))
-        from_ext = c.allow[np.ix_(np.arange(n, n + len(externals)), cls)]
-        for e, j in zip(*np.nonzero(from_ext), strict=True):
-            out.append(Connection(externals[e], names[j], c.ports[int(from_ext[e, j])]))
-        return out
-    for a in names:
-        for b in names:
-            if a == b:
+    ends: list[tuple[str, Endpoint, list[int]]] = [
+        (str(e), e, sorted(classes)) for e, classes in groups.items()
+    ]
+    ends += [
+        (str(x), x, [n + i]) for i, x in enumerate(Endpoint.external(lo, hi) for lo, hi in c.externals)
+    ]
+    ends.sort(key=lambda item: item[0])
+    if not ends:
+        return []
+    cols = np.array([columns[0] for _, _, columns in ends], dtype=np.intp)
+    matrix = c.allow[np.ix_(cols, cols)].copy()
+    np.fill_diagonal(matrix, 0)
+    outside = np.array([e.is_external for _, e, _ in ends], dtype=np.bool_)
+    matrix[np.ix_(outside, outside)] = 0  # outside to outside is not the cluster's business
+    for i, (_, _, columns) in enumerate(ends):
+        if len(columns) == 1:
+            continue
+        # an endpoint spanning several classes allows what any of its pods allows
+        for j, (_, _, others) in enumerate(ends):
+            if i == j:
                 continue
-            ports = _union(c.column_ports(x, y) for x in groups[a] for y in groups[b])
-            if ports:
-                out.append(Connection(a, b, ports))
-        for e, ext in enumerate(externals):
-            ports = _union(c.column_ports(x, n + e) for x in groups[a])
-            if ports:
-                out.append(Connection(a, ext, ports))
-            ports = _union(c.column_ports(n + e, y) for y in groups[a])
-            if ports:
-                out.append(Connection(ext, a, ports))
-    return out
+            matrix[i, j] = c.ports.join(*(int(c.allow[a, b]) for a in columns for b in others))
+            matrix[j, i] = c.ports.join(*(int(c.allow[b, a]) for a in columns for b in others))
+    return [
+        Connection(ends[i][1], ends[j][1], c.ports[int(matrix[i, j])])
+        for i, j in zip(*np.nonzero(matrix), strict=True)
+    ]

@@ -212,6 +212,31 @@ def _run_lint(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------
+# reach check (reachability assertions for CI)
+
+
+def _setup_check(parser: argparse.ArgumentParser) -> None:
+    _add_input(parser)
+    parser.add_argument("--expect", required=True, metavar="FILE",
+                        help="expectations file (YAML; format in docs/ci.md)")
+    parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report here")
+    parser.add_argument("-o", "--output", default="txt", choices=("txt", "json"))
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from reach.check import check, load_expectations
+
+    expectations = load_expectations(args.expect)
+    net = load_network(args)
+    report = check(net, expectations, source=args.expect)
+    if args.junit:
+        with open(args.junit, "w", encoding="utf-8") as handle:
+            handle.write(report.to_junit() + "\n")
+    _emit(report.format(args.output))
+    return 0 if report.ok else 1
+
+
+# ---------------------------------------------------------------------------
 # main
 
 
@@ -225,6 +250,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Runner
     "diff": ("what a change opens and closes: compare allowed connections", _setup_diff,
              _run_diff),
     "lint": ("find policies that do not do what they seem to", _setup_lint, _run_lint),
+    "check": ("check expected reachability facts (for CI)", _setup_check, _run_check),
 }
 
 

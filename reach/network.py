@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -27,6 +27,9 @@ from reach.ipblocks import address_key
 from reach.model import Cluster, Diagnostic, Pod
 from reach.ports import PortSet
 from reach.verdict import Verdict, explain_side
+
+if TYPE_CHECKING:  # the lint stage builds on this one; imported only for annotations
+    from reach.lint import Finding
 
 __all__ = ["Connection", "Granularity", "Network", "Resolved"]
 
@@ -258,6 +261,12 @@ class Network:
         if by not in GRANULARITIES:
             raise ValueError(f"by must be one of {', '.join(GRANULARITIES)}, not {by!r}")
         return _connections(self.compiled, by)
+
+    def lint(self) -> list[Finding]:
+        """Policy lint findings, errors first: see :func:`reach.lint.lint`."""
+        from reach.lint import lint
+
+        return lint(self)
 
 
 def _same_ip(ip: str, key: int) -> bool:

@@ -118,6 +118,13 @@ class Network:
             f"{len(c.policies)} policies, {self.compiled.n_classes} classes>"
         )
 
+    # -- Jupyter display (drawn by reach.render; never raises) ---------------
+
+    def _repr_html_(self) -> str:
+        from reach.render.notebook import network_html
+
+        return network_html(self)
+
     # -- endpoints ----------------------------------------------------------
 
     def resolve(self, reference: str | Endpoint) -> Resolved:

@@ -22,12 +22,20 @@ True
 
 from __future__ import annotations
 
+import functools
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from reach.model import Cluster, LabelSelector, Peer, Pod, Policy, PolicyPort, Rule
+from reach.model import Cluster, LabelSelector, Peer, Pod, Policy, PolicyPort
 
-__all__ = ["allowed", "direction_allows", "in_ip_block", "isolated", "selector_matches"]
+__all__ = [
+    "allowed",
+    "allowed_probes",
+    "direction_allows",
+    "in_ip_block",
+    "isolated",
+    "selector_matches",
+]
 
 Endpoint = Pod | str
 NAME_LABEL = "kubernetes.io/metadata.name"
@@ -63,8 +71,12 @@ def namespace_labels(cluster: Cluster, name: str) -> Mapping[str, str]:
     return {NAME_LABEL: name}
 
 
+@functools.lru_cache(maxsize=65536)
 def in_ip_block(address: str, cidr: str, excepts: tuple[str, ...]) -> bool:
-    """Whether ``address`` lies in ``cidr`` and in none of ``excepts`` (families never mix)."""
+    """Whether ``address`` lies in ``cidr`` and in none of ``excepts`` (families never mix).
+
+    Memoised: parsing addresses is by far the oracle's biggest cost.
+    """
     ip = ipaddress.ip_address(address)
 
     def inside(text: str) -> bool:
@@ -95,6 +107,7 @@ def _peer_matches(peer: Peer, policy: Policy, other: Endpoint, cluster: Cluster,
     return peer.pod_selector is None or selector_matches(peer.pod_selector, other.labels)
 
 
+@functools.lru_cache(maxsize=4096)
 def _valid_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
@@ -117,14 +130,6 @@ def _port_matches(pp: PolicyPort, dst: Endpoint, protocol: str, port: int) -> bo
     return pp.port <= port <= last
 
 
-def _rule_allows(rule: Rule, policy: Policy, other: Endpoint, dst: Endpoint, cluster: Cluster,
-                 protocol: str, port: int, ipblock_pods: bool) -> bool:
-    if rule.peers and not any(_peer_matches(p, policy, other, cluster, ipblock_pods)
-                              for p in rule.peers):
-        return False
-    return not rule.ports or any(_port_matches(pp, dst, protocol, port) for pp in rule.ports)
-
-
 def applying(cluster: Cluster, pod: Pod, direction: str) -> list[Policy]:
     """The policies that select ``pod`` and isolate it for ``direction``."""
     kind = "Ingress" if direction == "ingress" else "Egress"
@@ -139,27 +144,52 @@ def isolated(cluster: Cluster, pod: Pod, direction: str) -> bool:
     return bool(applying(cluster, pod, direction))
 
 
+Probe = tuple[str, int]
+
+
+def _side_allows(cluster: Cluster, pod: Pod, other: Endpoint, direction: str,
+                 probes: Iterable[Probe], ipblock_pods: bool) -> set[Probe]:
+    """The probes ``pod``'s ``direction`` side allows for a connection with ``other``."""
+    probes = set(probes)
+    policies = applying(cluster, pod, direction)
+    if not policies:
+        return probes
+    dst = pod if direction == "ingress" else other
+    matching = [
+        rule
+        for policy in policies
+        for rule in (policy.ingress if direction == "ingress" else policy.egress)
+        if not rule.peers
+        or any(_peer_matches(peer, policy, other, cluster, ipblock_pods) for peer in rule.peers)
+    ]
+    return {
+        (protocol, port)
+        for protocol, port in probes
+        if any(not rule.ports or any(_port_matches(pp, dst, protocol, port) for pp in rule.ports)
+               for rule in matching)
+    }
+
+
 def direction_allows(cluster: Cluster, pod: Pod, other: Endpoint, direction: str,
                      protocol: str, port: int, ipblock_pods: bool = True) -> bool:
     """Whether ``pod``'s ``direction`` side allows the connection with ``other``."""
-    policies = applying(cluster, pod, direction)
-    if not policies:
-        return True
-    dst = pod if direction == "ingress" else other
-    return any(
-        _rule_allows(rule, policy, other, dst, cluster, protocol, port, ipblock_pods)
-        for policy in policies
-        for rule in (policy.ingress if direction == "ingress" else policy.egress)
-    )
+    return bool(_side_allows(cluster, pod, other, direction, [(protocol, port)], ipblock_pods))
+
+
+def allowed_probes(cluster: Cluster, src: Endpoint, dst: Endpoint, probes: Iterable[Probe],
+                   ipblock_pods: bool = True) -> set[Probe]:
+    """The ``(protocol, port)`` probes on which ``src`` may open a connection to ``dst``."""
+    out = set(probes)
+    if isinstance(src, Pod) and isinstance(dst, Pod) and src == dst:
+        return out  # a pod cannot block access to itself
+    if isinstance(src, Pod):
+        out &= _side_allows(cluster, src, dst, "egress", out, ipblock_pods)
+    if isinstance(dst, Pod):
+        out &= _side_allows(cluster, dst, src, "ingress", out, ipblock_pods)
+    return out
 
 
 def allowed(cluster: Cluster, src: Endpoint, dst: Endpoint, protocol: str, port: int,
             ipblock_pods: bool = True) -> bool:
     """Whether ``src`` may open a ``protocol``/``port`` connection to ``dst``."""
-    if isinstance(src, Pod) and isinstance(dst, Pod) and src == dst:
-        return True
-    if isinstance(src, Pod) and not direction_allows(cluster, src, dst, "egress", protocol,
-                                                     port, ipblock_pods):
-        return False
-    return isinstance(dst, str) or direction_allows(cluster, dst, src, "ingress", protocol,
-                                                    port, ipblock_pods)
+    return bool(allowed_probes(cluster, src, dst, [(protocol, port)], ipblock_pods))

@@ -159,13 +159,25 @@ def policy_ports() -> st.SearchStrategy[PolicyPort]:
     return st.one_of(st.sampled_from(POLICY_PORTS), random_range)
 
 
+# Built once: composite strategies below draw from these on every example.
+_POD_LABELS = labels()
+_POD_SELECTORS = label_selectors()
+_PEERS = peers()
+_PORTS = policy_ports()
+_TYPES = st.sampled_from((("Ingress",), ("Egress",), ("Ingress", "Egress")))
+_CONTAINER_PORTS = st.lists(st.sampled_from(CONTAINER_PORTS), max_size=3, unique=True)
+_IPS = st.lists(st.sampled_from(POD_IPS), max_size=2, unique=True).map(tuple)
+_NS_LABELS = st.dictionaries(st.sampled_from(("team", "env")), st.sampled_from(NS_VALUES),
+                             max_size=2)
+
+
 @st.composite
 def rules(draw: st.DrawFn, direction: str, index: int) -> Rule:
     return Rule(
         direction,  # type: ignore[arg-type]
         index,
-        tuple(draw(st.lists(peers(), max_size=3))),
-        tuple(draw(st.lists(policy_ports(), max_size=3))),
+        tuple(draw(st.lists(_PEERS, max_size=3))),
+        tuple(draw(st.lists(_PORTS, max_size=3))),
     )
 
 
@@ -178,8 +190,8 @@ def policies(
     return Policy(
         namespace=draw(st.sampled_from(namespaces)),
         name=name,
-        pod_selector=draw(label_selectors()),
-        policy_types=draw(st.sampled_from((("Ingress",), ("Egress",), ("Ingress", "Egress")))),
+        pod_selector=draw(_POD_SELECTORS),
+        policy_types=draw(_TYPES),
         ingress=tuple(draw(rules("ingress", i)) for i in range(n_in)),
         egress=tuple(draw(rules("egress", i)) for i in range(n_out)),
     )
@@ -187,10 +199,9 @@ def policies(
 
 @st.composite
 def pods(draw: st.DrawFn, namespaces: tuple[str, ...], name: str) -> Pod:
-    ports = draw(st.lists(st.sampled_from(CONTAINER_PORTS), max_size=3, unique=True))
     named: set[tuple[str | None, str]] = set()
     unique_ports = []
-    for cp in ports:  # a name is unique per protocol within a pod
+    for cp in draw(_CONTAINER_PORTS):  # a name is unique per protocol within a pod
         if cp.name is not None and (cp.name, cp.protocol) in named:
             continue
         named.add((cp.name, cp.protocol))
@@ -198,9 +209,9 @@ def pods(draw: st.DrawFn, namespaces: tuple[str, ...], name: str) -> Pod:
     return Pod(
         namespace=draw(st.sampled_from(namespaces)),
         name=name,
-        labels=draw(labels()),
+        labels=draw(_POD_LABELS),
         ports=tuple(unique_ports),
-        ips=tuple(draw(st.lists(st.sampled_from(POD_IPS), max_size=2, unique=True))),
+        ips=draw(_IPS),
         host_network=draw(st.integers(0, 7)) == 0,
     )
 
@@ -212,8 +223,7 @@ def clusters(draw: st.DrawFn, max_pods: int = 6, max_policies: int = 4) -> Clust
     declared = []
     for ns in names:
         if draw(st.booleans()):
-            extra = draw(st.dictionaries(st.sampled_from(("team", "env")),
-                                         st.sampled_from(NS_VALUES), max_size=2))
+            extra = draw(_NS_LABELS)
             declared.append(Namespace(ns, Labels({**extra, NAMESPACE_NAME_LABEL: ns})))
     n_pods = draw(st.integers(2, max_pods))
     all_pods = tuple(draw(pods(names, f"p{i}")) for i in range(n_pods))

@@ -590,109 +590,150 @@ def _by_direction(facts: _Facts, direction: Direction) -> tuple[list[Policy], li
     return policies, [facts.selects(p) for p in policies]
 
 
-def _shadow_findings(facts: _Facts) -> Iterator[Finding]:
-    """rule-shadowed, rule-allows-nothing and policy-redundant, exactly.
+@dataclass(slots=True)
+class _Profile:
+    """Classes selected by the same policies for one direction: one evaluation for all.
 
-    For each class a policy selects, a rule's row (what it allows there, column by
-    column) is compared with the union of the rows of every other rule of every
-    policy selecting that class for the same direction. Classes with the same
-    selecting policies (and, for ingress, the same named-port resolution) share
-    one evaluation.
+    ``rows[(policy, rule)]`` is what the rule allows there, column by column.
     """
-    cluster = facts.net.cluster
-    # policy -> directions in which it is redundant; rule -> covered everywhere?
-    redundant: dict[Policy, list[bool]] = {}
-    shadowed: dict[tuple[Policy, Rule], bool] = {}
-    nonempty: dict[tuple[Policy, Rule], bool] = {}
-    shadowers: dict[tuple[Policy, Rule], set[str]] = {}
-    policy_cover: dict[Policy, set[str]] = {}
+
+    direction: Direction
+    chosen: tuple[Policy, ...]
+    rows: dict[tuple[Policy, Rule], IntArray]
+
+
+def _profiles(facts: _Facts) -> list[_Profile]:
+    out: list[_Profile] = []
     for direction in DIRECTIONS:
         policies, selected = _by_direction(facts, direction)
-        profiles: dict[tuple[tuple[int, ...], tuple[ContainerPort, ...]], int] = {}
+        groups: dict[tuple[tuple[int, ...], tuple[ContainerPort, ...]], int] = {}
         for k in range(facts.n):
             chosen = tuple(pi for pi, bits in enumerate(selected) if bits >> k & 1)
-            if not chosen:
-                continue
-            named = facts.reps[k].ports if direction == "ingress" else ()
-            profiles.setdefault((chosen, named), k)
-
-        def name(
-            pi: int, ri: int, policies: list[Policy] = policies, direction: Direction = direction
-        ) -> str:
-            return _rule_name(policies[pi], policies[pi].rules(direction)[ri])
-
-        for (chosen, _named), k in profiles.items():
+            if chosen:
+                # ingress ports resolve named ports on the selected pod itself
+                named = facts.reps[k].ports if direction == "ingress" else ()
+                groups.setdefault((chosen, named), k)
+        for (chosen, _named), k in groups.items():
             rows = {
-                (pi, ri): facts.rule_row(policies[pi], rule, k)
+                (policies[pi], rule): facts.rule_row(policies[pi], rule, k)
                 for pi in chosen
-                for ri, rule in enumerate(policies[pi].rules(direction))
+                for rule in policies[pi].rules(direction)
             }
-            for (pi, ri), row in rows.items():
-                key = (policies[pi], policies[pi].rules(direction)[ri])
-                others = _union(facts, [r for kk, r in rows.items() if kk != (pi, ri)])
-                covered = _covered(row, others, facts)
-                shadowed[key] = shadowed.get(key, True) and covered
-                nonempty[key] = nonempty.get(key, False) or bool(row.any())
-                if covered:
-                    overlap = shadowers.setdefault(key, set())
-                    for (pj, rj), other in rows.items():
-                        if (pj, rj) != (pi, ri) and facts.meet(row, other).any():
-                            overlap.add(name(pj, rj))
-            for pi in chosen:
-                policy = policies[pi]
-                mine = _union(facts, [r for (pj, _), r in rows.items() if pj == pi])
-                theirs = _union(facts, [r for (pj, _), r in rows.items() if pj != pi])
-                still_isolated = len(chosen) > 1
-                ok = still_isolated and _covered(mine, theirs, facts)
-                redundant.setdefault(policy, []).append(ok)
-                if ok:
-                    cover = policy_cover.setdefault(policy, set())
-                    if not mine.any():  # a deny: others isolate these pods already
-                        cover.update(policies[pj].ref for pj in chosen if pj != pi)
-                    for (pj, rj), other in rows.items():
-                        if pj != pi and facts.meet(mine, other).any():
-                            cover.add(name(pj, rj))
+            out.append(_Profile(direction, tuple(policies[pi] for pi in chosen), rows))
+    return out
 
-    whole = {p for p, verdicts in redundant.items() if verdicts and all(verdicts)}
-    for policy in cluster.policies:
-        if policy in whole:
-            cover_list = sorted(policy_cover.get(policy, set()))
-            yield Finding(
+
+def _shadow_findings(facts: _Facts) -> Iterator[Finding]:
+    """policy-redundant, rule-shadowed and rule-allows-nothing, exactly.
+
+    For each profile (classes selected by the same policies), a rule's row is
+    compared with the union of the rows of every other rule of every policy
+    selecting those classes for the same direction. A rule is shadowed when it is
+    covered in every profile it applies to.
+
+    Two identical rules cover each other; reporting both would invite deleting both.
+    So the decision is greedy, last written first: a policy or rule found redundant
+    is taken out before the next is judged, and everything reported can be deleted
+    together without changing any allowed connection.
+    """
+    profiles = _profiles(facts)
+    cluster = facts.net.cluster
+    gone_policies: set[Policy] = set()
+    gone_rules: set[tuple[Policy, Rule]] = set()
+    findings: list[Finding] = []
+
+    def live(key: tuple[Policy, Rule]) -> bool:
+        return key[0] not in gone_policies and key not in gone_rules
+
+    for policy in reversed(cluster.policies):
+        mine_profiles = [p for p in profiles if policy in p.chosen]
+        if not mine_profiles:
+            continue  # selects nothing: reported on its own
+        cover: set[str] = set()
+        redundant = True
+        for profile in mine_profiles:
+            others = [p for p in profile.chosen if p != policy and p not in gone_policies]
+            if not others:
+                redundant = False  # the only policy isolating these pods this way
+                break
+            mine = _union(facts, [r for k, r in profile.rows.items() if k[0] == policy])
+            theirs_rows = {
+                k: r for k, r in profile.rows.items() if k[0] != policy and live(k)
+            }
+            if not _covered(mine, _union(facts, list(theirs_rows.values())), facts):
+                redundant = False
+                break
+            if not mine.any():
+                cover.update(p.ref for p in others)
+            cover.update(
+                _rule_name(*k) for k, r in theirs_rows.items() if facts.meet(mine, r).any()
+            )
+        if not redundant:
+            continue
+        gone_policies.add(policy)
+        findings.append(
+            Finding(
                 "warning",
                 "policy-redundant",
                 f"{policy.ref} is redundant: the pods it selects are isolated by other "
-                f"policies too, and everything it allows is already allowed by "
-                f"{_short_list(cover_list) or 'them'}",
+                "policies too, and everything it allows is already allowed by "
+                f"{_short_list(sorted(cover)) or 'them'}",
                 policy.location,
                 "delete it, or fix what it was meant to do: policies are additive, a policy "
                 "can only add allowed connections, never take away what another allows",
                 policy.ref,
             )
+        )
+
+    for policy in reversed(cluster.policies):
+        if policy in gone_policies:
             continue
-        for rule in policy.ingress + policy.egress:
+        for rule in reversed(policy.ingress + policy.egress):
             key = (policy, rule)
-            if key not in shadowed:
-                continue  # the policy selects nothing (reported) or does not isolate this way
-            if not nonempty[key]:
-                yield Finding(
-                    "warning",
-                    "rule-allows-nothing",
-                    f"{_rule_name(policy, rule)} allows nothing (its peers or ports match "
-                    "nothing)",
-                    rule.location,
-                    "fix its peers or ports, or remove it",
-                    policy.ref,
+            mine_profiles = [p for p in profiles if key in p.rows]
+            if not mine_profiles:
+                continue
+            nonempty = False
+            covered = True
+            shadowers: set[str] = set()
+            for profile in mine_profiles:
+                row = profile.rows[key]
+                nonempty = nonempty or bool(row.any())
+                rest = {k: r for k, r in profile.rows.items() if k != key and live(k)}
+                if not _covered(row, _union(facts, list(rest.values())), facts):
+                    covered = False
+                    break
+                shadowers.update(
+                    _rule_name(*k) for k, r in rest.items() if facts.meet(row, r).any()
                 )
-            elif shadowed[key]:
-                yield Finding(
-                    "warning",
-                    "rule-shadowed",
-                    f"{_rule_name(policy, rule)} is shadowed: everything it allows is already "
-                    f"allowed by {_short_list(sorted(shadowers.get(key, set())))}",
-                    rule.location,
-                    "remove it, or correct it if it was meant to allow something else",
-                    policy.ref,
+            if not covered:
+                continue
+            gone_rules.add(key)
+            if not nonempty:
+                findings.append(
+                    Finding(
+                        "warning",
+                        "rule-allows-nothing",
+                        f"{_rule_name(policy, rule)} allows nothing (its peers or ports match "
+                        "nothing)",
+                        rule.location,
+                        "fix its peers or ports, or remove it",
+                        policy.ref,
+                    )
                 )
+            else:
+                findings.append(
+                    Finding(
+                        "warning",
+                        "rule-shadowed",
+                        f"{_rule_name(policy, rule)} is shadowed: everything it allows is "
+                        f"already allowed by {_short_list(sorted(shadowers))}",
+                        rule.location,
+                        "remove it, or correct it if it was meant to allow something else",
+                        policy.ref,
+                    )
+                )
+    yield from findings
 
 
 def _union(facts: _Facts, rows: Sequence[IntArray]) -> IntArray:

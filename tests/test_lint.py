@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from strategies import clusters
 
 from reach.lint import RULES, Finding, format_findings, lint
 from reach.model import (
@@ -558,3 +560,41 @@ def test_text_output_ends_with_counts_and_json_carries_every_field() -> None:
     assert doc["counts"] == {"info": 2, "warning": 1, "error": 0}
     assert doc["findings"][0]["location"] == "typo.yaml:1:1"
     assert set(doc["findings"][0]) >= {"severity", "code", "message", "hint", "line", "path"}
+
+
+# ---------------------------------------------------------------------------
+# exactness: what lint calls redundant can be deleted without changing anything
+
+
+def _prune(cluster: Cluster, findings: Sequence[Finding]) -> Cluster:
+    """The cluster without the redundant policies and the shadowed/empty rules found."""
+    gone = {f.subject for f in findings if f.code == "policy-redundant"}
+    rules_gone = {
+        f.message.split(" ")[:2].__repr__()
+        for f in findings
+        if f.code in ("rule-shadowed", "rule-allows-nothing")
+    }
+    kept = []
+    for p in cluster.policies:
+        if p.ref in gone:
+            continue
+
+        def keep(r: Rule, p: Policy = p) -> bool:
+            return [p.ref, f"{r.direction}[{r.index}]"].__repr__() not in rules_gone
+
+        kept.append(Policy(p.namespace, p.name, p.pod_selector, p.policy_types,
+                           tuple(r for r in p.ingress if keep(r)),
+                           tuple(r for r in p.egress if keep(r))))
+    return Cluster(cluster.namespaces, cluster.pods, policies=tuple(kept))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clusters())
+def test_deleting_everything_reported_redundant_changes_no_connection(cluster: Cluster) -> None:
+    from reach.diff import diff
+
+    for ipblock_pods in (True, False):
+        net = Network(cluster, ipblock_pods=ipblock_pods)
+        findings = lint(net)
+        pruned = Network(_prune(cluster, findings), ipblock_pods=ipblock_pods)
+        assert not diff(net, pruned, by="pod"), format_findings(findings)

@@ -1,0 +1,223 @@
+"""Documents to model objects, and the objects to one sorted :class:`Cluster`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from yaml.nodes import MappingNode, Node
+
+from reach.loader._fields import read_meta
+from reach.loader._objects import (
+    WORKLOAD_KINDS,
+    read_endpoint_slice,
+    read_endpoints,
+    read_ingress,
+    read_pod,
+    read_service,
+    read_workload,
+)
+from reach.loader._policy import read_policy
+from reach.loader._yaml import Source, describe
+from reach.model import (
+    NAMESPACE_NAME_LABEL,
+    Cluster,
+    Diagnostic,
+    Endpoints,
+    Ingress,
+    Labels,
+    Location,
+    Namespace,
+    Pod,
+    Policy,
+    Service,
+    Workload,
+)
+
+__all__ = ["Collector"]
+
+_GROUPS: dict[str, frozenset[str]] = {
+    "Namespace": frozenset({""}),
+    "Pod": frozenset({""}),
+    "Service": frozenset({""}),
+    "Endpoints": frozenset({""}),
+    "ReplicationController": frozenset({""}),
+    "Deployment": frozenset({"apps", "extensions"}),
+    "ReplicaSet": frozenset({"apps", "extensions"}),
+    "DaemonSet": frozenset({"apps", "extensions"}),
+    "StatefulSet": frozenset({"apps"}),
+    "Job": frozenset({"batch"}),
+    "CronJob": frozenset({"batch"}),
+    "EndpointSlice": frozenset({"discovery.k8s.io"}),
+    "Ingress": frozenset({"networking.k8s.io", "extensions"}),
+    "NetworkPolicy": frozenset({"networking.k8s.io", "extensions"}),
+}
+_MAX_LIST_NESTING = 8
+
+
+@dataclass
+class Collector:
+    """Accumulates the objects of every document, refusing duplicate names."""
+
+    notes: list[Diagnostic] = field(default_factory=list)
+    namespaces: list[Namespace] = field(default_factory=list)
+    pods: list[Pod] = field(default_factory=list)
+    workloads: list[Workload] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
+    endpoints: list[Endpoints] = field(default_factory=list)
+    ingresses: list[Ingress] = field(default_factory=list)
+    policies: list[Policy] = field(default_factory=list)
+    _names: dict[tuple[str, str, str], Location] = field(default_factory=dict)
+
+    def read_text(self, path: str, text: str) -> None:
+        """Read every document of one file."""
+        src = Source(path)
+        for root in src.documents(text):
+            self._read_object(src, root, None, 0)
+
+    def _skip(self, src: Source, node: Node, why: str) -> None:
+        self.notes.append(Diagnostic(
+            "warning",
+            f"skipped a document of {src.path}: {why}",
+            src.location(node),
+            code="not-kubernetes",
+        ))
+
+    def _read_object(
+        self, src: Source, node: Node, list_item: tuple[str, str] | None, depth: int
+    ) -> None:
+        if type(node) is not MappingNode:
+            self._skip(src, node, f"not a Kubernetes object ({describe(node)})")
+            return
+        fields = src.mapping(node, "an object") or {}
+        kind, api_version = (_plain(fields.get(key)) for key in ("kind", "apiVersion"))
+        if list_item is not None:
+            kind, api_version = kind or list_item[0], api_version or list_item[1]
+        if not kind or not api_version:
+            self._skip(src, node, "not a Kubernetes object (no kind or apiVersion)")
+            return
+        if kind == "List" or (kind.endswith("List") and "items" in fields):
+            self._read_list(src, fields, kind, api_version, depth)
+            return
+        group = api_version.rpartition("/")[0]
+        groups = _GROUPS.get(kind)
+        if groups is None or group not in groups:
+            self.notes.append(Diagnostic(
+                "info",
+                f"skipped {kind} ({api_version}): {_skip_reason(kind, groups)}",
+                src.location(node),
+                code="unknown-kind",
+            ))
+            return
+        self._read_known(src, node, fields, kind)
+
+    def _read_list(
+        self, src: Source, fields: dict[str, tuple[Node, Node]], kind: str, api_version: str,
+        depth: int,
+    ) -> None:
+        entry = fields.get("items")
+        if entry is None:
+            return
+        if depth >= _MAX_LIST_NESTING:
+            src.fail(entry[0], f"lists nested more than {_MAX_LIST_NESTING} deep")
+        item_kind = kind.removesuffix("List") if kind != "List" else ""
+        for item in src.sequence(entry[1], f"{kind}.items") or []:
+            self._read_object(src, item, (item_kind, api_version if item_kind else ""),
+                              depth + 1)
+
+    def _read_known(
+        self, src: Source, node: Node, fields: dict[str, tuple[Node, Node]], kind: str
+    ) -> None:
+        meta = read_meta(src, fields, node, kind, strict=kind == "NetworkPolicy")
+        namespace = "" if kind == "Namespace" else meta.namespace
+        self._claim(src, node, kind, namespace, meta.name)
+        if kind == "Namespace":
+            self.namespaces.append(Namespace(meta.name, meta.labels, meta.location))
+        elif kind == "Pod":
+            self.pods.append(read_pod(src, fields, meta))
+        elif kind in WORKLOAD_KINDS:
+            workload, pod = read_workload(src, kind, fields, meta, self.notes)
+            self.workloads.append(workload)
+            if pod is not None:
+                self.pods.append(pod)
+        elif kind == "Service":
+            self.services.append(read_service(src, fields, meta))
+        elif kind == "Endpoints":
+            self.endpoints.append(read_endpoints(src, fields, meta))
+        elif kind == "EndpointSlice":
+            endpoints = read_endpoint_slice(src, fields, meta, self.notes)
+            if endpoints is not None:
+                self.endpoints.append(endpoints)
+        elif kind == "Ingress":
+            self.ingresses.append(read_ingress(src, fields, meta))
+        else:
+            self.policies.append(read_policy(src, fields, meta, node, self.notes))
+
+    def _claim(self, src: Source, node: Node, kind: str, namespace: str, name: str) -> None:
+        key = (kind, namespace, name)
+        first = self._names.get(key)
+        ref = f"{namespace}/{name}" if namespace else name
+        if first is not None:
+            src.fail(node, f'duplicate {kind} "{ref}" (first defined at {first})',
+                     "each object must have a unique name within its kind and namespace")
+        self._names[key] = src.location(node)
+
+    def cluster(self) -> Cluster:
+        """The sorted cluster, with implicit namespaces for those only referenced."""
+        return Cluster(
+            namespaces=self._all_namespaces(),
+            pods=tuple(sorted(self.pods, key=lambda p: (p.namespace, p.name, p.owner_kind))),
+            workloads=tuple(sorted(self.workloads, key=lambda w: (w.namespace, w.name, w.kind))),
+            services=tuple(sorted(self.services, key=lambda s: (s.namespace, s.name))),
+            endpoints=tuple(sorted(
+                self.endpoints,
+                key=lambda e: (e.namespace, e.service, e.location.path, e.location.line),
+            )),
+            ingresses=tuple(sorted(self.ingresses, key=lambda i: (i.namespace, i.name))),
+            policies=tuple(sorted(self.policies, key=lambda p: (p.namespace, p.name))),
+            diagnostics=tuple(self.notes),
+        )
+
+    def _all_namespaces(self) -> tuple[Namespace, ...]:
+        found: dict[str, Namespace] = {}
+        for ns in self.namespaces:
+            written = ns.labels.get(NAMESPACE_NAME_LABEL)
+            if written is not None and written != ns.name:
+                self.notes.append(Diagnostic(
+                    "warning",
+                    f'namespace {ns.name} has label {NAMESPACE_NAME_LABEL}="{written}"; '
+                    f'the API server always sets it to "{ns.name}"',
+                    ns.location,
+                ))
+            labels = Labels({**ns.labels, NAMESPACE_NAME_LABEL: ns.name})
+            found[ns.name] = Namespace(ns.name, labels, ns.location)
+        groups: tuple[list[Pod] | list[Workload] | list[Service] | list[Endpoints]
+                      | list[Ingress] | list[Policy], ...] = (
+            self.pods, self.workloads, self.services, self.endpoints, self.ingresses,
+            self.policies,
+        )
+        for group in groups:
+            for obj in group:
+                if obj.namespace not in found:
+                    found[obj.namespace] = Namespace(
+                        obj.namespace, Labels({NAMESPACE_NAME_LABEL: obj.namespace}),
+                        implicit=True,
+                    )
+        return tuple(found[name] for name in sorted(found))
+
+
+def _plain(entry: tuple[Node, Node] | None) -> str:
+    """The text of a string scalar, or "" for anything else."""
+    if entry is None:
+        return ""
+    value = entry[1]
+    if value.tag != "tag:yaml.org,2002:str" or not isinstance(value.value, str):
+        return ""
+    text: str = value.value
+    return text
+
+
+def _skip_reason(kind: str, groups: frozenset[str] | None) -> str:
+    if groups is None:
+        return "reach does not use this kind"
+    wanted = " or ".join(sorted(f"{g}/..." if g else "v1" for g in groups))
+    return f"reach reads {kind} from {wanted} only"

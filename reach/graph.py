@@ -1,0 +1,685 @@
+"""The reachability graph: networkx views over the compiled classes.
+
+:func:`graph` returns a :class:`networkx.DiGraph` whose nodes are
+:class:`~reach.endpoints.Endpoint` objects and whose edges are allowed connections,
+at the granularity asked for. It is built from the class-by-class matrix of the
+compiler with numpy (never pod pair by pod pair), so any networkx algorithm can run
+on it while it stays as small as the question allows.
+
+Nodes carry ``kind`` (``Pod``, a workload kind, ``Namespace``, ``Class``,
+``Service``, ``External``, ``IngressController`` or ``Internet``), ``namespace``
+(``""`` when none; a Namespace node's own name) and ``label`` (a short display
+name). Edges carry ``ports`` (a :class:`~reach.ports.PortSet`, never empty) and
+``label`` (``str(ports)``, e.g. ``"TCP 8080"``). ``G.graph`` holds ``by`` and the
+``warnings`` about services and ingresses.
+
+What the edges mean
+    ``a -> b`` when some pod of ``a`` may open a connection to some *other* pod of
+    ``b`` (no self-loops); an ``External`` node is an address range that every
+    policy treats alike, and ``a -> range`` / ``range -> a`` follow the egress of
+    ``a`` / the ingress of ``a``. With ``services=True`` each Service is a node:
+    ``src -> svc`` (on the service ports) when ``src`` may reach at least one backend
+    on the target port that service port resolves to there, and ``svc -> backend``
+    (on the target ports) for every backend. The :data:`INTERNET` node has edges to
+    what the internet reaches: workloads admitting public addresses (ipBlocks
+    covering public space, or no ingress policy at all), NodePort and LoadBalancer
+    services, and the ingress controller when Ingresses exist. With
+    ``services=False`` those go straight to the backend pods.
+
+The addresses backends see (a decision the API leaves open)
+    Traffic from outside through a NodePort or LoadBalancer service with
+    ``externalTrafficPolicy: Local`` keeps the client's address: the backend must
+    admit public addresses (:data:`PUBLIC_ADDRESSES`). With ``Cluster`` (the default)
+    it arrives from a node's address, which manifests never tell. reach treats that
+    address as *unknown*: a backend admits it only on the ports it admits from every
+    IPv4 address outside the cluster. So ``ipBlock: 0.0.0.0/0`` or an unprotected
+    backend admits it, while an ipBlock naming the client's CIDR (or the private
+    ranges nodes usually live in) does not; the answer never depends on guessing the
+    node CIDR.
+
+Memory, per granularity (``C`` classes, ``X`` external ranges, ``P`` pods, ``W``
+workloads, ``N`` namespaces, ``S`` services; a networkx edge costs roughly 300-500
+bytes)
+    - ``class``: ``C + X`` nodes, at most ``(C + X)^2`` edges: the compiled result itself.
+    - ``namespace``: ``N + X`` nodes, at most ``(N + X)^2`` edges.
+    - ``workload``: ``W + X`` nodes, as many edges as workload pairs that talk; the
+      numpy work is proportional to the allowed class pairs, never ``W^2``.
+    - ``pod``: ``P + X`` nodes and up to ``P^2`` edges: a cluster of 10,000 pods where
+      everything is allowed would need 100 million edges (tens of GB), which is why
+      :func:`graph` refuses to build more than ``max_edges`` edges.
+    - ``services=True`` adds ``S`` nodes, one edge per (source, service) pair that
+      may talk and one per backend.
+
+Examples
+--------
+>>> from reach.model import Cluster, Labels, LabelSelector, Pod, Policy, PolicyPort, Peer, Rule
+>>> web = Pod("shop", "web", Labels({"app": "web"}))
+>>> db = Pod("shop", "db", Labels({"app": "db"}))
+>>> only_web = Policy("shop", "db", LabelSelector(Labels({"app": "db"})), ingress=(Rule(
+...     "ingress", 0, (Peer(pod_selector=LabelSelector(Labels({"app": "web"}))),),
+...     (PolicyPort("TCP", 5432),)),))
+>>> from reach.network import Network
+>>> G = graph(Network(Cluster(pods=(web, db), policies=(only_web,))), by="pod")
+>>> a, b = Endpoint("Pod", "shop", "web"), Endpoint("Pod", "shop", "db")
+>>> G.edges[a, b]["label"], G.has_edge(b, a), G.has_edge(INTERNET, b)
+('TCP 5432', True, False)
+>>> G.nodes[b]
+{'kind': 'Pod', 'namespace': 'shop', 'label': 'db'}
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import networkx as nx
+import numpy as np
+import numpy.typing as npt
+
+from reach.compile import NO_PORTS, PortSetTable
+from reach.endpoints import Endpoint
+from reach.ipblocks import IPV4_ALL, AddressSet, format_range
+from reach.model import Pod
+from reach.network import Network
+from reach.ports import PortSet
+from reach.services import (
+    INGRESS_CONTROLLER,
+    ServiceInfo,
+    ServiceMap,
+    controller_admits,
+    service_map,
+)
+
+__all__ = [
+    "BY",
+    "INGRESS_CONTROLLER",
+    "INTERNET",
+    "PUBLIC_ADDRESSES",
+    "ClassView",
+    "GraphGranularity",
+    "class_view",
+    "graph",
+]
+
+IntArray = npt.NDArray[np.int32]
+BoolArray = npt.NDArray[np.bool_]
+
+GraphGranularity = Literal["pod", "workload", "namespace", "class"]
+BY: tuple[str, ...] = ("pod", "workload", "namespace", "class")
+
+#: The internet: the source of every connection from outside the organisation.
+INTERNET = Endpoint("Internet")
+
+_NOT_PUBLIC = (
+    "0.0.0.0/8",  # "this network"
+    "10.0.0.0/8",  # RFC 1918
+    "100.64.0.0/10",  # carrier-grade NAT
+    "127.0.0.0/8",  # loopback
+    "169.254.0.0/16",  # link local
+    "172.16.0.0/12",  # RFC 1918
+    "192.168.0.0/16",  # RFC 1918
+    "224.0.0.0/4",  # multicast
+    "240.0.0.0/4",  # reserved, broadcast
+)
+
+
+def _public() -> AddressSet:
+    out = IPV4_ALL
+    for cidr in _NOT_PUBLIC:
+        out = out - AddressSet.cidr(cidr)
+    return out | AddressSet.cidr("2000::/3")
+
+
+#: Addresses the internet can come from: IPv4 minus private, loopback, link-local, CGNAT,
+#: multicast and reserved space, plus IPv6 global unicast. Documentation ranges
+#: (``203.0.113.0/24``...) count as public: examples use them for internet clients.
+PUBLIC_ADDRESSES: AddressSet = _public()
+
+#: What the internet connects to on the synthetic ingress controller.
+HTTP_PORTS = PortSet.single("TCP", 80) | PortSet.single("TCP", 443)
+
+_IPV4_TOP = 1 << 32
+
+
+# ---------------------------------------------------------------------------
+# vectorised port-set id algebra
+
+
+def _pairwise(table: PortSetTable, a: IntArray, b: IntArray,
+              op: Callable[[int, int], int]) -> IntArray:
+    """Apply ``op`` (a memoised join or meet of ids) element-wise, once per distinct pair."""
+    if a.size == 0:
+        return a.astype(np.int32)
+    width = np.int64(max(int(a.max()), int(b.max())) + 1)
+    key = a.astype(np.int64) * width + b.astype(np.int64)
+    uniq, inverse = np.unique(key, return_inverse=True)
+    values = np.fromiter((op(int(k // width), int(k % width)) for k in uniq),
+                         dtype=np.int32, count=len(uniq))
+    out: IntArray = values[inverse.reshape(a.shape)]
+    return out
+
+
+def join_ids(table: PortSetTable, a: IntArray, b: IntArray) -> IntArray:
+    return _pairwise(table, a, b, lambda x, y: table.join(x, y))
+
+
+def meet_ids(table: PortSetTable, a: IntArray, b: IntArray) -> IntArray:
+    return _pairwise(table, a, b, table.meet)
+
+
+def _reduce(table: PortSetTable, rows: Sequence[IntArray], size: int, meet: bool) -> IntArray:
+    if not rows:
+        return np.zeros(size, dtype=np.int32)
+    acc = rows[0].astype(np.int32)
+    for row in rows[1:]:
+        acc = meet_ids(table, acc, row) if meet else join_ids(table, acc, row)
+    return acc
+
+
+def _map_ids(table: PortSetTable, ids: IntArray, fn: Callable[[int], int]) -> IntArray:
+    """Apply ``fn`` to every id, once per distinct id."""
+    if ids.size == 0:
+        return ids.astype(np.int32)
+    uniq, inverse = np.unique(ids, return_inverse=True)
+    values = np.fromiter((fn(int(u)) for u in uniq), dtype=np.int32, count=len(uniq))
+    out: IntArray = values[inverse.reshape(ids.shape)]
+    return out
+
+
+# ---------------------------------------------------------------------------
+# the class-level view
+
+
+@dataclass(slots=True)
+class ServiceEdges:
+    """A service's edges at class level (port-set ids in the view's table).
+
+    ``front_cols``/``front_ids``: the classes that may use the service and the service
+    ports they may use. ``entry``: what the internet connects to (NodePort and
+    LoadBalancer), ``received``: per backend index, what it then receives.
+    ``ic_front``/``ic_received``: the same from the synthetic ingress controller.
+    """
+
+    info: ServiceInfo
+    front_cols: npt.NDArray[np.intp]
+    front_ids: IntArray
+    entry: int = NO_PORTS
+    received: dict[int, int] = field(default_factory=dict)
+    ic_front: int = NO_PORTS
+    ic_received: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ClassView:
+    """Everything the graph and the queries need, at the granularity of classes.
+
+    Columns ``0 .. n-1`` are pod classes, ``n .. n+n_ext-1`` external ranges, as in
+    :class:`~reach.compile.Compiled`; arrays hold port-set ids of ``table``.
+
+    ``direct_in[c]``/``direct_out[c]``: what public addresses may send to / receive
+    from class ``c``. ``node_in[c]``: what ``c`` admits from a node's (unknown)
+    address. ``internet_in[c]``: everything the internet reaches ``c`` on, directly
+    or through NodePort/LoadBalancer services. ``ic_out[c]``: what the synthetic
+    ingress controller reaches ``c`` on through Ingress routes.
+    """
+
+    net: Network
+    n: int
+    n_ext: int
+    table: PortSetTable
+    allow: IntArray
+    public: BoolArray
+    direct_in: IntArray
+    direct_out: IntArray
+    node_in: IntArray
+    internet_in: IntArray
+    ic_out: IntArray
+    smap: ServiceMap
+    services: list[ServiceEdges]
+
+    @property
+    def synthetic_controller(self) -> bool:
+        return self.smap.synthetic_controller
+
+    def ports(self, ident: int) -> PortSet:
+        return self.table[ident]
+
+
+def _public_atoms(externals: Sequence[tuple[int, int]]) -> BoolArray:
+    ranges = PUBLIC_ADDRESSES.ranges()
+    out = np.zeros(len(externals), dtype=np.bool_)
+    for e, (lo, hi) in enumerate(externals):
+        out[e] = any(a <= hi and lo <= b for a, b in ranges)
+    return out
+
+
+def _front_ids(view: ClassView, info: ServiceInfo) -> IntArray:
+    """Per source class, the id of the service ports it may use through some backend."""
+    table, n = view.table, view.n
+    groups: dict[tuple[int, tuple[tuple[int, int], ...]], None] = {}
+    compiled = view.net.compiled
+    for backend in info.backends:
+        if backend.pod is not None:
+            column = int(compiled.pod_class[backend.pod])
+        else:
+            try:
+                column = compiled.external_column(backend.address or 0)
+            except KeyError:
+                continue
+        pairs = tuple(
+            (table.intern(backend.targets[i]), table.intern(info.front(i, backend)))
+            for i in range(len(info.service.ports)) if backend.targets[i]
+        )
+        if pairs:
+            groups[(column, pairs)] = None
+    acc = np.zeros(n, dtype=np.int32)
+    for column, pairs in groups:
+
+        def usable(ident: int, pairs: tuple[tuple[int, int], ...] = pairs) -> int:
+            return table.join(*(front for target, front in pairs
+                                if table.meet(ident, target) != NO_PORTS))
+
+        acc = join_ids(table, acc, _map_ids(table, view.allow[:n, column], usable))
+    return acc
+
+
+def _seen(view: ClassView, info: ServiceInfo, cls: int) -> int:
+    """What a backend of class ``cls`` admits from the source an outside client becomes."""
+    if info.service.external_traffic_policy == "Local":
+        return int(view.direct_in[cls])
+    return int(view.node_in[cls])
+
+
+def _service_edges(view: ClassView, info: ServiceInfo, routed: set[int]) -> ServiceEdges:
+    table = view.table
+    compiled = view.net.compiled
+    front = _front_ids(view, info)
+    cols = np.nonzero(front)[0]
+    edges = ServiceEdges(info, cols, front[cols])
+    indices = range(len(info.service.ports))
+    admitted: dict[int, int] = {}
+    for b, backend in enumerate(info.backends):
+        if backend.pod is None:
+            continue
+        cls = int(compiled.pod_class[backend.pod])
+        if info.exposed:
+            seen = _seen(view, info, cls)
+            got = [table.meet(seen, table.intern(backend.targets[i])) for i in indices]
+            if any(got):
+                edges.received[b] = table.join(*got)
+                edges.entry = table.join(edges.entry, *(
+                    table.intern(info.entry(i)) for i in indices if got[i]))
+        if routed and view.synthetic_controller:
+            if cls not in admitted:
+                pod = compiled.pods[backend.pod]
+                admitted[cls] = table.intern(controller_admits(view.net, pod))
+            got = [table.meet(admitted[cls], table.intern(backend.targets[i]))
+                   if i in routed else NO_PORTS for i in indices]
+            if any(got):
+                edges.ic_received[b] = table.join(*got)
+                edges.ic_front = table.join(edges.ic_front, *(
+                    table.intern(info.front(i, backend)) for i in indices if got[i]))
+    return edges
+
+
+def _build_view(net: Network) -> ClassView:
+    compiled = net.compiled
+    table = compiled.ports
+    n, n_ext = compiled.n_classes, len(compiled.externals)
+    allow = compiled.allow
+    public = _public_atoms(compiled.externals)
+    atom_rows = [allow[n + e, :n] for e in range(n_ext) if public[e]]
+    atom_cols = [allow[:n, n + e] for e in range(n_ext) if public[e]]
+    ipv4 = [allow[n + e, :n] for e, (lo, _) in enumerate(compiled.externals) if lo < _IPV4_TOP]
+    view = ClassView(
+        net=net,
+        n=n,
+        n_ext=n_ext,
+        table=table,
+        allow=allow,
+        public=public,
+        direct_in=_reduce(table, atom_rows, n, meet=False),
+        direct_out=_reduce(table, atom_cols, n, meet=False),
+        node_in=_reduce(table, ipv4, n, meet=True),
+        internet_in=np.zeros(n, dtype=np.int32),
+        ic_out=np.zeros(n, dtype=np.int32),
+        smap=service_map(net),
+        services=[],
+    )
+    routed: dict[tuple[str, str], set[int]] = {}
+    for route in view.smap.routes:
+        key = (route.service.service.namespace, route.service.service.name)
+        routed.setdefault(key, set()).update(route.ports)
+    internet_in = view.direct_in.copy()
+    ic_out = np.zeros(n, dtype=np.int32)
+    for info in view.smap.services:
+        key = (info.service.namespace, info.service.name)
+        edges = _service_edges(view, info, routed.get(key, set()))
+        view.services.append(edges)
+        for b, ident in edges.received.items():
+            cls = int(compiled.pod_class[info.backends[b].pod or 0])
+            internet_in[cls] = table.join(int(internet_in[cls]), ident)
+        for b, ident in edges.ic_received.items():
+            cls = int(compiled.pod_class[info.backends[b].pod or 0])
+            ic_out[cls] = table.join(int(ic_out[cls]), ident)
+    view.internet_in = internet_in
+    view.ic_out = ic_out
+    return view
+
+
+_VIEWS: weakref.WeakKeyDictionary[Network, ClassView] = weakref.WeakKeyDictionary()
+
+
+def class_view(net: Network) -> ClassView:
+    """The class-level view of ``net`` that graphs and queries are projected from (cached).
+
+    Examples
+    --------
+    >>> from reach.model import Cluster, Pod
+    >>> view = class_view(Network(Cluster(pods=(Pod("ns", "a"), Pod("ns", "b")))))
+    >>> view.n, str(view.ports(int(view.direct_in[0])))
+    (1, 'All Connections')
+    """
+    found = _VIEWS.get(net)
+    if found is None:
+        found = _VIEWS[net] = _build_view(net)
+    return found
+
+
+# ---------------------------------------------------------------------------
+# projection to a granularity
+
+
+def group_endpoint(pod: Pod, by: str, cls: int = 0) -> Endpoint:
+    """The node that stands for ``pod`` at granularity ``by`` (``cls`` its class)."""
+    if by == "pod":
+        return Endpoint("Pod", pod.namespace, pod.name)
+    if by == "workload":
+        return Endpoint(pod.workload_kind, pod.namespace, pod.workload_name)
+    if by == "namespace":
+        return Endpoint("Namespace", "", pod.namespace)
+    return Endpoint("Class", "", f"class-{cls}")
+
+
+@dataclass(slots=True)
+class Grouping:
+    """Columns (classes, then external ranges) mapped onto the nodes of one granularity.
+
+    ``ptr``/``idx`` are a CSR map from each column to the node indices it touches;
+    ``pod_node[p]`` is the node of pod ``p``.
+    """
+
+    nodes: list[Endpoint]
+    ptr: npt.NDArray[np.intp]
+    idx: npt.NDArray[np.intp]
+    pod_node: npt.NDArray[np.intp]
+    namespaces: dict[Endpoint, str]
+
+
+def grouping(view: ClassView, by: str) -> Grouping:
+    """How the columns of ``view`` map onto the nodes of granularity ``by``."""
+    compiled = view.net.compiled
+    pods = compiled.pods
+    n, n_ext = view.n, view.n_ext
+    namespaces: dict[Endpoint, str] = {}
+    if by == "class":
+        ends = []
+        for c, members in enumerate(compiled.class_pods):
+            spaces = {pods[i].namespace for i in members}
+            ep = group_endpoint(pods[members[0]], by, c)
+            if len(spaces) == 1:
+                ep = Endpoint("Class", next(iter(spaces)), ep.name)
+            ends.append(ep)
+        pod_ends = [ends[int(c)] for c in compiled.pod_class]
+    else:
+        pod_ends = [group_endpoint(pod, by) for pod in pods]
+    unique = sorted(set(pod_ends), key=lambda e: (e.namespace, e.name, e.kind))
+    position = {e: i for i, e in enumerate(unique)}
+    g = len(unique)
+    pod_node = np.fromiter((position[e] for e in pod_ends), dtype=np.intp, count=len(pods))
+    key = compiled.pod_class.astype(np.int64) * max(g, 1) + pod_node
+    key = np.unique(key)
+    cls_of, node_of = key // max(g, 1), key % max(g, 1)
+    ptr = np.searchsorted(cls_of, np.arange(n + 1)).astype(np.intp)
+    idx = node_of.astype(np.intp)
+    externals = [Endpoint.external(lo, hi) for lo, hi in compiled.externals]
+    ptr = np.concatenate([ptr, ptr[-1] + 1 + np.arange(n_ext, dtype=np.intp)])
+    idx = np.concatenate([idx, g + np.arange(n_ext, dtype=np.intp)])
+    for e in unique:
+        namespaces[e] = e.name if e.kind == "Namespace" else e.namespace
+    return Grouping(unique + externals, ptr, idx, pod_node, namespaces)
+
+
+def _expand(cols: npt.NDArray[np.intp], ptr: npt.NDArray[np.intp],
+            idx: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """For every entry of ``cols``, one row per node of that column: (entry, node)."""
+    counts = ptr[cols + 1] - ptr[cols]
+    owner = np.repeat(np.arange(len(cols), dtype=np.intp), counts)
+    starts = np.repeat(ptr[cols], counts)
+    offsets = np.arange(len(owner), dtype=np.intp) - np.repeat(np.cumsum(counts) - counts, counts)
+    return owner, idx[starts + offsets]
+
+
+def _merge(table: PortSetTable, keys: npt.NDArray[np.int64],
+           ids: IntArray) -> tuple[npt.NDArray[np.int64], IntArray]:
+    """Unique ``keys`` with the join of the ids each carries."""
+    if keys.size == 0:
+        return keys, ids
+    order = np.argsort(keys, kind="stable")
+    keys, ids = keys[order], ids[order]
+    uniq, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    out = ids[first].astype(np.int32)
+    for k in np.nonzero(counts > 1)[0]:
+        start = int(first[k])
+        out[k] = table.join(*set(ids[start:start + int(counts[k])].tolist()))
+    return uniq, out
+
+
+def pair_edges(view: ClassView, group: Grouping, rows: npt.NDArray[np.intp],
+               cols: npt.NDArray[np.intp], ids: IntArray) -> tuple[
+                   npt.NDArray[np.intp], npt.NDArray[np.intp], IntArray]:
+    """Column pairs ``rows[k] -> cols[k]`` (port ids ``ids``) as node pairs, joined."""
+    t1, a = _expand(rows, group.ptr, group.idx)
+    t2, b = _expand(cols[t1], group.ptr, group.idx)
+    a = a[t2]
+    carried = ids[t1[t2]]
+    keep = a != b
+    width = np.int64(len(group.nodes))
+    keys, merged = _merge(view.table, a[keep].astype(np.int64) * width + b[keep], carried[keep])
+    return (keys // width).astype(np.intp), (keys % width).astype(np.intp), merged
+
+
+def column_edges(view: ClassView, group: Grouping, cols: npt.NDArray[np.intp],
+                 ids: IntArray) -> tuple[npt.NDArray[np.intp], IntArray]:
+    """Columns with port ids as nodes with the join of their ids."""
+    owner, nodes = _expand(cols, group.ptr, group.idx)
+    keys, merged = _merge(view.table, nodes.astype(np.int64), ids[owner])
+    return keys.astype(np.intp), merged
+
+
+def pod_edges(view: ClassView, group: Grouping,
+              items: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """``(pod, id)`` pairs as node -> joined id."""
+    out: dict[int, int] = {}
+    for pod, ident in items:
+        node = int(group.pod_node[pod])
+        out[node] = view.table.join(out.get(node, NO_PORTS), ident)
+    return out
+
+
+def _label(ep: Endpoint) -> str:
+    if ep.kind == "Internet":
+        return "internet"
+    if ep.kind == "IngressController" and not ep.namespace:
+        return "ingress-controller"
+    if ep.kind == "External":
+        return _cidr_label(ep.lo, ep.hi) or ep.name
+    return ep.name
+
+
+def _cidr_label(lo: int, hi: int) -> str | None:
+    if hi < _IPV4_TOP:
+        first: Any = ipaddress.IPv4Address(lo)
+        last: Any = ipaddress.IPv4Address(hi)
+    elif lo >= 1 << 128:
+        first, last = ipaddress.IPv6Address(lo - (1 << 128)), ipaddress.IPv6Address(hi - (1 << 128))
+    else:
+        return None
+    nets = list(ipaddress.summarize_address_range(first, last))
+    return str(nets[0]) if len(nets) == 1 else format_range(lo, hi)
+
+
+class _Builder:
+    """Collects nodes and edges, then hands them to networkx in one go."""
+
+    def __init__(self, view: ClassView, group: Grouping) -> None:
+        self.view = view
+        self.group = group
+        self.extra: dict[tuple[Endpoint, Endpoint], int] = {}
+        self.arrays: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], IntArray]] = []
+        self.nodes: dict[Endpoint, str] = {}
+
+    def edge(self, a: Endpoint, b: Endpoint, ident: int) -> None:
+        if ident != NO_PORTS and a != b:
+            self.extra[(a, b)] = self.view.table.join(self.extra.get((a, b), NO_PORTS), ident)
+
+    def count(self) -> int:
+        return len(self.extra) + sum(len(a) for a, _, _ in self.arrays)
+
+    def build(self, by: str, warnings: tuple[Any, ...]) -> nx.DiGraph:
+        table = self.view.table
+        g = nx.DiGraph(by=by, warnings=warnings)
+        nodes = self.group.nodes
+        used_external: set[int] = set()
+        for a, b, _ in self.arrays:
+            used_external.update(i for i in np.unique(np.concatenate([a, b])).tolist()
+                                 if nodes[i].is_external)
+        first_external = len(nodes) - self.view.n_ext
+        for i, ep in enumerate(nodes):
+            if i < first_external or i in used_external:
+                self.nodes.setdefault(ep, self.group.namespaces.get(ep, ""))
+        g.add_nodes_from(
+            (ep, {"kind": ep.kind, "namespace": ns, "label": _label(ep)})
+            for ep, ns in self.nodes.items()
+        )
+        attrs: dict[int, tuple[PortSet, str]] = {}
+
+        def attr(ident: int) -> dict[str, Any]:
+            found = attrs.get(ident)
+            if found is None:
+                ports = table[ident]
+                found = attrs[ident] = (ports, str(ports))
+            return {"ports": found[0], "label": found[1]}
+
+        for a, b, ids in self.arrays:
+            g.add_edges_from(
+                (nodes[i], nodes[j], attr(k))
+                for i, j, k in zip(a.tolist(), b.tolist(), ids.tolist(), strict=True)
+            )
+        for (a_ep, b_ep), ident in sorted(self.extra.items(), key=lambda kv: _order(kv[0])):
+            g.add_edge(a_ep, b_ep, **attr(ident))
+        return g
+
+    def node(self, ep: Endpoint, namespace: str = "") -> None:
+        self.nodes.setdefault(ep, namespace)
+
+
+def _order(pair: tuple[Endpoint, Endpoint]) -> tuple[str, str]:
+    return (str(pair[0]), str(pair[1]))
+
+
+def graph(
+    net: Network,
+    by: GraphGranularity = "workload",
+    services: bool = True,
+    *,
+    max_edges: int | None = 5_000_000,
+) -> nx.DiGraph:
+    """The reachability graph of ``net`` at granularity ``by``.
+
+    Parameters
+    ----------
+    net
+        The analysed network.
+    by
+        ``"pod"``, ``"workload"`` (default), ``"namespace"`` or ``"class"``.
+    services
+        Whether Services are nodes (``src -> svc -> backend``); without them the
+        internet and the ingress controller point straight at backends.
+    max_edges
+        Refuse (``ValueError``) to build a graph with more edges than this, which would
+        not fit in memory; None for no limit. See the module docstring for sizes.
+
+    Returns
+    -------
+    networkx.DiGraph
+        Nodes are :class:`~reach.endpoints.Endpoint` objects with ``kind``,
+        ``namespace`` and ``label``; edges carry ``ports`` and ``label``.
+
+    Examples
+    --------
+    >>> from reach.model import Cluster, Labels, Pod, Service, ServicePort
+    >>> web = Pod("shop", "web-1", Labels({"app": "web"}), owner_kind="Deployment",
+    ...           owner_name="web")
+    >>> svc = Service("shop", "web", type="LoadBalancer", selector=Labels({"app": "web"}),
+    ...               ports=(ServicePort(443, 8443),))
+    >>> G = graph(Network(Cluster(pods=(web,), services=(svc,))))
+    >>> web_ep, svc_ep = Endpoint("Deployment", "shop", "web"), Endpoint("Service", "shop", "web")
+    >>> G.edges[INTERNET, svc_ep]["label"], G.edges[svc_ep, web_ep]["label"]
+    ('TCP 443', 'TCP 8443')
+    >>> sorted(G.nodes[n]["kind"] for n in G)
+    ['Deployment', 'External', 'Internet', 'Service']
+    """
+    if by not in BY:
+        raise ValueError(f"by must be one of {', '.join(BY)}, not {by!r}")
+    view = class_view(net)
+    group = grouping(view, by)
+    builder = _Builder(view, group)
+    table = view.table
+    rows, cols = np.nonzero(view.allow)
+    builder.arrays.append(pair_edges(view, group, rows.astype(np.intp), cols.astype(np.intp),
+                                     view.allow[rows, cols]))
+    builder.node(INTERNET)
+    direct = view.direct_in if services else view.internet_in
+    live = np.nonzero(direct)[0].astype(np.intp)
+    nodes, ids = column_edges(view, group, live, direct[live])
+    for node, ident in zip(nodes.tolist(), ids.tolist(), strict=True):
+        builder.edge(INTERNET, group.nodes[node], ident)
+    if view.synthetic_controller:
+        builder.node(INGRESS_CONTROLLER)
+        builder.edge(INTERNET, INGRESS_CONTROLLER, table.intern(HTTP_PORTS))
+    for edges in view.services:
+        info = edges.info
+        if services:
+            svc = info.endpoint
+            builder.node(svc, info.service.namespace)
+            src_nodes, src_ids = column_edges(view, group, edges.front_cols, edges.front_ids)
+            for node, ident in zip(src_nodes.tolist(), src_ids.tolist(), strict=True):
+                builder.edge(group.nodes[node], svc, ident)
+            for backend in info.backends:
+                received = table.intern(backend.received())
+                if backend.pod is not None:
+                    builder.edge(svc, group.nodes[int(group.pod_node[backend.pod])], received)
+                elif backend.address is not None:
+                    try:
+                        column = net.compiled.external_column(backend.address)
+                    except KeyError:
+                        continue
+                    target = group.nodes[int(group.idx[group.ptr[column]])]
+                    builder.node(target)
+                    builder.edge(svc, target, received)
+            builder.edge(INTERNET, svc, edges.entry)
+            builder.edge(INGRESS_CONTROLLER, svc, edges.ic_front)
+        else:
+            for node, ident in pod_edges(view, group, (
+                    (info.backends[b].pod or 0, i) for b, i in edges.ic_received.items())).items():
+                builder.edge(INGRESS_CONTROLLER, group.nodes[node], ident)
+    if max_edges is not None and builder.count() > max_edges:
+        raise ValueError(
+            f"the {by} graph would have {builder.count()} edges (more than max_edges="
+            f"{max_edges}); ask for a coarser granularity or pass max_edges=None"
+        )
+    return builder.build(by, view.smap.warnings)

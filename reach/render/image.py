@@ -179,7 +179,8 @@ def _graphviz(dot_text: str, fmt: str) -> bytes:
 _XGAP = 2.6  # inches between layers
 _YGAP = 0.8  # inches between rows
 _FONT = 8.0  # points
-_BAND_PAD = 0.35
+_BAND_TOP = 0.3  # room for the namespace's name
+_BAND_BOTTOM = 0.05
 
 
 def _text_size(text: str, font: float = _FONT) -> tuple[float, float]:
@@ -225,7 +226,7 @@ def _layout(scene: Scene) -> tuple[dict[str, tuple[float, float]], list[tuple[st
             continue
         rows: dict[int, int] = {}
         top = y
-        y -= _BAND_PAD if ns else 0.0
+        y -= _BAND_TOP if ns else 0.0
         tallest = 0.0
         for n in members:
             row = rows.get(layer[n.id], 0)
@@ -239,9 +240,9 @@ def _layout(scene: Scene) -> tuple[dict[str, tuple[float, float]], list[tuple[st
             k = counters.get(layer[n.id], 0)
             counters[layer[n.id]] = k + 1
             pos[n.id] = (layer[n.id] * _XGAP, y - step / 2 - k * step)
-        y -= max(rows.values()) * step + (_BAND_PAD if ns else 0.0)
+        y -= max(rows.values()) * step + (_BAND_BOTTOM if ns else 0.0)
         spans.append((ns, top, y))
-        y -= 0.35
+        y -= 0.2
     return pos, spans
 
 

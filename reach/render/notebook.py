@@ -164,8 +164,8 @@ def _network_html(net: Network) -> str:
         return rows.setdefault(ns, {"pods": 0, "workloads": 0, "services": 0, "policies": 0,
                                     "ingress": 0, "egress": 0})
 
-    for ns in c.namespaces:
-        row(ns.name)
+    for namespace in c.namespaces:
+        row(namespace.name)
     workloads: set[tuple[str, str, str]] = set()
     for i, pod in enumerate(net.pods):
         r = row(pod.namespace)
@@ -174,8 +174,8 @@ def _network_html(net: Network) -> str:
         cls = int(compiled.pod_class[i])
         r["ingress"] += int(bool(compiled.ingress_isolated[cls]))
         r["egress"] += int(bool(compiled.egress_isolated[cls]))
-    for ns, _, _ in workloads:
-        row(ns)["workloads"] += 1
+    for owner, _, _ in workloads:
+        row(owner)["workloads"] += 1
     for svc in c.services:
         row(svc.namespace)["services"] += 1
     for policy in c.policies:

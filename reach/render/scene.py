@@ -10,8 +10,8 @@ a reachability graph in four steps:
    ``open to the cluster`` / ``open to everyone`` (all ports from every other
    workload, and from outside too). In a cluster without egress policies these fans
    are most of the edges; what is left is what the policies actually restrict;
-3. **focus**: only the endpoints within ``hops`` steps of the focused one are kept
-   (in either direction), plus the highlighted path;
+3. **focus**: only the endpoints within ``hops`` drawn edges of the focused one are
+   kept (in either direction), plus the highlighted path;
 4. **collapse**: endpoints of the same kind, namespace and notes whose edges are the
    same (the same peers with the same ports, in and out: "twins" in graph theory)
    become one node, so a thousand identical pods draw as one box saying ``1000 pods``;
@@ -331,6 +331,7 @@ def _all_ports(graph: Any, a: Any, b: Any) -> bool:
 def summarize(graph: Any) -> tuple[dict[Any, tuple[str, ...]], set[tuple[Any, Any]]]:
     """Notes per endpoint, and the edges those notes stand for (see the module docs)."""
     outside = [n for n in graph if node_kind(graph, n) in _OUTSIDE]
+    internet = [n for n in graph if node_kind(graph, n) == "Internet"]
     senders = [n for n in graph if node_kind(graph, n) not in _NOT_SENDERS]
     notes: dict[Any, tuple[str, ...]] = {}
     implied: set[tuple[Any, Any]] = set()
@@ -348,6 +349,7 @@ def summarize(graph: Any) -> tuple[dict[Any, tuple[str, ...]], set[tuple[Any, An
             found.append(OPEN_OUTSIDE)
         if from_outside:
             implied.update((o, v) for o in outside)
+            implied.update((i, v) for i in internet if _all_ports(graph, i, v))
         if outside and all(_all_ports(graph, v, o) for o in outside):
             found.append(TO_OUTSIDE)
             implied.update((v, o) for o in outside)
@@ -396,25 +398,26 @@ def build_scene(
     if summarize_edges:
         notes, implied = summarize(graph)
 
+    frozen = set(hl_nodes)
+    if implied:
+        full = graph
+        graph = nx.DiGraph(full)
+        graph.remove_edges_from([e for e in implied - hl_edges if graph.has_edge(*e)])
+        graph.remove_nodes_from([
+            n for n in full
+            if n not in frozen and full.degree(n) and not graph.degree(n)
+            and node_kind(full, n) in _OUTSIDE
+        ])
+
     centers: set[Any] = set()
     if focus is not None:
         centers = set(_must_locate(graph, focus, net))
+        frozen |= centers
         undirected = graph.to_undirected(as_view=True)
         keep = set(hl_nodes)
         for c in centers:
             keep.update(nx.single_source_shortest_path_length(undirected, c, cutoff=hops))
         graph = graph.subgraph(keep)
-
-    frozen = hl_nodes | centers
-    if implied:
-        reduced = nx.DiGraph(graph)
-        reduced.remove_edges_from([e for e in implied - hl_edges if reduced.has_edge(*e)])
-        reduced.remove_nodes_from([
-            n for n in graph
-            if n not in frozen and graph.degree(n) and not reduced.degree(n)
-            and node_kind(graph, n) in _OUTSIDE
-        ])
-        graph = reduced
 
     groups = _twin_groups(graph, frozen, notes) if collapse else [[v] for v in graph]
     infos = []

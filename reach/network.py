@@ -30,6 +30,8 @@ from reach.verdict import Verdict, explain_side
 
 if TYPE_CHECKING:  # the lint stage builds on this one; imported only for annotations
     from reach.lint import Finding
+if TYPE_CHECKING:  # the graph stage builds on this one; imported only for annotations
+    from reach.queries import Exposure, Isolation, PathResult, Reachable
 
 __all__ = ["Connection", "Granularity", "Network", "Resolved"]
 
@@ -274,6 +276,44 @@ class Network:
         from reach.lint import lint
 
         return lint(self)
+
+    # -- graph views: one-line conveniences over reach.graph and reach.queries --
+
+    def graph(self, by: str = "workload", **kw: Any) -> Any:
+        """The reachability graph (a networkx DiGraph): see :func:`reach.graph.graph`."""
+        from reach.graph import graph
+
+        return graph(self, by, **kw)  # type: ignore[arg-type]
+
+    def paths(self, src: str | Endpoint, dst: str | Endpoint, **kw: Any) -> PathResult:
+        """Shortest multi-hop paths: see :func:`reach.queries.paths`."""
+        from reach.queries import paths
+
+        return paths(self, src, dst, **kw)
+
+    def reachable_from(self, src: str | Endpoint, **kw: Any) -> Reachable:
+        """The blast radius of ``src``: see :func:`reach.queries.reachable_from`."""
+        from reach.queries import reachable_from
+
+        return reachable_from(self, src, **kw)
+
+    def reachable_to(self, dst: str | Endpoint, **kw: Any) -> Reachable:
+        """Everything that reaches ``dst``: see :func:`reach.queries.reachable_to`."""
+        from reach.queries import reachable_to
+
+        return reachable_to(self, dst, **kw)
+
+    def isolated(self) -> Isolation:
+        """Per-pod isolation: see :func:`reach.queries.isolated`."""
+        from reach.queries import isolated
+
+        return isolated(self)
+
+    def exposure(self, **kw: Any) -> Exposure:
+        """What the internet reaches: see :func:`reach.queries.exposure`."""
+        from reach.queries import exposure
+
+        return exposure(self, **kw)
 
 
 def _same_ip(ip: str, key: int) -> bool:

@@ -10,7 +10,10 @@ endpoints (and namespaces) that appear or disappear are reported as such, with t
 number of connections they bring or take away, so a new namespace is one line and
 not thousands of edge changes. Outside address ranges may be cut differently by the
 ipBlocks of the two sides: both are re-cut onto their common atoms and compared
-address by address, then equal neighbouring ranges are merged back.
+address by address, then equal neighbouring ranges are merged back. The outside
+space compared is the one either side analyses: IPv4, and IPv6 as soon as an
+ipBlock of either side mentions it (the other side is then asked about IPv6
+addresses rule by rule).
 
 Policies apply to *new* connections: a connection established while a port was
 open keeps flowing until it closes. Every diff that removes or narrows something

@@ -133,7 +133,7 @@ class Collector:
         if kind == "Namespace":
             self.namespaces.append(Namespace(meta.name, meta.labels, meta.location))
         elif kind == "Pod":
-            self.pods.append(read_pod(src, fields, meta))
+            self.pods.append(read_pod(src, fields, meta, self.notes))
         elif kind in WORKLOAD_KINDS:
             workload, pod = read_workload(src, kind, fields, meta, self.notes)
             self.workloads.append(workload)

@@ -14,6 +14,7 @@ __all__ = ["MANIFEST_SUFFIXES", "STDIN", "decode", "iter_texts"]
 
 MANIFEST_SUFFIXES = (".json", ".yaml", ".yml")
 STDIN = "<stdin>"
+_DOC_SUFFIXES = (".md", ".rst", ".txt")
 
 
 def iter_texts(
@@ -74,8 +75,10 @@ def _folder_files(folder: Path, notes: list[Diagnostic]) -> Iterator[Path]:
             if file.suffix.lower() in MANIFEST_SUFFIXES:
                 yield file
             else:
+                # Documentation beside manifests is expected; anything else is worth a warning.
+                docs = file.suffix.lower() in _DOC_SUFFIXES or name.upper().startswith("README")
                 notes.append(Diagnostic(
-                    "warning",
+                    "info" if docs else "warning",
                     f"skipped {file}: not a .yaml, .yml or .json file",
                     Location(str(file)),
                     code="skipped-file",

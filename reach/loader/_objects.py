@@ -71,7 +71,9 @@ def _bool(src: Source, fields: Mapping | None, key: str, what: str) -> bool | No
     return src.boolean(entry[1], what) if entry else None
 
 
-def _container_ports(src: Source, pod_spec: Mapping | None) -> tuple[ContainerPort, ...]:
+def _container_ports(
+    src: Source, pod_spec: Mapping | None, notes: list[Diagnostic]
+) -> tuple[ContainerPort, ...]:
     ports: list[ContainerPort] = []
     for container in _items(src, pod_spec, "containers", "containers"):
         fields = src.mapping(container, "a container")
@@ -82,7 +84,15 @@ def _container_ports(src: Source, pod_spec: Mapping | None) -> tuple[ContainerPo
                 read_port_number(src, number_entry[1], "containerPort") if number_entry else None
             )
             if number is None:
-                src.fail(item, "a container port needs containerPort")
+                near = [key for key in port if key.lower() == "containerport"]
+                hint = f" (did you mean containerPort, not {near[0]}?)" if near else ""
+                notes.append(Diagnostic(
+                    "warning",
+                    f"skipped a container port without containerPort{hint}",
+                    src.location(item),
+                    code="container-port",
+                ))
+                continue
             name_entry = port.get("name")
             name = src.string(name_entry[1], "port name") if name_entry else None
             if name is not None:
@@ -129,7 +139,7 @@ def _controller(src: Source, meta: Meta) -> tuple[str, str]:
     return "", ""
 
 
-def read_pod(src: Source, fields: Mapping, meta: Meta) -> Pod:
+def read_pod(src: Source, fields: Mapping, meta: Meta, notes: list[Diagnostic]) -> Pod:
     """A Pod as written (or dumped): labels, container ports, IPs, controlling owner."""
     spec = _get(src, fields, "spec", "spec")
     owner_kind, owner_name = _controller(src, meta)
@@ -137,7 +147,7 @@ def read_pod(src: Source, fields: Mapping, meta: Meta) -> Pod:
         namespace=meta.namespace,
         name=meta.name,
         labels=meta.labels,
-        ports=_container_ports(src, spec),
+        ports=_container_ports(src, spec, notes),
         ips=_ips(src, _get(src, fields, "status", "status")),
         host_network=bool(_bool(src, spec, "hostNetwork", "spec.hostNetwork")),
         owner_kind=owner_kind,
@@ -186,7 +196,7 @@ def read_workload(
         namespace=meta.namespace,
         name=meta.name,
         labels=labels,
-        ports=_container_ports(src, pod_spec),
+        ports=_container_ports(src, pod_spec, notes),
         host_network=bool(_bool(src, pod_spec, "hostNetwork", "spec.hostNetwork")),
         owner_kind=kind,
         owner_name=meta.name,

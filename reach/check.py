@@ -55,7 +55,7 @@ import yaml
 from reach.endpoints import Endpoint
 from reach.errors import ExpectationError, ReachError
 from reach.intervals import IntervalSet
-from reach.ipblocks import IPV4_ALL, IPV6_ALL, AddressSet
+from reach.ipblocks import IPV4_ALL, IPV6_ALL, AddressSet, format_range
 from reach.model import PROTOCOLS, Labels, LabelSelector, Location, Pod
 from reach.network import Network
 from reach.ports import MAX_PORT, PortSet
@@ -205,7 +205,8 @@ class Result:
             lines.append(f"      {v.src} => {v.dst} : allowed {v.allowed}")
             lines.extend(f"        {line}" for line in v.explanation.splitlines())
         if self.total > len(self.violations):
-            lines.append(f"      ... and {self.total - len(self.violations)} more pairs")
+            more = self.total - len(self.violations)
+            lines.append(f"      ... and {more} more pair{'s' if more != 1 else ''}")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
@@ -608,10 +609,10 @@ _ANY_KEY = _AnyKey(("any label key",))
 
 @dataclass(slots=True)
 class _Members:
-    """A group resolved: pod indices, and the outside atoms (as column, lo, hi)."""
+    """A group resolved: pod indices, and outside atoms as (column, lo, hi, shown as)."""
 
     pods: list[int] = field(default_factory=list)
-    atoms: list[tuple[int, int, int]] = field(default_factory=list)
+    atoms: list[tuple[int, int, int, str]] = field(default_factory=list)
 
 
 class _Unresolved(Exception):
@@ -633,7 +634,10 @@ def _resolve(net: Network, group: Group) -> _Members:
             overlap = group.addresses.intervals & IntervalSet.of((lo, hi))
             if overlap:
                 first = overlap.intervals[0]
-                atoms.append((c.n_classes + k, first[0], first[1]))
+                shown = format_range(*first)
+                if len(overlap.intervals) > 1:
+                    shown += f" and {len(overlap.intervals) - 1} more ranges"
+                atoms.append((c.n_classes + k, first[0], first[1], f"{group.text} ({shown})"))
         return _Members(atoms=atoms)
     if group.ref is not None:
         try:
@@ -682,12 +686,12 @@ def _pairs(
             d = next((x for x in b_pods if x != s), b_pods[0])
             yield (_display(pods[s]), _display(pods[d]), _pod_endpoint(pods[s]),
                    _pod_endpoint(pods[d]), c.pod_ports(s, d))
-        for column, lo, hi in dst.atoms:
-            ext = Endpoint.external(lo, hi)
+        for column, lo, _hi, shown in dst.atoms:
+            ext = Endpoint("External", "", shown, lo, _hi)
             yield (_display(pods[a_pods[0]]), ext, _pod_endpoint(pods[a_pods[0]]),
                    Endpoint.external(lo, lo), c.column_ports(a, column))
-    for column, lo, hi in src.atoms:
-        ext = Endpoint.external(lo, hi)
+    for column, lo, _hi, shown in src.atoms:
+        ext = Endpoint("External", "", shown, lo, _hi)
         for b, b_pods in dst_by_class.items():
             yield (ext, _display(pods[b_pods[0]]), Endpoint.external(lo, lo),
                    _pod_endpoint(pods[b_pods[0]]), c.column_ports(column, b))
@@ -756,7 +760,10 @@ def _evaluate(net: Network, e: Expectation) -> Result:
             return Result(e, "fail", f'namespace "{e.namespace}" has no pod')
         outside_pods = [i for i, p in enumerate(net.pods) if p.namespace != e.namespace]
         c = net.compiled
-        atoms = [(c.n_classes + k, lo, hi) for k, (lo, hi) in enumerate(c.externals)]
+        atoms = [
+            (c.n_classes + k, lo, hi, f"outside ({format_range(lo, hi)})")
+            for k, (lo, hi) in enumerate(c.externals)
+        ]
         mine = _Members(pods=inside)
         rest = _Members(pods=outside_pods, atoms=atoms)
         results = []

@@ -113,13 +113,17 @@ def _setup_list(parser: argparse.ArgumentParser) -> None:
     _add_input(parser)
     parser.add_argument("--by", choices=GRANULARITIES, default="workload")
     parser.add_argument(
-        "-o", "--output", default="txt", help="txt, json, csv or md (default txt)"
+        "-o", "--output", default="txt",
+        help="txt, json, csv or md (default txt); or a diagram to stdout: dot, svg, png "
+        "(png only when stdout is not a terminal; reach render -o FILE writes files)",
     )
 
 
 def _run_list(args: argparse.Namespace) -> int:
     from reach.report import CONNECTION_FORMATS, format_connections
 
+    if args.output in PICTURE_FORMATS:
+        return _draw(args, load_network(args), args.output)
     if args.output not in CONNECTION_FORMATS:
         raise _UsageError(f"unknown output format {args.output!r} for list")
     net = load_network(args)
@@ -237,6 +241,76 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------
+# reach render (and the diagram formats of reach list)
+
+PICTURE_FORMATS = ("dot", "svg", "png", "pdf")
+
+
+def _setup_render(parser: argparse.ArgumentParser) -> None:
+    _add_input(parser)
+    parser.add_argument(
+        "-o", "--output", dest="out", required=True, metavar="FILE|FORMAT",
+        help="file to write, its format from the suffix (.png, .svg, .pdf, .dot); or "
+        "dot, svg, png, pdf to write to stdout",
+    )
+    parser.add_argument("--by", choices=("pod", "workload", "namespace", "class"),
+                        default="workload", help="granularity of the nodes (default workload)")
+    parser.add_argument("--focus", metavar="NS/NAME",
+                        help="draw only this endpoint and its neighbourhood")
+    parser.add_argument("--hops", type=int, default=1,
+                        help="size of the --focus neighbourhood in hops (default 1)")
+    parser.add_argument("--path", nargs=2, metavar=("SRC", "DST"),
+                        help="highlight the shortest paths from SRC to DST")
+    parser.add_argument("--max-hops", type=int, default=4, help="longest --path (default 4)")
+    parser.add_argument("--engine", choices=("auto", "graphviz", "matplotlib"), default=None,
+                        help="auto (Graphviz when installed, else matplotlib; the default, or "
+                        "$REACH_RENDER_ENGINE), graphviz or matplotlib")
+    parser.add_argument("--title", default="", help="a caption for the diagram")
+    parser.add_argument("--no-collapse", dest="collapse", action="store_false",
+                        help="one node per endpoint, even when several are equivalent")
+    parser.add_argument("--no-summary", dest="summarize", action="store_false",
+                        help="draw every all-ports edge instead of noting it on the endpoint")
+    parser.add_argument("--no-services", dest="services", action="store_false",
+                        help="leave Services out (traffic goes straight to backends)")
+
+
+def _run_render(args: argparse.Namespace) -> int:
+    if args.hops < 0:
+        raise _UsageError("--hops must be 0 or more")
+    net = load_network(args)
+    highlight = None
+    if args.path:
+        from reach.queries import paths
+
+        by: Any = "workload" if args.by == "class" else args.by
+        found = paths(net, args.path[0], args.path[1], max_hops=args.max_hops, by=by)
+        if not found:
+            print(f"reach render: {found.explain()}", file=sys.stderr)
+        highlight = [p.nodes for p in found.paths]
+    fmt = args.out.lower() if args.out.lower() in PICTURE_FORMATS else None
+    return _draw(args, net, fmt or args.out, highlight=highlight, focus=args.focus,
+                 hops=args.hops, collapse=args.collapse, summarize=args.summarize,
+                 services=args.services, title=args.title, engine=args.engine)
+
+
+def _draw(args: argparse.Namespace, net: Network, target: str, **options: Any) -> int:
+    """Draw ``net`` at ``args.by``; a bare format goes to stdout, a path to its file."""
+    from reach.render import render
+
+    if target in ("png", "pdf") and sys.stdout.isatty():
+        raise _UsageError(f"refusing to write {target} to a terminal: redirect stdout, "
+                          f"or use reach render -o FILE.{target}")
+    data = render(net, target, by=args.by, **options)
+    if target in ("dot", "svg"):
+        _emit(data.decode())
+    elif target in ("png", "pdf"):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # main
 
 
@@ -251,6 +325,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Runner
              _run_diff),
     "lint": ("find policies that do not do what they seem to", _setup_lint, _run_lint),
     "check": ("check expected reachability facts (for CI)", _setup_check, _run_check),
+    "render": ("draw the reachability diagram: PNG, SVG, PDF or DOT", _setup_render,
+               _run_render),
 }
 
 

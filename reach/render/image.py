@@ -186,7 +186,7 @@ _BAND_BOTTOM = 0.05
 def _text_size(text: str, font: float = _FONT) -> tuple[float, float]:
     """Approximate width and height (inches) of a text box."""
     lines = text.split("\n")
-    width = max(len(line) for line in lines) * font * 0.6 / 72 + 0.2
+    width = max(len(line) for line in lines) * font * 0.48 / 72 + 0.14
     height = len(lines) * font * 1.3 / 72 + 0.14
     return width, height
 

@@ -244,12 +244,30 @@ def _must_locate(graph: Any, reference: Any, net: Network | None) -> list[Any]:
 
 
 def _paths(highlight: Any) -> list[list[Any]]:
-    if not highlight:
+    """Paths to highlight: one path, a list of paths, or what :func:`reach.queries.paths` gives.
+
+    A path is a sequence of endpoints (or references), or an object with ``nodes``.
+    """
+    if highlight is None:
         return []
-    items = list(highlight)
-    if all(isinstance(x, Endpoint | str) for x in items):
+    if hasattr(highlight, "nodes"):
+        return [list(highlight.nodes)]
+    items = list(getattr(highlight, "paths", highlight))
+    if items and all(isinstance(x, Endpoint | str) for x in items):
         return [items]
-    return [list(p) for p in items]
+    return [list(p.nodes) if hasattr(p, "nodes") else list(p) for p in items]
+
+
+def _hop_edges(graph: Any, a: Any, b: Any) -> list[tuple[Any, Any]]:
+    """The edges that draw hop ``a -> b``: the edge itself, or the way through a Service."""
+    if graph.has_edge(a, b):
+        return [(a, b)]
+    return [
+        edge
+        for svc in graph.successors(a)
+        if node_kind(graph, svc) == "Service" and graph.has_edge(svc, b)
+        for edge in ((a, svc), (svc, b))
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -391,7 +409,10 @@ def build_scene(
         for found in located:
             hl_nodes.update(found)
         for here, there in itertools.pairwise(located):
-            hl_edges.update((a, b) for a in here for b in there if graph.has_edge(a, b))
+            for a in here:
+                for b in there:
+                    hl_edges.update(_hop_edges(graph, a, b))
+    hl_nodes.update(n for edge in hl_edges for n in edge)
 
     notes: dict[Any, tuple[str, ...]] = {}
     implied: set[tuple[Any, Any]] = set()
@@ -406,7 +427,7 @@ def build_scene(
         graph.remove_nodes_from([
             n for n in full
             if n not in frozen and full.degree(n) and not graph.degree(n)
-            and node_kind(full, n) in _OUTSIDE
+            and node_kind(full, n) in _OUTSIDE | {"Internet"}
         ])
 
     centers: set[Any] = set()

@@ -631,6 +631,11 @@ def _shadow_findings(facts: _Facts) -> Iterator[Finding]:
     selecting those classes for the same direction. A rule is shadowed when it is
     covered in every profile it applies to.
 
+    A policy with an empty podSelector is only compared with other such policies of
+    its namespace: it also applies to pods that do not exist yet. A default-deny
+    (podSelector {} and no rules) is never reported: it is the explicit baseline,
+    kept on purpose even when other namespace-wide policies isolate the same way.
+
     Two identical rules cover each other; reporting both would invite deleting both.
     So the decision is greedy, last written first: a policy or rule found redundant
     is taken out before the next is judged, and everything reported can be deleted
@@ -645,21 +650,31 @@ def _shadow_findings(facts: _Facts) -> Iterator[Finding]:
     def live(key: tuple[Policy, Rule]) -> bool:
         return key[0] not in gone_policies and key not in gone_rules
 
+    def comparable(judged: Policy, other: Policy) -> bool:
+        # A policy with podSelector {} also guards pods that do not exist yet: only
+        # another such policy can stand in for it (a default-deny is never redundant
+        # because of today's pods).
+        return other.pod_selector.is_empty or not judged.pod_selector.is_empty
+
     for policy in reversed(cluster.policies):
         mine_profiles = [p for p in profiles if policy in p.chosen]
         if not mine_profiles:
             continue  # selects nothing: reported on its own
+        if _is_default_deny(policy):
+            continue  # the explicit baseline: redundant by design, never a mistake
         cover: set[str] = set()
         redundant = True
         for profile in mine_profiles:
-            others = [p for p in profile.chosen if p != policy and p not in gone_policies]
+            others = [
+                p
+                for p in profile.chosen
+                if p != policy and p not in gone_policies and comparable(policy, p)
+            ]
             if not others:
                 redundant = False  # the only policy isolating these pods this way
                 break
             mine = _union(facts, [r for k, r in profile.rows.items() if k[0] == policy])
-            theirs_rows = {
-                k: r for k, r in profile.rows.items() if k[0] != policy and live(k)
-            }
+            theirs_rows = {k: r for k, r in profile.rows.items() if k[0] in others and live(k)}
             if not _covered(mine, _union(facts, list(theirs_rows.values())), facts):
                 redundant = False
                 break
@@ -699,7 +714,11 @@ def _shadow_findings(facts: _Facts) -> Iterator[Finding]:
             for profile in mine_profiles:
                 row = profile.rows[key]
                 nonempty = nonempty or bool(row.any())
-                rest = {k: r for k, r in profile.rows.items() if k != key and live(k)}
+                rest = {
+                    k: r
+                    for k, r in profile.rows.items()
+                    if k != key and live(k) and comparable(policy, k[0])
+                }
                 if not _covered(row, _union(facts, list(rest.values())), facts):
                     covered = False
                     break
@@ -734,6 +753,11 @@ def _shadow_findings(facts: _Facts) -> Iterator[Finding]:
                     )
                 )
     yield from findings
+
+
+def _is_default_deny(policy: Policy) -> bool:
+    """podSelector {} and no rule: every pod of the namespace isolated, nothing allowed."""
+    return policy.pod_selector.is_empty and not policy.ingress and not policy.egress
 
 
 def _union(facts: _Facts, rows: Sequence[IntArray]) -> IntArray:

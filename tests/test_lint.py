@@ -368,11 +368,29 @@ def test_adding_a_policy_that_only_restricts_is_redundant() -> None:
     assert not codes(network(client1, server, block_one), "policy-redundant")
 
 
-def test_a_second_deny_all_is_redundant_the_first_is_not_alone() -> None:
+def test_a_deny_for_some_pods_under_a_default_deny_is_redundant() -> None:
     one = policy("shop/deny-all", "")
     two = policy("shop/deny-web", "app=web")
     found = codes(network(WEB, API, one, two), "policy-redundant")
     assert [f.subject for f in found] == ["shop/deny-web"]
+
+
+def test_a_default_deny_is_never_redundant_it_guards_pods_yet_to_come() -> None:
+    deny_all = policy("shop/default-deny", "", types=("Ingress", "Egress"))
+    everyone_in = policy("shop/metrics", "", ingress_rules=[rule(ports=[port("TCP", 9100)])])
+    everyone_out = policy("shop/dns", "", types=("Egress",), egress_rules=[
+        rule(ports=[port("UDP", 53)])])
+    assert not codes(network(WEB, API, deny_all, everyone_in, everyone_out), "policy-redundant")
+
+
+def test_a_namespace_wide_policy_is_not_redundant_because_of_todays_pods() -> None:
+    # Every pod of shop happens to be allowed TCP 9090 by specific policies; the
+    # namespace-wide rule still covers pods created tomorrow.
+    wide = policy("shop/all-9090", "", ingress_rules=[rule(ports=[port("TCP", 9090)])])
+    web = policy("shop/web", "app=web", ingress_rules=[rule(ports=[port("TCP", 9090)])])
+    api = policy("shop/api", "app=api", ingress_rules=[rule(ports=[port("TCP", 9090)])])
+    found = codes(network(WEB, API, wide, web, api), "policy-redundant")
+    assert sorted(f.subject for f in found) == ["shop/api", "shop/web"]
 
 
 def test_a_policy_that_is_the_only_one_isolating_its_pods_is_not_redundant() -> None:

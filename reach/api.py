@@ -21,6 +21,7 @@ __all__ = ["load"]
 def load(
     *paths: str | os.PathLike[str],
     ipblock_pods: bool = True,
+    host_network_pods: bool = False,
     stdin_text: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Network:
@@ -32,6 +33,8 @@ def load(
         Files, folders or ``"-"`` (then ``stdin_text`` is the text read).
     ipblock_pods
         Whether ipBlocks also match pods whose IP they contain (as Calico does).
+    host_network_pods
+        Whether policies select host-network pods like other pods (as np-guard does).
     progress
         Called as ``progress(stage, done, total)`` during long compiles.
 
@@ -43,4 +46,9 @@ def load(
     from reach.loader import read_cluster
 
     cluster = read_cluster(*paths, stdin_text=stdin_text)
-    return Network(cluster, ipblock_pods=ipblock_pods, progress=progress)
+    return Network(
+        cluster,
+        ipblock_pods=ipblock_pods,
+        host_network_pods=host_network_pods,
+        progress=progress,
+    )

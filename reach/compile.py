@@ -66,9 +66,15 @@ class CompileOptions:
     ``ipblock_pods``: an ipBlock also matches the pods whose IP it contains (as Calico
     and the upstream e2e suite do). Switch off to match the np-guard analyzer, where
     ipBlocks only ever match traffic from or to outside the cluster.
+
+    ``host_network_pods``: host-network pods are selected by policies and matched by
+    pod and namespace selectors like any other pod (as the np-guard analyzer does).
+    Off by default: their traffic is the node's, which most network plugins do not
+    police with NetworkPolicy.
     """
 
     ipblock_pods: bool = True
+    host_network_pods: bool = False
 
 
 class PortSetTable:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -90,10 +90,17 @@ class Network:
         cluster: Cluster,
         *,
         ipblock_pods: bool = True,
+        host_network_pods: bool = False,
         progress: Callable[[str, int, int], None] | None = None,
     ) -> None:
+        if host_network_pods:
+            # Analysed as ordinary pods: every later stage then treats them alike.
+            pods = tuple(replace(p, host_network=False) if p.host_network else p
+                         for p in cluster.pods)
+            cluster = replace(cluster, pods=pods)
         self.cluster = cluster
-        self.options = CompileOptions(ipblock_pods=ipblock_pods)
+        self.options = CompileOptions(ipblock_pods=ipblock_pods,
+                                      host_network_pods=host_network_pods)
         self.compiled: Compiled = compile_cluster(cluster, self.options, progress)
         self._by_ref: dict[str, list[int]] = {}
         for i, pod in enumerate(self.compiled.pods):

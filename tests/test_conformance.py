@@ -101,7 +101,7 @@ def normalise(lines: list[str]) -> tuple[dict[tuple[str, str], PortSet], dict[tu
 
 
 def reach_lines(case: Path) -> list[str]:
-    net = reach.load(case / "input", ipblock_pods=False)
+    net = reach.load(case / "input", ipblock_pods=False, host_network_pods=True)
     return [str(c) for c in net.connections(by="workload")]
 
 

@@ -134,7 +134,9 @@ def _controller(src: Source, meta: Meta) -> tuple[str, str]:
         if _bool(src, ref, "controller", "ownerReferences[].controller"):
             kind = _str(src, ref, "kind", "ownerReferences[].kind") or ""
             name = _str(src, ref, "name", "ownerReferences[].name") or ""
-            if kind and name:
+            # A Node owns static pods: that is no workload, the pod stands alone.
+            # A controller without a kind still names the pods' group ("<name>[Pod]").
+            if name and kind != "Node":
                 return kind, name
     return "", ""
 

@@ -44,6 +44,11 @@ def _add_input(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="ipBlocks match only traffic from/to outside the cluster, never pod IPs",
     )
+    parser.add_argument(
+        "--host-network-pods",
+        action="store_true",
+        help="policies select host-network pods like any other pod (np-guard's reading)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
 
 
@@ -88,6 +93,7 @@ def load_network(args: argparse.Namespace, files: Sequence[str] | None = None) -
         net = load(
             *paths,
             ipblock_pods=getattr(args, "ipblock_pods", True),
+            host_network_pods=getattr(args, "host_network_pods", False),
             stdin_text=stdin_text,
             progress=progress,
         )

@@ -26,6 +26,15 @@ What the edges mean
     services, and the ingress controller when Ingresses exist. With
     ``services=False`` those go straight to the backend pods.
 
+Direct exposure (a decision the API leaves open)
+    The internet reaches a pod *directly* only when the pod's ingress is isolated and
+    a rule admits public addresses (an ipBlock covering public space, or a rule open
+    to every source): that is a statement that internet clients are meant to arrive.
+    A pod that no policy isolates admits everything too, but nothing routes the
+    internet to pod addresses, and the absence of a policy says nothing about
+    exposure; such pods are reported by :func:`reach.queries.isolated`, and are
+    exposed when a NodePort, LoadBalancer or Ingress leads to them.
+
 The addresses backends see (a decision the API leaves open)
     Traffic from outside through a NodePort or LoadBalancer service with
     ``externalTrafficPolicy: Local`` keeps the client's address: the backend must
@@ -219,11 +228,13 @@ class ClassView:
     Columns ``0 .. n-1`` are pod classes, ``n .. n+n_ext-1`` external ranges, as in
     :class:`~reach.compile.Compiled`; arrays hold port-set ids of ``table``.
 
-    ``direct_in[c]``/``direct_out[c]``: what public addresses may send to / receive
-    from class ``c``. ``node_in[c]``: what ``c`` admits from a node's (unknown)
-    address. ``internet_in[c]``: everything the internet reaches ``c`` on, directly
-    or through NodePort/LoadBalancer services. ``ic_out[c]``: what the synthetic
-    ingress controller reaches ``c`` on through Ingress routes.
+    ``public_in[c]``/``direct_out[c]``: what public addresses may send to / receive
+    from class ``c``; ``direct_in[c]`` is ``public_in[c]`` for ingress-isolated
+    classes only (direct exposure, see the module docstring). ``node_in[c]``: what
+    ``c`` admits from a node's (unknown) address. ``internet_in[c]``: everything the
+    internet reaches ``c`` on, directly or through NodePort/LoadBalancer services.
+    ``ic_out[c]``: what the synthetic ingress controller reaches ``c`` on through
+    Ingress routes.
     """
 
     net: Network
@@ -232,6 +243,7 @@ class ClassView:
     table: PortSetTable
     allow: IntArray
     public: BoolArray
+    public_in: IntArray
     direct_in: IntArray
     direct_out: IntArray
     node_in: IntArray
@@ -289,7 +301,7 @@ def _front_ids(view: ClassView, info: ServiceInfo) -> IntArray:
 def _seen(view: ClassView, info: ServiceInfo, cls: int) -> int:
     """What a backend of class ``cls`` admits from the source an outside client becomes."""
     if info.service.external_traffic_policy == "Local":
-        return int(view.direct_in[cls])
+        return int(view.public_in[cls])
     return int(view.node_in[cls])
 
 
@@ -334,6 +346,7 @@ def _build_view(net: Network) -> ClassView:
     atom_rows = [allow[n + e, :n] for e in range(n_ext) if public[e]]
     atom_cols = [allow[:n, n + e] for e in range(n_ext) if public[e]]
     ipv4 = [allow[n + e, :n] for e, (lo, _) in enumerate(compiled.externals) if lo < _IPV4_TOP]
+    public_in = _reduce(table, atom_rows, n, meet=False)
     view = ClassView(
         net=net,
         n=n,
@@ -341,7 +354,8 @@ def _build_view(net: Network) -> ClassView:
         table=table,
         allow=allow,
         public=public,
-        direct_in=_reduce(table, atom_rows, n, meet=False),
+        public_in=public_in,
+        direct_in=np.where(compiled.ingress_isolated, public_in, NO_PORTS).astype(np.int32),
         direct_out=_reduce(table, atom_cols, n, meet=False),
         node_in=_reduce(table, ipv4, n, meet=True),
         internet_in=np.zeros(n, dtype=np.int32),
@@ -380,8 +394,8 @@ def class_view(net: Network) -> ClassView:
     --------
     >>> from reach.model import Cluster, Pod
     >>> view = class_view(Network(Cluster(pods=(Pod("ns", "a"), Pod("ns", "b")))))
-    >>> view.n, str(view.ports(int(view.direct_in[0])))
-    (1, 'All Connections')
+    >>> view.n, str(view.ports(int(view.public_in[0]))), str(view.ports(int(view.direct_in[0])))
+    (1, 'All Connections', 'No Connections')
     """
     found = _VIEWS.get(net)
     if found is None:

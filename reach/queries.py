@@ -31,9 +31,7 @@ Examples
 >>> print(found.paths[0])
 shop/web[Pod] --TCP 8080--> shop/api[Pod] --TCP 5432--> shop/db[Pod]
 >>> [(str(e), hops) for e, hops in reachable_to(net, "shop/db", by="pod").endpoints]
-... # doctest: +NORMALIZE_WHITESPACE
-[('shop/api[Pod]', 1), ('shop/web[Pod]', 2),
- ('0.0.0.0-255.255.255.255[External]', 3), ('{internet}', 3)]
+[('shop/api[Pod]', 1), ('shop/web[Pod]', 2), ('0.0.0.0-255.255.255.255[External]', 3)]
 """
 
 from __future__ import annotations
@@ -907,7 +905,9 @@ def isolated(net: Network) -> Isolation:
     compiled = net.compiled
     n = view.n
     ok = view.allow != NO_PORTS
-    sizes = np.bincount(compiled.pod_class, minlength=n)
+    # a pod standing for several replicas has peers among its own replicas
+    replicas = np.array([max(pod.replicas, 1) for pod in compiled.pods], dtype=np.int64)
+    sizes = np.bincount(compiled.pod_class, weights=replicas, minlength=n)
     inner = ok[:n, :n].copy()
     np.fill_diagonal(inner, np.diagonal(inner) & (sizes >= 2))
     has_in = inner.any(axis=0) | ok[n:, :n].any(axis=0)
@@ -936,9 +936,9 @@ def isolated(net: Network) -> Isolation:
 class Exposed:
     """One way the internet reaches ``target``.
 
-    ``via``: ``"unprotected"`` (no ingress policy: every address is admitted),
-    ``"ipBlock"`` (an ipBlock admits public addresses), ``"NodePort"``,
-    ``"LoadBalancer"`` or ``"Ingress"``. ``ports``: what ``target`` receives;
+    ``via``: ``"direct"`` (the pod is ingress-isolated and a rule admits public
+    addresses: an ipBlock covering public space or a rule open to every source),
+    ``"NodePort"``, ``"LoadBalancer"`` or ``"Ingress"``. ``ports``: what ``target`` receives;
     ``entry``: what the internet connects to (empty for direct exposure);
     ``through``: the Service, or the Ingress and its Service; ``sources``: the public
     address ranges admitted (direct exposure).
@@ -1007,19 +1007,21 @@ class Exposure:
 def exposure(net: Network, by: Granularity = "workload") -> Exposure:
     """Which workloads (or pods, namespaces...) the internet reaches, how, on which ports.
 
-    Directly (no ingress policy, or an ipBlock admitting public addresses), through
-    NodePort and LoadBalancer services (admitting the address the backend sees: see
+    Directly (an ingress-isolated pod whose rules admit public addresses; pods no
+    policy isolates count only through services and Ingresses, see :mod:`reach.graph`),
+    through NodePort and LoadBalancer services (admitting the address the backend sees: see
     :mod:`reach.graph`), and through Ingress (the controller must be reachable from
     the internet and reach the backend on its target port).
 
     Examples
     --------
-    >>> from reach.model import Cluster, Labels, LabelSelector, Pod, Policy
-    >>> db = Pod("ns", "db", Labels({"app": "db"}))
-    >>> deny = Policy("ns", "deny", LabelSelector(Labels({"app": "db"})))
-    >>> print(exposure(Network(Cluster(pods=(db, Pod("ns", "web")), policies=(deny,))),
+    >>> from reach.model import Cluster, Labels, Pod, Service, ServicePort
+    >>> web = Pod("ns", "web", Labels({"app": "web"}))
+    >>> lb = Service("ns", "web", type="LoadBalancer", selector=Labels({"app": "web"}),
+    ...              ports=(ServicePort(443, 8443),))
+    >>> print(exposure(Network(Cluster(pods=(web, Pod("ns", "db")), services=(lb,))),
     ...                by="pod"))
-    ns/web[Pod] : All Connections via unprotected
+    ns/web[Pod] : TCP 8443 via LoadBalancer ns/web[Service] (internet connects to TCP 443)
     """
     _check_by(by)
     view = class_view(net)
@@ -1041,7 +1043,7 @@ def exposure(net: Network, by: Granularity = "workload") -> Exposure:
 
     publics = [e for e in range(view.n_ext) if view.public[e]]
     for c in np.nonzero(view.direct_in)[0].tolist():
-        via = "ipBlock" if compiled.ingress_isolated[c] else "unprotected"
+        via = "direct"
         sources = tuple(Endpoint.external(*compiled.externals[e]) for e in publics
                         if view.allow[n + e, c] != NO_PORTS)
         for p in compiled.class_pods[c]:
@@ -1065,16 +1067,30 @@ def exposure(net: Network, by: Granularity = "workload") -> Exposure:
     return Exposure(tuple(items), view.smap.warnings)
 
 
+def _controller_entry(view: ClassView, cls: int) -> int:
+    """What the internet connects to on controller class ``cls``: its exposing services'
+    ports and its direct HTTP(S) ports, or whatever reaches it when neither applies."""
+    table = view.table
+    compiled = view.net.compiled
+    entry = table.meet(int(view.direct_in[cls]), table.intern(HTTP_PORTS))
+    for edges in view.services:
+        if any(compiled.pod_class[edges.info.backends[b].pod or 0] == cls
+               for b in edges.received):
+            entry = table.join(entry, edges.entry)
+    return entry if entry != NO_PORTS else int(view.internet_in[cls])
+
+
 def _ingress_exposure(view: ClassView, group: Grouping, add: Any) -> None:
     """Exposure through Ingress routes: internet -> controller -> backend target port."""
     compiled = view.net.compiled
     table = view.table
     smap = view.smap
+    http = table.intern(HTTP_PORTS)
     if smap.synthetic_controller:
-        sources: list[tuple[int, int]] = [(-1, table.intern(HTTP_PORTS))]
+        sources: list[tuple[int, int]] = [(-1, http)]
     else:
-        classes = sorted({int(compiled.pod_class[p]) for p in smap.controllers})
-        sources = [(c, int(view.internet_in[c])) for c in classes
+        sources = [(c, _controller_entry(view, c)) for c in
+                   sorted({int(compiled.pod_class[p]) for p in smap.controllers})
                    if view.internet_in[c] != NO_PORTS]
     if not sources:
         return

@@ -144,7 +144,7 @@ def read_policy(
         spec = {}
     check_fields(src, spec, _SPEC, "NetworkPolicy spec", _spec_hints())
     selector_entry = spec.get("podSelector")
-    if selector_entry is None:
+    if selector_entry is None and spec_entry is not None:
         notes.append(Diagnostic(
             "warning",
             f"NetworkPolicy {meta.namespace}/{meta.name} has no spec.podSelector: "

@@ -13,6 +13,7 @@ An expectations file is a small YAML document listing facts that must hold::
           to: {labels: {app: db}}                   # any namespace
       - isolated: shop                              # nothing outside shop connects into it
       - isolated: {namespace: payments, direction: both}
+      - isolated: {namespace: shop, except: [ingress-nginx/ingress-nginx-controller]}
 
 ``allow`` holds when *every* source may open a connection to *every* destination
 on every listed port (on at least one port when ``ports`` is left out); ``deny``
@@ -20,8 +21,9 @@ holds when *no* source may reach *any* destination on any listed port (on any
 port at all when ``ports`` is left out). ``isolated`` is a ``deny`` from
 everything outside the namespace (other namespaces' pods and every outside
 address) into it (``direction: ingress``, the default), out of it (``egress``) or
-both. A group that matches no pod fails its expectation: a typo must not pass
-silently. The full format is in ``docs/ci.md``.
+both; ``except`` lists the groups that are allowed to cross. A group that matches
+no pod fails its expectation: a typo must not pass silently. The full format is in
+``docs/ci.md``.
 
 Examples
 --------
@@ -133,6 +135,13 @@ class Group:
     def __str__(self) -> str:
         return self.text
 
+    def addresses_within(self) -> AddressSet:
+        """Every outside address the group names (through its parts too)."""
+        out = self.addresses or AddressSet.none()
+        for part in self.parts:
+            out = out | part.addresses_within()
+        return out
+
 
 @dataclass(frozen=True, slots=True)
 class Expectation:
@@ -146,6 +155,7 @@ class Expectation:
     ports: PortSet | None = None
     namespace: str = ""
     direction: str = "ingress"
+    excepted: Group | None = None
 
     @property
     def title(self) -> str:
@@ -154,7 +164,8 @@ class Expectation:
 
     def describe(self) -> str:
         if self.kind == "isolated":
-            return f"namespace {self.namespace} is isolated ({self.direction})"
+            but = f" except {self.excepted}" if self.excepted is not None else ""
+            return f"namespace {self.namespace} is isolated ({self.direction}){but}"
         ports = f" on {self.ports}" if self.ports is not None else ""
         verb = "reaches" if self.kind == "allow" else "does not reach"
         return f"{self.src} {verb} {self.dst}{ports}"
@@ -437,10 +448,11 @@ class _Reader:
 
     def isolated(self, body: yaml.Node, where: Location, name: str) -> Expectation:
         direction = "ingress"
+        excepted: Group | None = None
         if isinstance(body, yaml.ScalarNode):
             namespace = self.text(body, "isolated")
         else:
-            spec = self.mapping(body, ("namespace", "direction"), "isolated")
+            spec = self.mapping(body, ("namespace", "direction", "except"), "isolated")
             if "namespace" not in spec:
                 self.fail(body, 'isolated needs "namespace"')
             namespace = self.text(spec["namespace"], "namespace")
@@ -448,9 +460,12 @@ class _Reader:
                 direction = self.text(spec["direction"], "direction").lower()
                 if direction not in ("ingress", "egress", "both"):
                     self.fail(spec["direction"], "direction is ingress, egress or both")
+            if "except" in spec:
+                excepted = self.group(spec["except"])
         if "/" in namespace:
             self.fail(body, f'"{namespace}" is not a namespace name')
-        return Expectation("isolated", where, name, namespace=namespace, direction=direction)
+        return Expectation("isolated", where, name, namespace=namespace, direction=direction,
+                           excepted=excepted)
 
     def group(self, node: yaml.Node) -> Group:
         if isinstance(node, yaml.SequenceNode):
@@ -758,11 +773,22 @@ def _evaluate(net: Network, e: Expectation) -> Result:
         inside = [i for i, p in enumerate(net.pods) if p.namespace == e.namespace]
         if not inside:
             return Result(e, "fail", f'namespace "{e.namespace}" has no pod')
-        outside_pods = [i for i, p in enumerate(net.pods) if p.namespace != e.namespace]
+        spared = _Members()
+        if e.excepted is not None:
+            try:
+                spared = _resolve(net, e.excepted)
+            except _Unresolved as exc:
+                return Result(e, "error", f"cannot resolve {exc}")
+        outside_pods = [
+            i for i, p in enumerate(net.pods)
+            if p.namespace != e.namespace and i not in spared.pods
+        ]
         c = net.compiled
+        spared_addresses = e.excepted.addresses_within() if e.excepted else AddressSet.none()
         atoms = [
             (c.n_classes + k, lo, hi, f"outside ({format_range(lo, hi)})")
             for k, (lo, hi) in enumerate(c.externals)
+            if not IntervalSet.of((lo, hi)).issubset(spared_addresses.intervals)
         ]
         mine = _Members(pods=inside)
         rest = _Members(pods=outside_pods, atoms=atoms)

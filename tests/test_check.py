@@ -294,3 +294,25 @@ def test_junit_xml_has_one_case_per_expectation_and_a_failure_for_each_broken_on
     failure = cases[1].find("failure")
     assert failure is not None and "shop/db ingress[0]" in (failure.text or "")
     assert cases[0].find("failure") is None
+
+
+def test_isolated_except_lets_the_named_groups_cross() -> None:
+    # Into shop come: anyone (outside addresses too) to web on 8080, prometheus on 9100.
+    only_prometheus = run("- isolated: {namespace: shop, except: monitoring/prometheus-0}")
+    assert not only_prometheus.ok
+    assert all(v.src.is_external for v in only_prometheus.results[0].violations)
+    text = """
+- isolated:
+    namespace: shop
+    except: [monitoring/prometheus-0, outside]
+"""
+    assert run(text).ok
+    locked = Network(Cluster(
+        pods=(Pod("vault", "vault-0"), Pod("ops", "backup", Labels({"app": "backup"}))),
+        policies=(Policy("vault", "backup-only", LabelSelector(), ingress=(
+            Rule("ingress", 0, (Peer(namespace_selector=LabelSelector(),
+                                     pod_selector=_sel(app="backup")),)),)),),
+    ))
+    assert not run("- isolated: vault", locked).ok
+    assert run("- isolated: {namespace: vault, except: ops/backup}", locked).ok
+    assert run("- isolated: {namespace: vault, except: {labels: {app: backup}}}", locked).ok

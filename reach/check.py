@@ -2,6 +2,8 @@
 
 An expectations file is a small YAML document listing facts that must hold::
 
+    apiVersion: reach/v1          # optional; with kind, lets the file sit beside
+    kind: Expectations            # the manifests (the loader skips it quietly)
     expectations:
       - name: the web tier reaches the api          # optional, shown in reports
         allow:
@@ -64,7 +66,9 @@ from reach.ports import MAX_PORT, PortSet
 from reach.selectors import matches
 
 __all__ = [
+    "API_VERSION",
     "CHECK_FORMATS",
+    "KIND",
     "CheckReport",
     "Expectation",
     "Group",
@@ -76,6 +80,10 @@ __all__ = [
 ]
 
 CHECK_FORMATS: tuple[str, ...] = ("txt", "json")
+# With these two keys an expectations file can live beside the manifests: the
+# loader sees an object of a kind it does not use and skips it with a note.
+API_VERSION = "reach/v1"
+KIND = "Expectations"
 Kind = Literal["allow", "deny", "isolated"]
 Status = Literal["pass", "fail", "error"]
 MAX_SHOWN = 3
@@ -181,6 +189,15 @@ class Violation:
     offending: PortSet
     explanation: str = ""
 
+    def describe(self, kind: str) -> str:
+        """One line: the pair, and what is missing (allow) or what gets through."""
+        pair = f"{self.src} => {self.dst}"
+        if kind != "allow":
+            return f"{pair} : allowed {self.offending}"
+        if not self.allowed:
+            return f"{pair} : no connection allowed"
+        return f"{pair} : missing {self.offending} (allowed: {self.allowed})"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "src": self.src.to_json(),
@@ -213,7 +230,7 @@ class Result:
         if self.message:
             lines.append(f"      {self.message}")
         for v in self.violations:
-            lines.append(f"      {v.src} => {v.dst} : allowed {v.allowed}")
+            lines.append(f"      {v.describe(self.expectation.kind)}")
             lines.extend(f"        {line}" for line in v.explanation.splitlines())
         if self.total > len(self.violations):
             more = self.total - len(self.violations)
@@ -351,9 +368,15 @@ def parse_expectations(text: str, path: str = "<string>") -> tuple[Expectation, 
         raise ExpectationError(f"{path}: empty expectations file")
     items: yaml.Node = root
     if isinstance(root, yaml.MappingNode):
-        top = reader.mapping(root, ("expectations", "version"), "the expectations file")
+        top = reader.mapping(
+            root, ("apiVersion", "kind", "expectations", "version"), "the expectations file"
+        )
         if "version" in top and reader.scalar(top["version"]) not in ("1", 1):
             reader.fail(top["version"], "unsupported version (only 1 is known)")
+        if "apiVersion" in top and reader.scalar(top["apiVersion"]) != API_VERSION:
+            reader.fail(top["apiVersion"], f"unsupported apiVersion (expected {API_VERSION})")
+        if "kind" in top and reader.scalar(top["kind"]) != KIND:
+            reader.fail(top["kind"], f"kind of an expectations file is {KIND}")
         if "expectations" not in top:
             reader.fail(root, 'expected a list, or a mapping with the key "expectations"')
         items = top["expectations"]
@@ -746,7 +769,7 @@ def _check_pairs(
         else:
             offending = allowed & e.ports if e.ports is not None else allowed
             bad = bool(offending)
-            explain_ports = offending
+            explain_ports = offending if e.ports is not None else None
         if not bad:
             continue
         total += 1
@@ -852,7 +875,7 @@ def check(
     >>> print(report.format())  # doctest: +ELLIPSIS
     FAIL  ns/a does not reach ns/b on TCP 22 (<string>:1:3)
           1 pair can connect
-          ns/a[Pod] => ns/b[Pod] : allowed All Connections
+          ns/a[Pod] => ns/b[Pod] : allowed TCP 22
             ns/a[Pod] -> ns/b[Pod] on TCP 22: ALLOWED
             egress of source ns/a: not isolated (no policy selects it for egress), ...
             ingress of destination ns/b: not isolated (no policy selects it for ingress), ...

@@ -91,7 +91,7 @@ import numpy.typing as npt
 from reach.compile import NO_PORTS, PortSetTable
 from reach.endpoints import Endpoint
 from reach.ipblocks import IPV4_ALL, AddressSet, format_range
-from reach.model import Pod
+from reach.model import Diagnostic, Pod
 from reach.network import Network
 from reach.ports import PortSet
 from reach.services import (
@@ -234,7 +234,9 @@ class ClassView:
     ``c`` admits from a node's (unknown) address. ``internet_in[c]``: everything the
     internet reaches ``c`` on, directly or through NodePort/LoadBalancer services.
     ``ic_out[c]``: what the synthetic ingress controller reaches ``c`` on through
-    Ingress routes.
+    Ingress routes. ``assumed[p]``: what the internet reaches controller pod ``p`` on
+    when no Service in the input exposes it (see :func:`_assume_controllers`).
+    ``warnings``: the service map's, and this view's assumptions.
     """
 
     net: Network
@@ -251,6 +253,8 @@ class ClassView:
     ic_out: IntArray
     smap: ServiceMap
     services: list[ServiceEdges]
+    assumed: dict[int, int] = field(default_factory=dict)
+    warnings: tuple[Diagnostic, ...] = ()
 
     @property
     def synthetic_controller(self) -> bool:
@@ -379,9 +383,52 @@ def _build_view(net: Network) -> ClassView:
         for b, ident in edges.ic_received.items():
             cls = int(compiled.pod_class[info.backends[b].pod or 0])
             ic_out[cls] = table.join(int(ic_out[cls]), ident)
-    view.internet_in = internet_in
     view.ic_out = ic_out
+    view.assumed = _assume_controllers(view)
+    for pod, ident in view.assumed.items():
+        cls = int(compiled.pod_class[pod])
+        internet_in[cls] = table.join(int(internet_in[cls]), ident)
+    view.internet_in = internet_in
+    extra: tuple[Diagnostic, ...] = ()
+    if view.assumed:
+        names = sorted({compiled.pods[p].ref for p in view.assumed})
+        extra = (Diagnostic(
+            "warning",
+            f"ingress controller {', '.join(names)}: no NodePort or LoadBalancer Service in the "
+            "input exposes it; assumed exposed like a LoadBalancer (externalTrafficPolicy "
+            "Cluster) on its declared ports", None, "assumed-controller-exposure"),)
+    view.warnings = view.smap.warnings + extra
     return view
+
+
+def _assume_controllers(view: ClassView) -> dict[int, int]:
+    """Controller pods no exposed Service leads to, when Ingresses need them.
+
+    An Ingress is meant to be served from the internet, and inputs often hold the
+    controller's Deployment without its LoadBalancer Service. Such a controller is taken
+    to be behind one: the internet reaches its declared TCP ports (80 and 443 when it
+    declares none) where its ingress admits a node's address.
+    """
+    smap = view.smap
+    if not smap.routes or not smap.controllers:
+        return {}
+    exposed = {b.pod for e in view.services if e.info.exposed for b in e.info.backends}
+    if any(p in exposed for p in smap.controllers):
+        return {}
+    compiled = view.net.compiled
+    table = view.table
+    out = {}
+    for p in smap.controllers:
+        pod = compiled.pods[p]
+        declared = PortSet.none()
+        for cp in pod.ports:
+            if cp.protocol == "TCP":
+                declared = declared | PortSet.single("TCP", cp.port)
+        ports = table.intern(declared or HTTP_PORTS)
+        got = table.meet(int(view.node_in[int(compiled.pod_class[p])]), ports)
+        if got != NO_PORTS:
+            out[p] = got
+    return out
 
 
 _VIEWS: weakref.WeakKeyDictionary[Network, ClassView] = weakref.WeakKeyDictionary()
@@ -662,6 +709,9 @@ def graph(
     nodes, ids = column_edges(view, group, live, direct[live])
     for node, ident in zip(nodes.tolist(), ids.tolist(), strict=True):
         builder.edge(INTERNET, group.nodes[node], ident)
+    if services:
+        for node, ident in pod_edges(view, group, view.assumed.items()).items():
+            builder.edge(INTERNET, group.nodes[node], ident)
     if view.synthetic_controller:
         builder.node(INGRESS_CONTROLLER)
         builder.edge(INTERNET, INGRESS_CONTROLLER, table.intern(HTTP_PORTS))
@@ -696,4 +746,4 @@ def graph(
             f"the {by} graph would have {builder.count()} edges (more than max_edges="
             f"{max_edges}); ask for a coarser granularity or pass max_edges=None"
         )
-    return builder.build(by, view.smap.warnings)
+    return builder.build(by, view.warnings)

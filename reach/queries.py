@@ -938,7 +938,9 @@ class Exposed:
 
     ``via``: ``"direct"`` (the pod is ingress-isolated and a rule admits public
     addresses: an ipBlock covering public space or a rule open to every source),
-    ``"NodePort"``, ``"LoadBalancer"`` or ``"Ingress"``. ``ports``: what ``target`` receives;
+    ``"NodePort"``, ``"LoadBalancer"``, ``"Ingress"``, or ``"assumed"`` (an ingress
+    controller no Service in the input exposes, assumed to sit behind a LoadBalancer).
+    ``ports``: what ``target`` receives;
     ``entry``: what the internet connects to (empty for direct exposure);
     ``through``: the Service, or the Ingress and its Service; ``sources``: the public
     address ranges admitted (direct exposure).
@@ -1056,6 +1058,8 @@ def exposure(net: Network, by: Granularity = "workload") -> Exposure:
             assert pod is not None
             add(group.nodes[int(group.pod_node[pod])], info.service.type, ident,
                 (info.endpoint,), edges.entry)
+    for pod, ident in view.assumed.items():
+        add(group.nodes[int(group.pod_node[pod])], "assumed", ident, entry=ident)
     _ingress_exposure(view, group, add)
     items = [
         Exposed(target, via, table[ports], through, table[entry],
@@ -1064,7 +1068,7 @@ def exposure(net: Network, by: Granularity = "workload") -> Exposure:
     ]
     items.sort(key=lambda e: (e.target.namespace, e.target.name, e.target.kind, e.via,
                               [str(t) for t in e.through]))
-    return Exposure(tuple(items), view.smap.warnings)
+    return Exposure(tuple(items), view.warnings)
 
 
 def _controller_entry(view: ClassView, cls: int) -> int:
@@ -1073,6 +1077,9 @@ def _controller_entry(view: ClassView, cls: int) -> int:
     table = view.table
     compiled = view.net.compiled
     entry = table.meet(int(view.direct_in[cls]), table.intern(HTTP_PORTS))
+    for pod, ident in view.assumed.items():
+        if compiled.pod_class[pod] == cls:
+            entry = table.join(entry, ident)
     for edges in view.services:
         if any(compiled.pod_class[edges.info.backends[b].pod or 0] == cls
                for b in edges.received):

@@ -14,7 +14,7 @@ __all__ = ["MANIFEST_SUFFIXES", "STDIN", "decode", "iter_texts"]
 
 MANIFEST_SUFFIXES = (".json", ".yaml", ".yml")
 STDIN = "<stdin>"
-_DOC_SUFFIXES = (".md", ".rst", ".txt")
+_DOC_SUFFIXES = (".md", ".rst")
 
 
 def iter_texts(

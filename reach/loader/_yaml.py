@@ -162,7 +162,7 @@ class Source:
                 self._check_keys(root)
                 yield root
         except yaml.MarkedYAMLError as exc:
-            self._syntax_error(exc)
+            self._syntax_error(exc, text)
         except yaml.YAMLError as exc:
             raise ManifestError(f"YAML error: {exc}", path=self.path) from None
         except UnicodeError as exc:
@@ -196,11 +196,13 @@ class Source:
             message, path=self.path, line=mark.line + 1, column=mark.column + 1, hint=hint
         )
 
-    def _syntax_error(self, exc: yaml.MarkedYAMLError) -> NoReturn:
+    def _syntax_error(self, exc: yaml.MarkedYAMLError, text: str) -> NoReturn:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         hint = None
-        if "\\t" in problem or "'\\t'" in problem:
+        lines = text.splitlines()
+        line = lines[mark.line] if mark and mark.line < len(lines) else ""
+        if "\t" in line[: mark.column + 1 if mark else 0]:
             hint = "indent with spaces, not tabs"
         elif "expected" in problem or "mapping values" in problem:
             hint = "check the indentation of this line and the lines above it"

@@ -10,7 +10,7 @@ True
 from __future__ import annotations
 
 from reach.api import load
-from reach.compile import CompileOptions, Compiled, compile_cluster
+from reach.compile import Compiled, CompileOptions, compile_cluster
 from reach.endpoints import Endpoint
 from reach.errors import (
     ExpectationError,

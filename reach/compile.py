@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from reach.intervals import IntervalSet
 from reach.ipblocks import IPV4_ALL, IPV6_ALL, AddressSet, address_key
 from reach.model import (
     NAMESPACE_NAME_LABEL,

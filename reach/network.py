@@ -251,7 +251,8 @@ class Network:
         Examples
         --------
         >>> import reach
-        >>> net = reach.load("samples/seed/cluster.yaml", "samples/seed/policies/allow-us-east.yaml")
+        >>> net = reach.load("samples/seed/cluster.yaml",
+        ...                  "samples/seed/policies/allow-us-east.yaml")
         >>> bool(net.can("network-policy/client-2", "network-policy/server", port=8888))
         False
         """
@@ -346,17 +347,16 @@ def _connections(c: Compiled, by: str) -> list[Connection]:
     ends: list[tuple[str, Endpoint, list[int]]] = [
         (str(e), e, sorted(classes)) for e, classes in groups.items()
     ]
-    ends += [
-        (str(x), x, [n + i]) for i, x in enumerate(Endpoint.external(lo, hi) for lo, hi in c.externals)
-    ]
+    outside = [Endpoint.external(lo, hi) for lo, hi in c.externals]
+    ends += [(str(x), x, [n + i]) for i, x in enumerate(outside)]
     ends.sort(key=lambda item: item[0])
     if not ends:
         return []
     cols = np.array([columns[0] for _, _, columns in ends], dtype=np.intp)
     matrix = c.allow[np.ix_(cols, cols)].copy()
     np.fill_diagonal(matrix, 0)
-    outside = np.array([e.is_external for _, e, _ in ends], dtype=np.bool_)
-    matrix[np.ix_(outside, outside)] = 0  # outside to outside is not the cluster's business
+    is_outside = np.array([e.is_external for _, e, _ in ends], dtype=np.bool_)
+    matrix[np.ix_(is_outside, is_outside)] = 0  # outside to outside: not the cluster's business
     for i, (_, _, columns) in enumerate(ends):
         if len(columns) == 1:
             continue

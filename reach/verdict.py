@@ -267,6 +267,6 @@ def explain_side(
                 continue
             ports = rule_ports_for(rule, dst)
             total = total | ports
-            if port is None and ports or port is not None and ports.allows(protocol, port):
+            if (port is None and ports) or (port is not None and ports.allows(protocol, port)):
                 allowing.append(RuleMatch(policy, rule, ports))
     return Side(direction, pod, True, selecting, tuple(allowing), total)

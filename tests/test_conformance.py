@@ -69,7 +69,12 @@ def _external(name: str) -> tuple[int, int] | None:
     return address_key(lo), address_key(hi)
 
 
-def normalise(lines: list[str]) -> tuple[dict[tuple[str, str], PortSet], dict[tuple[str, str], list[tuple[int, int, PortSet]]]]:
+Ranges = list[tuple[int, int, PortSet]]
+
+
+def normalise(
+    lines: list[str],
+) -> tuple[dict[tuple[str, str], PortSet], dict[tuple[str, str], Ranges]]:
     """In-cluster pairs as a dict; external lines as merged address intervals per endpoint."""
     pairs: dict[tuple[str, str], PortSet] = {}
     external: dict[tuple[str, str], list[tuple[int, int, PortSet]]] = {}

@@ -75,8 +75,8 @@ def test_observation_3_policies_are_additive_and_the_verdict_names_the_rule(
     assert (rule["policy"], rule["direction"], rule["rule"]) == (f"{NS}/allow-us-east", "egress", 0)
     assert rule["location"].startswith(str(SEED / "policies" / "allow-us-east.yaml") + ":")
 
-    assert main(["can", f"{NS}/server", f"{NS}/client-1", *sum((["-f", p] for p in STATES["both"]),
-                                                              [])]) == 0
+    files = [arg for path in STATES["both"] for arg in ("-f", path)]
+    assert main(["can", f"{NS}/server", f"{NS}/client-1", *files]) == 0
     text = capsys.readouterr().out
     assert "allowed by" in text and "allow-us-east egress[0]" in text
 

@@ -429,7 +429,7 @@ def _peer_findings(facts: _Facts) -> Iterator[Finding]:
                     "matches no pod",
                     peer.location if peer.location.line else rule.location,
                     hint,
-                    policy.ref,
+                    _rule_name(policy, rule),
                 )
 
 
@@ -511,7 +511,7 @@ def _named_port_findings(facts: _Facts) -> Iterator[Finding]:
                     f'container port named "{port.port}", so this port allows nothing',
                     port.location if port.location.line else rule.location,
                     hint,
-                    policy.ref,
+                    _rule_name(policy, rule),
                 )
 
 
@@ -551,7 +551,7 @@ def _port_findings(facts: _Facts) -> Iterator[Finding]:
                     f"({_short_list(_declared(declaring))})",
                     port.location if port.location.line else rule.location,
                     _service_port_hint(facts, declaring, port),
-                    policy.ref,
+                    _rule_name(policy, rule),
                 )
 
 
@@ -571,13 +571,25 @@ def _service_port_hint(facts: _Facts, pods: Sequence[Pod], port: PolicyPort) -> 
         if not backs:
             continue
         for sp in svc.ports:
-            if sp.protocol == port.protocol and port.port <= sp.port <= last and (
-                sp.target_port != sp.port
-            ):
-                return (
-                    f"{sp.port} is a port of Service {svc.ref}, which forwards to targetPort "
-                    f"{sp.target_port}; policies see the pod's port: use {sp.target_port}"
-                )
+            if sp.protocol != port.protocol or not port.port <= sp.port <= last:
+                continue
+            target = sp.target_port
+            numbers = sorted(
+                {cp.port for p in backs for cp in p.ports
+                 if cp.name == target and cp.protocol == sp.protocol}
+            ) if isinstance(target, str) else [target]
+            if numbers == [sp.port]:
+                continue
+            shown = ",".join(str(n) for n in numbers) or "?"
+            if isinstance(target, str):
+                use = f"{shown} (or the named port {target})"
+                target_text = f"{target} ({shown})"
+            else:
+                use = target_text = shown
+            return (
+                f"{sp.port} is a port of Service {svc.ref}, which forwards to targetPort "
+                f"{target_text}; policies see the pod's port: use {use}"
+            )
     return "use a port the pods listen on (policies see the pod's port, not a Service's)"
 
 
@@ -737,7 +749,7 @@ def _shadow_findings(facts: _Facts) -> Iterator[Finding]:
                         "nothing)",
                         rule.location,
                         "fix its peers or ports, or remove it",
-                        policy.ref,
+                        _rule_name(policy, rule),
                     )
                 )
             else:
@@ -749,7 +761,7 @@ def _shadow_findings(facts: _Facts) -> Iterator[Finding]:
                         f"already allowed by {_short_list(sorted(shadowers))}",
                         rule.location,
                         "remove it, or correct it if it was meant to allow something else",
-                        policy.ref,
+                        _rule_name(policy, rule),
                     )
                 )
     yield from findings
@@ -801,7 +813,7 @@ def _cidr_findings(facts: _Facts) -> Iterator[Finding]:
                     _block_location(peer, block, rule),
                     f"write {network} if that is what you mean; to match one address "
                     "use a /32 (IPv4) or /128 (IPv6)",
-                    policy.ref,
+                    _rule_name(policy, rule),
                 )
 
 
@@ -847,7 +859,7 @@ def _ipblock_pod_findings(facts: _Facts) -> Iterator[Finding]:
             _block_location(peer, block, rule),
             "select pods by labels (podSelector/namespaceSelector); keep ipBlocks for "
             "addresses outside the cluster",
-            policy.ref,
+            _rule_name(policy, rule),
         )
 
 
@@ -1233,8 +1245,20 @@ def lint(net: Network, *, severity: Severity = "info") -> list[Finding]:
         raise ValueError(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
     facts = _Facts.of(net)
     limit = _RANK[severity]
-    found = [f for rule in _RULES for f in rule(facts) if _RANK[f.severity] <= limit]
+    found = [f for rule in _RULES for f in rule(facts)]
+    # a rule that allows nothing because a peer or a named port matches nothing is
+    # already explained by that finding
+    explained = {f.subject for f in found if f.code in _EXPLAIN_EMPTY_RULES}
+    found = [
+        f
+        for f in found
+        if _RANK[f.severity] <= limit
+        and not (f.code == "rule-allows-nothing" and f.subject in explained)
+    ]
     return sorted(found, key=_sort_key)
+
+
+_EXPLAIN_EMPTY_RULES = ("peer-matches-nothing", "named-port-undefined")
 
 
 def format_findings(findings: Sequence[Finding], fmt: str = "txt") -> str:

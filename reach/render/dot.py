@@ -123,6 +123,16 @@ def _edge(edge: SceneEdge) -> Any:
     return pydot.Edge(edge.src, edge.dst, **attrs)
 
 
+def _graph_label(title: str, caption: str) -> str:
+    """An HTML-like label: the title in bold, the caption small under it."""
+    import html
+
+    parts = [f"<b>{html.escape(title)}</b>"] if title else []
+    if caption:
+        parts.append(f'<font point-size="9">{html.escape(caption)}</font>')
+    return "<" + "<br/>".join(parts) + ">"
+
+
 def scene_to_dot(scene: Scene) -> str:
     """DOT text for a :class:`~reach.render.scene.Scene` (see :func:`to_dot`)."""
     import pydot
@@ -130,8 +140,8 @@ def scene_to_dot(scene: Scene) -> str:
     dot = pydot.Dot("reach", graph_type="digraph")
     graph_attrs = {"rankdir": "LR", "fontname": _FONT, "fontsize": "12", "nodesep": "0.25",
                    "ranksep": "0.9", "newrank": "true", "labelloc": "t"}
-    if scene.title:
-        graph_attrs["label"] = scene.title
+    if scene.title or scene.caption:
+        graph_attrs["label"] = _graph_label(scene.title, scene.caption)
     for key, value in graph_attrs.items():
         dot.set(key, value)
     dot.set_node_defaults(fontname=_FONT, fontsize="10", style="filled")

@@ -213,10 +213,50 @@ def _layers(scene: Scene) -> dict[str, int]:
     return layer
 
 
+def _rows(members: list[Any], layer: dict[str, int], preds: dict[str, list[str]]) -> dict[str, int]:
+    """Rows within a band: a node sits in its predecessor's row when that row is free.
+
+    An edge that jumps over layers within a row would run through the nodes between,
+    so those cells are kept free (and a node whose straight edge would cross a node
+    takes another row).
+    """
+    occupied: set[tuple[int, int]] = set()
+    crossed: set[tuple[int, int]] = set()
+    row_of: dict[str, int] = {}
+    for n in sorted(members, key=lambda n: layer[n.id]):
+        here = layer[n.id]
+        mine = [p for p in preds.get(n.id, []) if p in row_of]
+        wanted = list(dict.fromkeys(row_of[p] for p in mine))
+        for r in [*wanted, *range(len(members) + 1)]:
+            if (here, r) in occupied or (here, r) in crossed:
+                continue
+            if any(
+                (between, r) in occupied
+                for p in mine if row_of[p] == r
+                for between in range(layer[p] + 1, here)
+            ):
+                continue
+            break
+        row_of[n.id] = r
+        occupied.add((here, r))
+        for p in mine:
+            if row_of[p] == r:
+                crossed.update((between, r) for between in range(layer[p] + 1, here))
+    return row_of
+
+
 def _layout(scene: Scene) -> tuple[dict[str, tuple[float, float]], list[tuple[str, float, float]]]:
     """Node centres (inches) and namespace bands as (namespace, top, bottom)."""
     layer = _layers(scene)
     bands = ["", *scene.namespaces()]
+    band_of = {n.id: n.namespace for n in scene.nodes}
+    preds: dict[str, list[str]] = {}
+    for e in scene.edges:
+        if band_of[e.src] == band_of[e.dst]:
+            if layer[e.src] < layer[e.dst]:
+                preds.setdefault(e.dst, []).append(e.src)
+            elif layer[e.dst] < layer[e.src]:
+                preds.setdefault(e.src, []).append(e.dst)
     pos: dict[str, tuple[float, float]] = {}
     spans: list[tuple[str, float, float]] = []
     y = 0.0
@@ -224,23 +264,14 @@ def _layout(scene: Scene) -> tuple[dict[str, tuple[float, float]], list[tuple[st
         members = [n for n in scene.nodes if n.namespace == ns]
         if not members:
             continue
-        rows: dict[int, int] = {}
         top = y
         y -= _BAND_TOP if ns else 0.0
-        tallest = 0.0
-        for n in members:
-            row = rows.get(layer[n.id], 0)
-            rows[layer[n.id]] = row + 1
-            tallest = max(tallest, _text_size(n.label)[1])
+        tallest = max(_text_size(n.text)[1] for n in members)
         step = max(_YGAP, tallest + 0.3)
+        row_of = _rows(members, layer, preds)
         for n in members:
-            pos[n.id] = (layer[n.id] * _XGAP, 0.0)
-        counters: dict[int, int] = {}
-        for n in members:
-            k = counters.get(layer[n.id], 0)
-            counters[layer[n.id]] = k + 1
-            pos[n.id] = (layer[n.id] * _XGAP, y - step / 2 - k * step)
-        y -= max(rows.values()) * step + (_BAND_BOTTOM if ns else 0.0)
+            pos[n.id] = (layer[n.id] * _XGAP, y - step / 2 - row_of[n.id] * step)
+        y -= (max(row_of.values()) + 1) * step + (_BAND_BOTTOM if ns else 0.0)
         spans.append((ns, top, y))
         y -= 0.2
     return pos, spans
@@ -282,6 +313,9 @@ def draw_scene(scene: Scene) -> Any:
     ax.set_axis_off()
     if scene.title:
         ax.text(left + 0.2, top - 0.25, scene.title, fontsize=11, va="center", weight="bold")
+    if scene.caption:
+        ax.text(left + 0.2, bottom + 0.55, scene.caption, fontsize=7, va="center",
+                color="#475569")
     if not scene.nodes:
         ax.text((left + right) / 2, -0.3, "(nothing to draw)", ha="center", fontsize=10)
 

@@ -4,12 +4,13 @@ Both the DOT writer and the matplotlib painter draw the same scene, built here f
 a reachability graph in four steps:
 
 1. **highlight**: the endpoints and hops of one or more paths are marked;
-2. **summarize**: the edges that say "everything is allowed" become a note on the
-   endpoint instead of a fan of arrows: ``to outside: all ports`` (all ports to every
-   outside address range), ``open to outside`` (all ports from every range),
-   ``open to the cluster`` / ``open to everyone`` (all ports from every other
-   workload, and from outside too). In a cluster without egress policies these fans
-   are most of the edges; what is left is what the policies actually restrict;
+2. **summarize**: the edges that say "everything is allowed" become notes on the
+   endpoints instead of fans of arrows: ``egress: open`` (all ports to every outside
+   address) and ``ingress: open`` (all ports from every outside address and from every
+   open egress). Edges between open ends go without saying, as do the direct edges
+   that repeat a route through a Service (see :func:`summarize`). In clusters where
+   most pods have no policy these are most of the edges; what is left is what the
+   policies actually restrict;
 3. **focus**: only the endpoints within ``hops`` drawn edges of the focused one are
    kept (in either direction), plus the highlighted path;
 4. **collapse**: endpoints of the same kind, namespace and notes whose edges are the
@@ -128,6 +129,7 @@ class Scene:
     edges: tuple[SceneEdge, ...]
     title: str = ""
     collapsed: int = 0  # how many endpoints disappeared into groups
+    caption: str = ""  # what the notes mean, when there are notes
 
     def namespaces(self) -> list[str]:
         """The namespaces drawn as clusters, sorted (the empty namespace left out)."""
@@ -333,10 +335,11 @@ def _group_label(graph: Any, members: Sequence[Any], kind: str) -> str:
 
 _OUTSIDE = frozenset({"External"})
 _NOT_SENDERS = frozenset({"External", "Internet", "Service", "IngressController"})
-TO_OUTSIDE = "to outside: all ports"
-OPEN_OUTSIDE = "open to outside"
-OPEN_CLUSTER = "open to the cluster"
-OPEN_ALL = "open to everyone"
+EGRESS_OPEN = "egress: open"
+INGRESS_OPEN = "ingress: open"
+INGRESS_OPEN_OUTSIDE = "ingress: open to outside"
+CAPTION = ("egress: open / ingress: open = all ports to / from every outside address and "
+           "between each other; those edges are not drawn")
 
 
 def _all_ports(graph: Any, a: Any, b: Any) -> bool:
@@ -347,33 +350,58 @@ def _all_ports(graph: Any, a: Any, b: Any) -> bool:
 
 
 def summarize(graph: Any) -> tuple[dict[Any, tuple[str, ...]], set[tuple[Any, Any]]]:
-    """Notes per endpoint, and the edges those notes stand for (see the module docs)."""
+    """Notes per endpoint, and the edges those notes stand for (see the module docs).
+
+    * ``egress: open``: all ports to every outside address range;
+    * ``ingress: open``: all ports from every outside range and from every endpoint
+      whose egress is open (``ingress: open to outside`` when only the first holds).
+
+    Edges between an open egress and an open ingress, and between them and the
+    outside, go without saying. So do a client's edges to a Service whose backends
+    all have open ingress (when the client's egress is open), and a direct edge
+    ``a -> b`` when ``a`` reaches ``b`` on the same ports through a Service.
+    """
     outside = [n for n in graph if node_kind(graph, n) in _OUTSIDE]
     internet = [n for n in graph if node_kind(graph, n) == "Internet"]
     senders = [n for n in graph if node_kind(graph, n) not in _NOT_SENDERS]
-    notes: dict[Any, tuple[str, ...]] = {}
+    notes: dict[Any, list[str]] = {}
     implied: set[tuple[Any, Any]] = set()
-    for v in graph:
-        if node_kind(graph, v) in _NOT_SENDERS:
-            continue
-        found: list[str] = []
-        from_outside = bool(outside) and all(_all_ports(graph, o, v) for o in outside)
-        others = [s for s in senders if s != v]
-        from_cluster = bool(others) and all(_all_ports(graph, s, v) for s in others)
-        if from_cluster:
-            found.append(OPEN_ALL if from_outside or not outside else OPEN_CLUSTER)
-            implied.update((s, v) for s in others)
-        elif from_outside:
-            found.append(OPEN_OUTSIDE)
-        if from_outside:
+    if outside:
+        free = {s for s in senders if all(_all_ports(graph, s, o) for o in outside)}
+        for s in sorted(free, key=str):
+            notes.setdefault(s, []).append(EGRESS_OPEN)
+            implied.update((s, o) for o in outside)
+        open_in: set[Any] = set()
+        for v in senders:
+            if not all(_all_ports(graph, o, v) for o in outside):
+                continue
             implied.update((o, v) for o in outside)
             implied.update((i, v) for i in internet if _all_ports(graph, i, v))
-        if outside and all(_all_ports(graph, v, o) for o in outside):
-            found.append(TO_OUTSIDE)
-            implied.update((v, o) for o in outside)
-        if found:
-            notes[v] = tuple(found)
-    return notes, implied
+            if all(_all_ports(graph, s, v) for s in free if s != v):
+                open_in.add(v)
+                notes.setdefault(v, []).insert(0, INGRESS_OPEN)
+                implied.update((s, v) for s in free if s != v)
+            else:
+                notes.setdefault(v, []).insert(0, INGRESS_OPEN_OUTSIDE)
+        for svc in graph:
+            if node_kind(graph, svc) != "Service":
+                continue
+            backends = [b for b in graph.successors(svc)]
+            if backends and all(b in open_in for b in backends):
+                implied.update((s, svc) for s in graph.predecessors(svc) if s in free)
+    for a, b in graph.edges():
+        if (a, b) in implied or node_kind(graph, b) == "Service":
+            continue
+        ports = edge_ports(graph, a, b)
+        if ports is None:
+            continue
+        for svc in graph.successors(a):
+            if node_kind(graph, svc) == "Service" and graph.has_edge(svc, b):
+                through = edge_ports(graph, svc, b)
+                if through is not None and ports <= through:
+                    implied.add((a, b))
+                    break
+    return {n: tuple(found) for n, found in notes.items()}, implied
 
 
 # ---------------------------------------------------------------------------
@@ -402,28 +430,32 @@ def build_scene(
 
     if hops < 0:
         raise ValueError(f"hops must be 0 or more, not {hops}")
+    notes: dict[Any, tuple[str, ...]] = {}
+    implied: set[tuple[Any, Any]] = set()
+    full = graph
+    if summarize_edges:
+        notes, implied = summarize(full)
+        graph = nx.DiGraph(full)
+        graph.remove_edges_from(implied)
+
     hl_nodes: set[Any] = set()
     hl_edges: set[tuple[Any, Any]] = set()
     for path in _paths(highlight):
-        located = [locate(graph, step, net) for step in path]
+        located = [locate(full, step, net) for step in path]
         for found in located:
             hl_nodes.update(found)
         for here, there in itertools.pairwise(located):
             for a in here:
                 for b in there:
-                    hl_edges.update(_hop_edges(graph, a, b))
+                    route = _hop_edges(graph, a, b) or _hop_edges(full, a, b)
+                    for edge in route:
+                        if not graph.has_edge(*edge):  # a hop the notes stood for
+                            graph.add_edge(*edge, **full.edges[edge])
+                    hl_edges.update(route)
     hl_nodes.update(n for edge in hl_edges for n in edge)
-
-    notes: dict[Any, tuple[str, ...]] = {}
-    implied: set[tuple[Any, Any]] = set()
-    if summarize_edges:
-        notes, implied = summarize(graph)
 
     frozen = set(hl_nodes)
     if implied:
-        full = graph
-        graph = nx.DiGraph(full)
-        graph.remove_edges_from([e for e in implied - hl_edges if graph.has_edge(*e)])
         graph.remove_nodes_from([
             n for n in full
             if n not in frozen and full.degree(n) and not graph.degree(n)
@@ -496,7 +528,8 @@ def build_scene(
         else:
             edges.append(SceneEdge(ga, gb, text, ports, highlighted=hl))
     collapsed = sum(len(members) - 1 for members in groups)
-    return Scene(tuple(nodes), tuple(edges), title, collapsed)
+    caption = CAPTION if any(n.notes for n in nodes) else ""
+    return Scene(tuple(nodes), tuple(edges), title, collapsed, caption)
 
 
 def iter_kinds(scene: Scene) -> Iterable[str]:

@@ -17,7 +17,7 @@ from reach.errors import UnknownEndpoint
 from reach.network import Network
 from reach.ports import PortSet
 from reach.render import build_scene, to_dot
-from reach.render.scene import OPEN_ALL, TO_OUTSIDE
+from reach.render.scene import CAPTION, EGRESS_OPEN, INGRESS_OPEN
 from reach.render.style import HIGHLIGHT
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
@@ -295,14 +295,16 @@ def test_collapsing_loses_nothing(g: nx.DiGraph) -> None:
 def test_all_port_fans_become_notes(shop_net: Network) -> None:
     scene = build_scene(__import__("reach.render._source", fromlist=["x"]).as_graph(shop_net))
     notes = {n.label: n.notes for n in scene.nodes}
-    assert notes["prometheus"] == (OPEN_ALL, TO_OUTSIDE)
-    assert notes["web"] == (TO_OUTSIDE,)
+    assert notes["prometheus"] == (INGRESS_OPEN, EGRESS_OPEN)
+    assert notes["web"] == (EGRESS_OPEN,)
     assert not any(e.label == "all" for e in scene.edges)
+    assert scene.caption == CAPTION
+    assert "egress: open / ingress: open = all ports" in to_dot(shop_net)
 
 
 def test_summaries_can_be_switched_off(shop_net: Network) -> None:
     text = to_dot(shop_net, summarize=False)
-    assert "label=all" in text and "open to" not in text
+    assert "label=all" in text and "open" not in text
 
 
 # ---------------------------------------------------------------------------
@@ -362,3 +364,35 @@ def test_golden_small_shop_focus_and_highlight(shop_net: Network) -> None:
             ep("StatefulSet", "shop", "db")]
     check_golden("small-shop-focus-api.dot",
                  to_dot(shop_net, focus="shop/api", hops=1, highlight=path))
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "samples" / "seed"
+SAMPLES = {
+    "seed-no-policies": ([SEED / "cluster.yaml"], "pod"),
+    "seed-allow-us-east": ([SEED / "cluster.yaml", SEED / "policies/allow-us-east.yaml"], "pod"),
+    "seed-both-policies": ([SEED / "cluster.yaml", SEED / "policies"], "pod"),
+    "seed-block-one-ip": ([SEED / "cluster.yaml", SEED / "policies/block-one-ip.yaml"], "pod"),
+    "shop-workload": ([ROOT / "samples" / "shop"], "workload"),
+    "shop-namespace": ([ROOT / "samples" / "shop"], "namespace"),
+    "shop-pod": ([ROOT / "samples" / "shop"], "pod"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_golden_samples(name: str) -> None:
+    import reach
+
+    paths, by = SAMPLES[name]
+    check_golden(f"{name}.dot", to_dot(reach.load(*paths), by=by))
+
+
+def test_golden_shop_attack_path() -> None:
+    import reach
+    from reach.queries import paths
+
+    net = reach.load(ROOT / "samples" / "shop")
+    found = paths(net, "internet", "shop/db")
+    through_web = [p for p in found if Endpoint("Deployment", "shop", "web") in p.nodes]
+    assert through_web
+    check_golden("shop-internet-to-db.dot", to_dot(net, highlight=through_web[0]))

@@ -1,0 +1,48 @@
+"""Every input of the netpol-analyzer conformance corpus loads (warnings allowed).
+
+The corpus lives outside the repository (``../shared/conformance/netpol-analyzer`` or
+``$REACH_CONFORMANCE_DIR``); these tests skip when it is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from reach.loader import read_cluster
+
+CORPUS = Path(os.environ.get(
+    "REACH_CONFORMANCE_DIR",
+    Path(__file__).resolve().parents[2] / ".." / "shared" / "conformance" / "netpol-analyzer",
+))
+CASES = sorted(p for p in (CORPUS / "cases").glob("*") if (p / "input").is_dir())
+
+
+@pytest.mark.skipif(not CASES, reason=f"conformance corpus not found at {CORPUS}")
+@pytest.mark.parametrize("case", CASES, ids=[p.name for p in CASES])
+def test_corpus_input_loads(case: Path):
+    cluster = read_cluster(case / "input")
+    assert cluster.pods or cluster.policies
+    for note in cluster.diagnostics:
+        assert note.severity in ("info", "warning")
+
+
+@pytest.mark.skipif(not CASES, reason=f"conformance corpus not found at {CORPUS}")
+def test_corpus_kinds_reach_does_not_model_are_noted_not_lost():
+    by_case = {case.name: read_cluster(case / "input") for case in CASES}
+    anp = by_case["anp_demo"]
+    assert any("AdminNetworkPolicy" in d.message and d.severity == "info"
+               for d in anp.diagnostics)
+    routes = by_case["demo_app_with_routes_and_ingress"]
+    assert any(d.message.startswith("skipped Route") for d in routes.diagnostics)
+    assert routes.ingresses
+
+
+@pytest.mark.skipif(not CASES, reason=f"conformance corpus not found at {CORPUS}")
+def test_corpus_json_arrays_are_skipped_with_a_warning_naming_the_file():
+    cluster = read_cluster(CORPUS / "cases" / "onlineboutique" / "input")
+    (note,) = [d for d in cluster.diagnostics if d.code == "not-kubernetes"]
+    assert "connlist_output.json" in note.message and note.severity == "warning"
+    assert cluster.policies and cluster.pods

@@ -8,10 +8,12 @@ scrapes everyone on TCP 9100.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
 from reach.check import INTERNET, CheckReport, check, load_expectations, parse_expectations
+from reach.cli import main
 from reach.errors import ExpectationError
 from reach.model import (
     Cluster,
@@ -245,13 +247,13 @@ def test_malformed_expectations_say_where_and_what(text: str, where: str, messag
     assert isinstance(caught.value, ValueError)
 
 
-def test_load_expectations_reads_a_file_and_names_it(tmp_path: pytest.TempPathFactory) -> None:
-    path = tmp_path / "expect.yaml"  # type: ignore[operator]
+def test_load_expectations_reads_a_file_and_names_it(tmp_path: Path) -> None:
+    path = tmp_path / "expect.yaml"
     path.write_text("- isolated: shop\n")
     facts = load_expectations(path)
     assert facts[0].location.path == str(path)
     with pytest.raises(ExpectationError):
-        load_expectations(tmp_path / "missing.yaml")  # type: ignore[operator]
+        load_expectations(tmp_path / "missing.yaml")
 
 
 # ---------------------------------------------------------------------------
@@ -316,3 +318,56 @@ def test_isolated_except_lets_the_named_groups_cross() -> None:
     assert not run("- isolated: vault", locked).ok
     assert run("- isolated: {namespace: vault, except: ops/backup}", locked).ok
     assert run("- isolated: {namespace: vault, except: {labels: {app: backup}}}", locked).ok
+
+
+# ---------------------------------------------------------------------------
+# reach check, on the realistic sample
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOP = ROOT / "samples" / "shop"
+
+
+def test_the_shop_keeps_its_promises(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", "-f", str(SHOP), "--expect", str(SHOP / "expectations.yaml")])
+    out = capsys.readouterr()
+    assert code == 0
+    assert out.out.splitlines()[-1] == "10 expectations: 10 passed"
+    assert "reach:" not in out.err  # the expectations file beside the manifests is skipped quietly
+
+
+def test_the_broken_expectations_fail_with_a_readable_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path,
+) -> None:
+    junit = tmp_path / "report.xml"
+    code = main(["check", "-f", str(SHOP), "--expect", str(SHOP / "expectations-broken.yaml"),
+                 "--junit", str(junit)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.splitlines()[-1] == "5 expectations: 1 passed, 4 failed"
+    assert "FAIL  web reaches the database directly" in out
+    assert "shop/web[Deployment] => shop/db[StatefulSet] : no connection allowed" in out
+    assert "no rule of these policies allows this connection" in out
+    assert "allowed by" in out and "shop/allow-prometheus ingress[0] allows TCP 9090" in out
+    assert "FAIL  the debug shell is isolated" in out
+    assert '"{pods [app=database]}" matches no pod' in out
+    root = ET.parse(junit).getroot()
+    assert (root.get("tests"), root.get("failures")) == ("5", "4")
+
+
+def test_a_malformed_expectations_file_exits_2_with_its_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path,
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("expectations:\n  - allow: {from: shop/web, too: shop/api}\n")
+    assert main(["check", "-f", str(SHOP), "--expect", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:2:29: unknown key \"too\"" in err
+
+
+def test_reach_check_json_output(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    code = main(["check", "-f", str(SHOP), "--expect", str(SHOP / "expectations-broken.yaml"),
+                 "-o", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1 and doc["ok"] is False and len(doc["results"]) == 5

@@ -8,12 +8,14 @@ the same states from ``samples/seed`` through ``reach diff``.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import CIDRS, clusters, policies
 
+from reach.cli import main
 from reach.diff import ESTABLISHED_NOTE, Change, Diff, diff, format_diff
 from reach.endpoints import Endpoint
 from reach.model import (
@@ -332,3 +334,60 @@ def test_diff_is_antisymmetric_and_empty_against_itself(a: Cluster, b: Cluster) 
     assert [e.endpoint for e in forward.endpoints_added] == [
         e.endpoint for e in backward.endpoints_removed
     ]
+
+
+# ---------------------------------------------------------------------------
+# reach diff, on the samples
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "samples" / "seed"
+CLUSTER = str(SEED / "cluster.yaml")
+ALLOW = str(SEED / "policies" / "allow-us-east.yaml")
+BLOCK = str(SEED / "policies" / "block-one-ip.yaml")
+
+
+def test_reach_diff_adding_allow_us_east_exits_1_and_lists_what_it_closes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["diff", "--old", CLUSTER, "--new", CLUSTER, "--new", ALLOW, "--by", "pod"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert ("- network-policy/client-2[Pod] => network-policy/server[Pod] : All Connections"
+            in out)
+    assert ("~ network-policy/client-1[Pod] => network-policy/server[Pod] : All Connections -> "
+            "TCP 8888") in out
+    assert "keep flowing until they close" in out
+
+
+def test_reach_diff_adding_block_one_ip_beside_allow_us_east_exits_0(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["diff", CLUSTER, CLUSTER, "--old", ALLOW, "--new", ALLOW, "--new", BLOCK])
+    assert code == 0
+    assert capsys.readouterr().out.strip() == "no difference in allowed connections (by workload)"
+
+
+def test_reach_diff_removing_allow_us_east_opens_both_back_up_in_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["diff", "--old", CLUSTER, "--old", ALLOW, "--new", CLUSTER, "-o", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1 and doc["different"] is True and not doc["removed"]
+    pairs = {(c["src"].get("name"), c["dst"].get("name"), c["kind"])
+             for c in doc["added"] + doc["changed"]}
+    assert {("client-2", "server", "added"), ("client-1", "server", "widened")} <= pairs
+
+
+def test_reach_diff_reads_folders(capsys: pytest.CaptureFixture[str]) -> None:
+    shop = str(ROOT / "samples" / "shop")
+    assert main(["diff", shop, shop, "-o", "md"]) == 0
+    assert "no difference" in capsys.readouterr().out
+
+
+def test_reach_diff_without_both_states_or_with_bad_input_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["diff", CLUSTER]) == 2
+    assert "give the old and the new state" in capsys.readouterr().err
+    assert main(["diff", str(SEED), CLUSTER]) == 2  # samples/seed holds the malformed ones
+    assert "malformed" in capsys.readouterr().err

@@ -7,12 +7,15 @@ negative test (a near miss that must not be reported).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from strategies import clusters
 
+from reach.cli import main
 from reach.lint import RULES, Finding, format_findings, lint
 from reach.model import (
     NAMESPACE_NAME_LABEL,
@@ -620,3 +623,77 @@ def test_deleting_everything_reported_redundant_changes_no_connection(cluster: C
         findings = lint(net)
         pruned = Network(_prune(cluster, findings), ipblock_pods=ipblock_pods)
         assert not diff(net, pruned, by="pod"), format_findings(findings)
+
+
+# ---------------------------------------------------------------------------
+# reach lint, on the samples
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+
+
+def _lint_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["lint", *args])
+    return code, capsys.readouterr().out
+
+
+def test_the_flawed_sample_has_every_planted_problem_found_where_it_was_planted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = _lint_cli(capsys, "-f", str(SAMPLES / "flawed"), "-o", "json")
+    found = {(f["code"], f["subject"]) for f in json.loads(out)["findings"]}
+    planted = {
+        ("plugin-no-enforcement", "flannel"),
+        ("cidr-host-bits", "bank/batch-to-audit egress[1]"),
+        ("port-not-declared", "bank/frontend ingress[0]"),
+        ("policy-redundant", "bank/frontend-copy"),
+        ("dns-blocked", "bank/frontend"),
+        ("port-not-declared", "bank/frontend-dns egress[0]"),
+        ("dns-blocked", "bank/ledger"),
+        ("rule-shadowed", "bank/ledger ingress[1]"),
+        ("peer-matches-nothing", "bank/ledger ingress[2]"),
+        ("named-port-undefined", "bank/ledger ingress[2]"),
+        ("ipblock-matches-pods", "bank/batch-to-audit egress[0]"),
+        ("policy-selects-nothing", "bank/deny-legacy"),
+        ("no-default-deny", "bank"),
+        ("pod-unprotected", "bank/legacy-reports[Deployment]"),
+    }
+    assert planted <= found
+    assert code == 1  # two of them are errors
+
+
+def test_the_flawed_sample_points_at_the_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out = _lint_cli(capsys, "-f", str(SAMPLES / "flawed"))
+    policies = SAMPLES / "flawed" / "policies.yaml"
+    lines = policies.read_text().splitlines()
+    for finding in out.splitlines():
+        if finding.startswith(str(policies)) and "[rule-shadowed]" in finding:
+            line = int(finding.split(":")[1])
+            assert "rule-shadowed" in lines[line - 1]  # the comment planted on that line
+
+
+def test_the_shop_lints_clean_but_informative(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _lint_cli(capsys, "-f", str(SAMPLES / "shop"))
+    assert code == 0
+    assert "warning" not in out and "error" not in out
+    assert "[no-default-deny] namespace tools has no NetworkPolicy" in out  # the planted hole
+
+
+def test_the_seed_scenario_warns_that_block_one_ip_is_fragile_and_redundant(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    seed = SAMPLES / "seed"
+    code, out = _lint_cli(capsys, "-f", str(seed / "cluster.yaml"), "-f",
+                          str(seed / "policies"), "--severity", "warning")
+    assert code == 0
+    assert "[ipblock-matches-pods] network-policy/block-one-ip egress[0]" in out
+    assert "[policy-redundant] network-policy/block-one-ip is redundant" in out
+    assert "info" not in out.splitlines()[-1]
+
+
+def test_reach_lint_without_policies_in_the_seed_is_quiet(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = _lint_cli(capsys, "-f", str(SAMPLES / "seed" / "cluster.yaml"),
+                          "--severity", "warning")
+    assert (code, out.strip()) == (0, "no findings")

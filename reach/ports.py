@@ -91,6 +91,8 @@ class PortSet:
         return self._set.issubset(other._set)
 
     def allows(self, protocol: str, port: int) -> bool:
+        if not 1 <= port <= MAX_PORT:  # else it would land in a neighbouring protocol
+            return False
         return _INDEX[protocol.upper()] * _SPAN + port in self._set
 
     def is_all(self) -> bool:

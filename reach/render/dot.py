@@ -65,8 +65,10 @@ def to_dot(
         Keep only the endpoint ``focus`` (``NS/NAME``, ``NS/KIND/NAME`` or an
         Endpoint) and what lies within ``hops`` steps of it, either direction.
     highlight
-        A path (a sequence of endpoints, as :func:`reach.queries.paths` gives) or a
-        list of paths, drawn in red.
+        A path (a sequence of endpoints or references, a :class:`reach.queries.Path`)
+        or several (a list of them, a :class:`reach.queries.PathResult`), drawn in
+        red; a hop the graph draws through a Service is highlighted through it. A
+        path of one endpoint highlights just that endpoint.
     collapse
         Draw endpoints of one kind and namespace with the same peers and ports as one.
     summarize

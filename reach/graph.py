@@ -80,7 +80,7 @@ from __future__ import annotations
 
 import ipaddress
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -210,11 +210,13 @@ class ServiceEdges:
     ports they may use. ``entry``: what the internet connects to (NodePort and
     LoadBalancer), ``received``: per backend index, what it then receives.
     ``ic_front``/``ic_received``: the same from the synthetic ingress controller.
+    ``backend_ids[b]``: every port backend ``b`` receives service traffic on.
     """
 
     info: ServiceInfo
     front_cols: npt.NDArray[np.intp]
     front_ids: IntArray
+    backend_ids: list[int] = field(default_factory=list)
     entry: int = NO_PORTS
     received: dict[int, int] = field(default_factory=dict)
     ic_front: int = NO_PORTS
@@ -314,7 +316,8 @@ def _service_edges(view: ClassView, info: ServiceInfo, routed: set[int]) -> Serv
     compiled = view.net.compiled
     front = _front_ids(view, info)
     cols = np.nonzero(front)[0]
-    edges = ServiceEdges(info, cols, front[cols])
+    edges = ServiceEdges(info, cols, front[cols],
+                         [table.intern(b.received()) for b in info.backends])
     indices = range(len(info.service.ports))
     admitted: dict[int, int] = {}
     for b, backend in enumerate(info.backends):
@@ -526,17 +529,27 @@ def _expand(cols: npt.NDArray[np.intp], ptr: npt.NDArray[np.intp],
 
 def _merge(table: PortSetTable, keys: npt.NDArray[np.int64],
            ids: IntArray) -> tuple[npt.NDArray[np.int64], IntArray]:
-    """Unique ``keys`` with the join of the ids each carries."""
+    """Unique ``keys`` with the join of the ids each carries.
+
+    Duplicate ``(key, id)`` pairs go first; then the ids of each key are joined two by
+    two, all segments at once, each distinct pair of ids joined once.
+    """
     if keys.size == 0:
         return keys, ids
-    order = np.argsort(keys, kind="stable")
-    keys, ids = keys[order], ids[order]
-    uniq, first, counts = np.unique(keys, return_index=True, return_counts=True)
-    out = ids[first].astype(np.int32)
-    for k in np.nonzero(counts > 1)[0]:
-        start = int(first[k])
-        out[k] = table.join(*set(ids[start:start + int(counts[k])].tolist()))
-    return uniq, out
+    width = np.int64(int(ids.max()) + 1)
+    packed = np.unique(keys.astype(np.int64) * width + ids.astype(np.int64))
+    keys, ids = packed // width, (packed % width).astype(np.int32)
+    while True:
+        uniq, first, counts = np.unique(keys, return_index=True, return_counts=True)
+        if len(uniq) == len(keys):
+            return keys, ids
+        pos = np.arange(len(keys)) - np.repeat(first, counts)
+        size = np.repeat(counts, counts)
+        left = np.nonzero((pos % 2 == 0) & (pos + 1 < size))[0]
+        ids = ids.copy()
+        ids[left] = join_ids(table, ids[left], ids[left + 1])
+        keep = pos % 2 == 0
+        keys, ids = keys[keep], ids[keep]
 
 
 def pair_edges(view: ClassView, group: Grouping, rows: npt.NDArray[np.intp],
@@ -559,16 +572,6 @@ def column_edges(view: ClassView, group: Grouping, cols: npt.NDArray[np.intp],
     owner, nodes = _expand(cols, group.ptr, group.idx)
     keys, merged = _merge(view.table, nodes.astype(np.int64), ids[owner])
     return keys.astype(np.intp), merged
-
-
-def pod_edges(view: ClassView, group: Grouping,
-              items: Iterable[tuple[int, int]]) -> dict[int, int]:
-    """``(pod, id)`` pairs as node -> joined id."""
-    out: dict[int, int] = {}
-    for pod, ident in items:
-        node = int(group.pod_node[pod])
-        out[node] = view.table.join(out.get(node, NO_PORTS), ident)
-    return out
 
 
 def _label(ep: Endpoint) -> str:
@@ -594,62 +597,104 @@ def _cidr_label(lo: int, hi: int) -> str | None:
 
 
 class _Builder:
-    """Collects nodes and edges, then hands them to networkx in one go."""
+    """Collects nodes and edges as index arrays, merges them once, hands them to networkx.
+
+    Node indices ``0 .. len(group.nodes)-1`` are the grouping's nodes (pod groups, then
+    external ranges); further nodes (the internet, the ingress controller, Services)
+    are appended with :meth:`node`.
+    """
 
     def __init__(self, view: ClassView, group: Grouping) -> None:
         self.view = view
         self.group = group
-        self.extra: dict[tuple[Endpoint, Endpoint], int] = {}
+        self.nodes: list[Endpoint] = list(group.nodes)
+        self.namespaces: dict[Endpoint, str] = dict(group.namespaces)
+        self.index: dict[Endpoint, int] = {}
+        self.wanted: set[int] = set(range(len(group.nodes) - view.n_ext))
         self.arrays: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], IntArray]] = []
-        self.nodes: dict[Endpoint, str] = {}
+        self.small: list[tuple[int, int, int]] = []
 
-    def edge(self, a: Endpoint, b: Endpoint, ident: int) -> None:
-        if ident != NO_PORTS and a != b:
-            self.extra[(a, b)] = self.view.table.join(self.extra.get((a, b), NO_PORTS), ident)
+    def node(self, ep: Endpoint, namespace: str = "") -> int:
+        found = self.index.get(ep)
+        if found is None:
+            found = self.index[ep] = len(self.nodes)
+            self.nodes.append(ep)
+            self.namespaces[ep] = namespace
+        self.wanted.add(found)
+        return found
 
-    def count(self) -> int:
-        return len(self.extra) + sum(len(a) for a, _, _ in self.arrays)
+    def edge(self, a: int, b: int, ident: int) -> None:
+        if ident != NO_PORTS:
+            self.small.append((a, b, ident))
 
-    def build(self, by: str, warnings: tuple[Any, ...]) -> nx.DiGraph:
+    def add(self, a: npt.NDArray[np.intp], b: npt.NDArray[np.intp], ids: IntArray) -> None:
+        self.arrays.append((a.astype(np.intp), b.astype(np.intp), ids.astype(np.int32)))
+
+    def merged(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], IntArray]:
+        parts = list(self.arrays)
+        if self.small:
+            small = np.array(self.small, dtype=np.int64)
+            parts.append((small[:, 0].astype(np.intp), small[:, 1].astype(np.intp),
+                          small[:, 2].astype(np.int32)))
+        if not parts:
+            empty = np.zeros(0, dtype=np.intp)
+            return empty, empty, np.zeros(0, dtype=np.int32)
+        a = np.concatenate([p[0] for p in parts])
+        b = np.concatenate([p[1] for p in parts])
+        ids = np.concatenate([p[2] for p in parts])
+        keep = (a != b) & (ids != NO_PORTS)
+        width = np.int64(len(self.nodes))
+        keys, joined = _merge(self.view.table, a[keep].astype(np.int64) * width + b[keep],
+                              ids[keep])
+        return (keys // width).astype(np.intp), (keys % width).astype(np.intp), joined
+
+    def build(self, by: str, warnings: tuple[Diagnostic, ...]) -> nx.DiGraph:
+        a, b, ids = self.merged()
         table = self.view.table
+        wanted = self.wanted | set(np.unique(np.concatenate([a, b])).tolist())
         g = nx.DiGraph(by=by, warnings=warnings)
-        nodes = self.group.nodes
-        used_external: set[int] = set()
-        for a, b, _ in self.arrays:
-            used_external.update(i for i in np.unique(np.concatenate([a, b])).tolist()
-                                 if nodes[i].is_external)
-        first_external = len(nodes) - self.view.n_ext
-        for i, ep in enumerate(nodes):
-            if i < first_external or i in used_external:
-                self.nodes.setdefault(ep, self.group.namespaces.get(ep, ""))
         g.add_nodes_from(
-            (ep, {"kind": ep.kind, "namespace": ns, "label": _label(ep)})
-            for ep, ns in self.nodes.items()
+            (ep, {"kind": ep.kind, "namespace": self.namespaces.get(ep, ""), "label": _label(ep)})
+            for i, ep in enumerate(self.nodes) if i in wanted
         )
-        attrs: dict[int, tuple[PortSet, str]] = {}
-
-        def attr(ident: int) -> dict[str, Any]:
-            found = attrs.get(ident)
-            if found is None:
-                ports = table[ident]
-                found = attrs[ident] = (ports, str(ports))
-            return {"ports": found[0], "label": found[1]}
-
-        for a, b, ids in self.arrays:
-            g.add_edges_from(
-                (nodes[i], nodes[j], attr(k))
-                for i, j, k in zip(a.tolist(), b.tolist(), ids.tolist(), strict=True)
-            )
-        for (a_ep, b_ep), ident in sorted(self.extra.items(), key=lambda kv: _order(kv[0])):
-            g.add_edge(a_ep, b_ep, **attr(ident))
+        attrs = {}
+        for ident in np.unique(ids).tolist():
+            ports = table[ident]
+            attrs[ident] = (ports, str(ports))
+        _add_edges(g, self.nodes, a, b, ids, attrs)
         return g
 
-    def node(self, ep: Endpoint, namespace: str = "") -> None:
-        self.nodes.setdefault(ep, namespace)
 
+def _add_edges(g: nx.DiGraph, nodes: list[Endpoint], a: npt.NDArray[np.intp],
+               b: npt.NDArray[np.intp], ids: IntArray,
+               attrs: dict[int, tuple[PortSet, str]]) -> None:
+    """Add edges ``nodes[a[k]] -> nodes[b[k]]`` with the ports of ``ids[k]``.
 
-def _order(pair: tuple[Endpoint, Endpoint]) -> tuple[str, str]:
-    return (str(pair[0]), str(pair[1]))
+    networkx keeps a DiGraph as the dicts ``_succ`` and ``_pred`` (documented for
+    subclasses); filling them directly hashes each endpoint twice per edge instead of
+    eight times in ``add_edges_from``, which is most of the time on large graphs. Any
+    other layout falls back to ``add_edges_from``.
+    """
+    succ = getattr(g, "_succ", None)
+    pred = getattr(g, "_pred", None)
+    if not isinstance(succ, dict) or not isinstance(pred, dict) or any(
+            n not in succ or n not in pred for n in (nodes[i] for i in np.unique(
+                np.concatenate([a, b])).tolist())):
+        g.add_edges_from(
+            (nodes[i], nodes[j], {"ports": attrs[k][0], "label": attrs[k][1]})
+            for i, j, k in zip(a.tolist(), b.tolist(), ids.tolist(), strict=True)
+        )
+        return
+    outs = [succ.get(n) for n in nodes]
+    ins = [pred.get(n) for n in nodes]
+    for i, j, k in zip(a.tolist(), b.tolist(), ids.tolist(), strict=True):
+        ports, label = attrs[k]
+        data = {"ports": ports, "label": label}
+        outs[i][nodes[j]] = data
+        ins[j][nodes[i]] = data
+    clear = getattr(nx.utils.misc, "_clear_cache", None)
+    if clear is not None:
+        clear(g)
 
 
 def graph(
@@ -701,49 +746,65 @@ def graph(
     builder = _Builder(view, group)
     table = view.table
     rows, cols = np.nonzero(view.allow)
-    builder.arrays.append(pair_edges(view, group, rows.astype(np.intp), cols.astype(np.intp),
-                                     view.allow[rows, cols]))
-    builder.node(INTERNET)
+    builder.add(*pair_edges(view, group, rows.astype(np.intp), cols.astype(np.intp),
+                            view.allow[rows, cols]))
+    internet = builder.node(INTERNET)
     direct = view.direct_in if services else view.internet_in
     live = np.nonzero(direct)[0].astype(np.intp)
-    nodes, ids = column_edges(view, group, live, direct[live])
-    for node, ident in zip(nodes.tolist(), ids.tolist(), strict=True):
-        builder.edge(INTERNET, group.nodes[node], ident)
+    owner, nodes = _expand(live, group.ptr, group.idx)
+    builder.add(np.full(len(nodes), internet, dtype=np.intp), nodes, direct[live][owner])
     if services:
-        for node, ident in pod_edges(view, group, view.assumed.items()).items():
-            builder.edge(INTERNET, group.nodes[node], ident)
+        for pod, ident in view.assumed.items():
+            builder.edge(internet, int(group.pod_node[pod]), ident)
+    controller = -1
     if view.synthetic_controller:
-        builder.node(INGRESS_CONTROLLER)
-        builder.edge(INTERNET, INGRESS_CONTROLLER, table.intern(HTTP_PORTS))
-    for edges in view.services:
-        info = edges.info
-        if services:
-            svc = info.endpoint
-            builder.node(svc, info.service.namespace)
-            src_nodes, src_ids = column_edges(view, group, edges.front_cols, edges.front_ids)
-            for node, ident in zip(src_nodes.tolist(), src_ids.tolist(), strict=True):
-                builder.edge(group.nodes[node], svc, ident)
-            for backend in info.backends:
-                received = table.intern(backend.received())
-                if backend.pod is not None:
-                    builder.edge(svc, group.nodes[int(group.pod_node[backend.pod])], received)
-                elif backend.address is not None:
-                    try:
-                        column = net.compiled.external_column(backend.address)
-                    except KeyError:
-                        continue
-                    target = group.nodes[int(group.idx[group.ptr[column]])]
-                    builder.node(target)
-                    builder.edge(svc, target, received)
-            builder.edge(INTERNET, svc, edges.entry)
-            builder.edge(INGRESS_CONTROLLER, svc, edges.ic_front)
-        else:
-            for node, ident in pod_edges(view, group, (
-                    (info.backends[b].pod or 0, i) for b, i in edges.ic_received.items())).items():
-                builder.edge(INGRESS_CONTROLLER, group.nodes[node], ident)
-    if max_edges is not None and builder.count() > max_edges:
+        controller = builder.node(INGRESS_CONTROLLER)
+        builder.edge(internet, controller, table.intern(HTTP_PORTS))
+    if services:
+        _service_nodes(view, group, builder, internet, controller)
+    elif controller >= 0:
+        for edges in view.services:
+            for b, ident in edges.ic_received.items():
+                backend_pod = edges.info.backends[b].pod
+                if backend_pod is not None:
+                    builder.edge(controller, int(group.pod_node[backend_pod]), ident)
+    count = sum(len(a) for a, _, _ in builder.arrays) + len(builder.small)
+    if max_edges is not None and count > max_edges:
         raise ValueError(
-            f"the {by} graph would have {builder.count()} edges (more than max_edges="
+            f"the {by} graph would have about {count} edges (more than max_edges="
             f"{max_edges}); ask for a coarser granularity or pass max_edges=None"
         )
     return builder.build(by, view.warnings)
+
+
+def _service_nodes(view: ClassView, group: Grouping, builder: _Builder, internet: int,
+                   controller: int) -> None:
+    """Service nodes with their edges: clients -> svc, svc -> backends, internet -> svc."""
+    compiled = view.net.compiled
+    cols: list[npt.NDArray[np.intp]] = []
+    ids: list[IntArray] = []
+    targets: list[npt.NDArray[np.intp]] = []
+    for edges in view.services:
+        info = edges.info
+        svc = builder.node(info.endpoint, info.service.namespace)
+        cols.append(edges.front_cols.astype(np.intp))
+        ids.append(edges.front_ids)
+        targets.append(np.full(len(edges.front_cols), svc, dtype=np.intp))
+        for backend, received in zip(info.backends, edges.backend_ids, strict=True):
+            if backend.pod is not None:
+                builder.edge(svc, int(group.pod_node[backend.pod]), received)
+            elif backend.address is not None:
+                try:
+                    column = compiled.external_column(backend.address)
+                except KeyError:
+                    continue
+                target = int(group.idx[group.ptr[column]])
+                builder.wanted.add(target)
+                builder.edge(svc, target, received)
+        builder.edge(internet, svc, edges.entry)
+        if controller >= 0:
+            builder.edge(controller, svc, edges.ic_front)
+    if cols:
+        all_cols = np.concatenate(cols)
+        owner, nodes = _expand(all_cols, group.ptr, group.idx)
+        builder.add(nodes, np.concatenate(targets)[owner], np.concatenate(ids)[owner])

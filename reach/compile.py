@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from reach.intervals import IntervalSet
 from reach.ipblocks import IPV4_ALL, IPV6_ALL, AddressSet, address_key
 from reach.model import (
     NAMESPACE_NAME_LABEL,
@@ -135,6 +136,37 @@ class PortSetTable:
                 union = union | self.sets[ident]
             found = self._joins[key] = self.intern(union)
         return found
+
+    def join_many(self, ids: IntArray, groups: Sequence[int], axis: int) -> IntArray:
+        """Join the ids of ``ids`` over consecutive runs along ``axis`` (like ``reduceat``).
+
+        ``groups`` holds the start of each run. Port sets become bitmasks over the
+        atoms of the port space (maximal ranges no set splits), so a join is a
+        vectorised OR; each distinct result mask is interned once.
+        """
+        atoms = sorted(set().union(*(s.intervals.boundaries() for s in self.sets)))
+        words = max(1, (len(atoms) + 63) // 64)
+        masks = np.zeros((len(self.sets), words), dtype=np.uint64)
+        for ident, ports in enumerate(self.sets):
+            for lo, hi in ports.intervals:
+                first, last = bisect.bisect_left(atoms, lo), bisect.bisect_left(atoms, hi + 1)
+                for atom in range(first, last):
+                    masks[ident, atom // 64] |= np.uint64(1 << (atom % 64))
+        joined = np.bitwise_or.reduceat(masks[ids], np.asarray(groups, dtype=np.intp), axis=axis)
+        flat = np.ascontiguousarray(joined).reshape(-1, words)
+        keys = flat.view(np.dtype((np.void, 8 * words))).ravel()
+        unique, inverse = np.unique(keys, return_inverse=True)
+        known = {masks[i].tobytes(): i for i in range(len(self.sets))}
+        out = np.zeros(len(unique), dtype=np.int32)
+        for u_i, raw in enumerate(unique):
+            found = known.get(raw.tobytes())
+            if found is None:
+                row = np.frombuffer(raw.tobytes(), dtype=np.uint64)
+                chosen = [a for a in range(len(atoms) - 1) if int(row[a // 64]) >> (a % 64) & 1]
+                found = self.intern(PortSet(IntervalSet.of(
+                    *((atoms[a], atoms[a + 1] - 1) for a in chosen))))
+            out[u_i] = found
+        return out[inverse.reshape(-1)].reshape(joined.shape[:2])
 
 
 @dataclass(slots=True)

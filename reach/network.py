@@ -180,13 +180,14 @@ class Network:
                 text, f'nothing called "{name}" in namespace "{namespace}"', self._near(namespace)
             )
         if len(matches) > 1:
-            # A workload and its representative pod share the name: prefer the workload.
-            kinds = {m.split("/")[1] for m in matches}
-            pod_members = {tuple(self._by_ref[m]) for m in matches}
-            if len(pod_members) == 1 and "Pod" in kinds and len(kinds) == 2:
-                matches = [m for m in matches if m.split("/")[1] != "Pod"]
-            else:
+            # A pod named like the workload it belongs to (a workload's representative
+            # pod) is that workload: prefer the workload.
+            owned = {i for m in matches if m.split("/")[1] != "Pod" for i in self._by_ref[m]}
+            kept = [m for m in matches
+                    if m.split("/")[1] != "Pod" or not set(self._by_ref[m]) <= owned]
+            if len(kept) != 1:
                 raise UnknownEndpoint(text, f'"{text}" is ambiguous', tuple(matches))
+            matches = kept
         _, kind, _ = matches[0].split("/")
         found = self._by_ref[matches[0]]
         return Resolved(self._endpoint(kind, namespace, name, found), tuple(found))
@@ -357,15 +358,15 @@ def _connections(c: Compiled, by: str) -> list[Connection]:
     np.fill_diagonal(matrix, 0)
     is_outside = np.array([e.is_external for _, e, _ in ends], dtype=np.bool_)
     matrix[np.ix_(is_outside, is_outside)] = 0  # outside to outside: not the cluster's business
-    for i, (_, _, columns) in enumerate(ends):
-        if len(columns) == 1:
-            continue
-        # an endpoint spanning several classes allows what any of its pods allows
-        for j, (_, _, others) in enumerate(ends):
-            if i == j:
-                continue
-            matrix[i, j] = c.ports.join(*(int(c.allow[a, b]) for a in columns for b in others))
-            matrix[j, i] = c.ports.join(*(int(c.allow[b, a]) for a in columns for b in others))
+    if any(len(columns) > 1 for _, _, columns in ends):
+        # An endpoint spanning several classes allows what any of its pods allows.
+        every = np.array([col for _, _, columns in ends for col in columns], dtype=np.intp)
+        starts = np.cumsum([0] + [len(columns) for _, _, columns in ends[:-1]])
+        spread = c.allow[np.ix_(every, every)]
+        rows = c.ports.join_many(spread, starts, axis=0)
+        matrix = c.ports.join_many(rows, starts, axis=1)
+        np.fill_diagonal(matrix, 0)
+        matrix[np.ix_(is_outside, is_outside)] = 0
     return [
         Connection(ends[i][1], ends[j][1], c.ports[int(matrix[i, j])])
         for i, j in zip(*np.nonzero(matrix), strict=True)

@@ -137,7 +137,7 @@ class PortSetTable:
             found = self._joins[key] = self.intern(union)
         return found
 
-    def join_many(self, ids: IntArray, groups: Sequence[int], axis: int) -> IntArray:
+    def join_many(self, ids: IntArray, groups: npt.ArrayLike, axis: int) -> IntArray:
         """Join the ids of ``ids`` over consecutive runs along ``axis`` (like ``reduceat``).
 
         ``groups`` holds the start of each run. Port sets become bitmasks over the

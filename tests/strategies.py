@@ -167,6 +167,8 @@ _PORTS = policy_ports()
 _TYPES = st.sampled_from((("Ingress",), ("Egress",), ("Ingress", "Egress")))
 _CONTAINER_PORTS = st.lists(st.sampled_from(CONTAINER_PORTS), max_size=3, unique=True)
 _IPS = st.lists(st.sampled_from(POD_IPS), max_size=2, unique=True).map(tuple)
+_OWNERS = st.sampled_from((("", ""), ("", ""), ("Deployment", "web"), ("Deployment", "db"),
+                           ("StatefulSet", "web")))
 _NS_LABELS = st.dictionaries(st.sampled_from(("team", "env")), st.sampled_from(NS_VALUES),
                              max_size=2)
 
@@ -206,6 +208,7 @@ def pods(draw: st.DrawFn, namespaces: tuple[str, ...], name: str) -> Pod:
             continue
         named.add((cp.name, cp.protocol))
         unique_ports.append(cp)
+    owner_kind, owner_name = draw(_OWNERS)
     return Pod(
         namespace=draw(st.sampled_from(namespaces)),
         name=name,
@@ -213,6 +216,8 @@ def pods(draw: st.DrawFn, namespaces: tuple[str, ...], name: str) -> Pod:
         ports=tuple(unique_ports),
         ips=draw(_IPS),
         host_network=draw(st.integers(0, 7)) == 0,
+        owner_kind=owner_kind,
+        owner_name=owner_name,
     )
 
 

@@ -43,11 +43,11 @@ from reach.network import Network
 from reach.ports import PortSet
 
 SETTINGS = settings(
-    max_examples=800,
+    max_examples=600,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-FEWER = settings(SETTINGS, max_examples=300)
+FEWER = settings(SETTINGS, max_examples=250)
 
 
 def probe_ports(cluster: Cluster) -> list[int]:
@@ -211,6 +211,39 @@ def test_pod_connections_match_pod_ports(cluster: Cluster, ipblock_pods: bool) -
                 expected[(a, ext)] = out
             if into:
                 expected[(ext, a)] = into
+    assert listed == expected
+
+
+@FEWER
+@given(cluster=clusters(), ipblock_pods=st.booleans(),
+       by=st.sampled_from(("workload", "namespace")))
+def test_grouped_connections_are_unions_of_pod_connections(cluster: Cluster, ipblock_pods: bool,
+                                                          by: str) -> None:
+    """A workload or namespace reaches another on the union of its pods' ports."""
+    net = Network(cluster, ipblock_pods=ipblock_pods)
+    compiled = net.compiled
+    listed = {(c.src, c.dst): c.ports for c in net.connections(by=by)}  # type: ignore[arg-type]
+
+    def group(p: Pod) -> Endpoint:
+        if by == "namespace":
+            return Endpoint("Namespace", "", p.namespace)
+        return Endpoint(p.workload_kind, p.namespace, p.workload_name)
+
+    expected: dict[tuple[Endpoint, Endpoint], PortSet] = {}
+
+    def add(key: tuple[Endpoint, Endpoint], ports: PortSet) -> None:
+        if ports:
+            expected[key] = expected.get(key, PortSet.none()) | ports
+
+    for i, a in enumerate(cluster.pods):
+        for j, b in enumerate(cluster.pods):
+            if group(a) != group(b):
+                add((group(a), group(b)), compiled.pod_ports(i, j))
+        cls = int(compiled.pod_class[i])
+        for e, (lo, hi) in enumerate(compiled.externals):
+            ext = Endpoint.external(lo, hi)
+            add((group(a), ext), compiled.column_ports(cls, compiled.n_classes + e))
+            add((ext, group(a)), compiled.column_ports(compiled.n_classes + e, cls))
     assert listed == expected
 
 

@@ -260,7 +260,7 @@ def _ip_block(src: Source, node: Node, direction: str) -> IPBlock:
                  "e.g. `cidr: 10.0.0.0/8`")
     assert cidr_entry is not None
     try:
-        lo, hi = parse_cidr(cidr, strict=False)
+        lo, hi = _cidr(cidr)
     except ValueError as exc:
         src.fail(cidr_entry[1], str(exc), "ipBlock.cidr is a network such as 10.0.0.0/8")
     except_entry = fields.get("except")
@@ -270,7 +270,7 @@ def _ip_block(src: Source, node: Node, direction: str) -> IPBlock:
         if not text:
             src.fail(item, "empty ipBlock.except entry", "write a CIDR such as 10.1.0.0/16")
         try:
-            ex_lo, ex_hi = parse_cidr(text, strict=False)
+            ex_lo, ex_hi = _cidr(text)
         except ValueError as exc:
             src.fail(item, str(exc), "ipBlock.except entries are networks such as 10.1.0.0/16")
         if (ex_lo >= 1 << 128) != (lo >= 1 << 128):
@@ -286,6 +286,13 @@ def _ip_block(src: Source, node: Node, direction: str) -> IPBlock:
                      "this peer would match nothing")
         excepts.append(text)
     return IPBlock(cidr=cidr, except_=tuple(excepts), location=src.location(node))
+
+
+def _cidr(text: str) -> tuple[int, int]:
+    """Address keys of a CIDR written in ASCII; host bits are allowed (a lint warns)."""
+    if not text.isascii():
+        raise ValueError(f'invalid CIDR "{text}": not an IPv4 or IPv6 network')
+    return parse_cidr(text, strict=False)
 
 
 def _port(src: Source, node: Node) -> PolicyPort:

@@ -63,7 +63,9 @@ class _Loader(_BASE_LOADER):  # type: ignore[misc]
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is ScalarNode:
-            return _plain_tag(value) if implicit[0] else "tag:yaml.org,2002:str"
+            if implicit[0]:
+                return _PLAIN_TAGS.get(value) or _plain_tag(value)
+            return "tag:yaml.org,2002:str"
         if kind is SequenceNode:
             return "tag:yaml.org,2002:seq"
         return "tag:yaml.org,2002:map"
@@ -292,7 +294,10 @@ class Source:
         """A boolean scalar; None for null."""
         if type(node) is ScalarNode:
             if node.tag == _BOOL:
-                return bool(_CONSTRUCT.construct_yaml_bool(node))
+                value = _CONSTRUCT.bool_values.get(str(node.value).lower())
+                if value is None:
+                    self.fail(node, f'{what}: "{node.value}" is not a valid boolean')
+                return bool(value)
             if node.tag == _NULL:
                 return None
         self.fail(node, f"{what} must be true or false, not {describe(node)}")
@@ -300,7 +305,7 @@ class Source:
     def _construct_int(self, node: ScalarNode, what: str) -> int:
         try:
             return int(_CONSTRUCT.construct_yaml_int(node))
-        except ValueError:
+        except (ValueError, IndexError):
             self.fail(node, f'{what}: "{node.value}" is not a valid integer')
 
 

@@ -55,8 +55,9 @@ def test_five_thousand_pods_load_in_under_two_seconds(tmp_path: Path):
         for i in range(5000))
     file = tmp_path / "pods.yaml"
     file.write_text(text)
-    start = time.perf_counter()
+    # CPU time: other processes on a shared machine must not make this test flaky.
+    start = time.process_time()
     cluster = read_cluster(file)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert len(cluster.pods) == 5000
     assert elapsed < 2.0, f"5,000 pods took {elapsed:.2f} s"

@@ -119,3 +119,12 @@ def test_yaml_11_scalars_are_typed_like_kubectl_reads_them():
     assert error(POD.replace("{name: web}", "{name: web, labels: {enabled: yes}}")) == (
         '<stdin>:3:41: label "enabled" in metadata.labels must have a string value, '
         'not a boolean (quote it: enabled: "yes")')
+
+
+def test_explicit_tags_with_invalid_values_are_manifest_errors():
+    text = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n"
+            "spec:\n  replicas: VALUE\n  template: {spec: {hostNetwork: !!bool maybe}}\n")
+    assert error(text.replace("VALUE", "!!int ''")) == (
+        '<stdin>:5:13: spec.replicas: "" is not a valid integer')
+    assert error(text.replace("VALUE", "2")) == (
+        '<stdin>:6:34: spec.hostNetwork: "maybe" is not a valid boolean')

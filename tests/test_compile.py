@@ -142,6 +142,30 @@ def test_outside_addresses_agree_with_oracle(cluster: Cluster, ipblock_pods: boo
             assert allowed_of(into, probes) == want_in, f"{address} -> {pod.ref}: compiled {into}"
 
 
+@settings(SETTINGS, max_examples=25)
+@given(cluster=clusters(max_pods=30, max_policies=12), ipblock_pods=st.booleans())
+def test_larger_clusters_agree_with_oracle(cluster: Cluster, ipblock_pods: bool) -> None:
+    """Enough pods and policies for more than 8 (and 16) classes, port-set ids and
+    selector sets, where the compiler's bit packing crosses byte boundaries."""
+    net = Network(cluster, ipblock_pods=ipblock_pods)
+    compiled = net.compiled
+    probes = probe_set(cluster)
+    for i, src in enumerate(cluster.pods):
+        for j, dst in enumerate(cluster.pods):
+            want = oracle.allowed_probes(cluster, src, dst, probes, ipblock_pods)
+            assert allowed_of(compiled.pod_ports(i, j), probes) == want, (src.ref, dst.ref)
+    for address in probe_addresses(cluster):
+        column = column_of(net, address)
+        if column is None:
+            continue
+        for i, pod in enumerate(cluster.pods):
+            cls = int(compiled.pod_class[i])
+            assert allowed_of(compiled.column_ports(cls, column), probes) == \
+                oracle.allowed_probes(cluster, pod, address, probes, ipblock_pods)
+            assert allowed_of(compiled.column_ports(column, cls), probes) == \
+                oracle.allowed_probes(cluster, address, pod, probes, ipblock_pods)
+
+
 def _check_verdict(cluster: Cluster, net: Network, src: Pod | str, dst: Pod | str,
                    proto: str, port: int | None, ipblock_pods: bool) -> None:
     ref = {True: pod_ref, False: str}

@@ -237,6 +237,8 @@ class _Universe:
     ns_members: list[int] = field(default_factory=list)
     selectable: int = 0
     class_atoms: list[tuple[int, ...]] = field(default_factory=list)
+    atom_owner: npt.NDArray[np.intp] | None = None
+    atom_index: npt.NDArray[np.intp] | None = None
     block_atoms: dict[IPBlockKey, BoolArray] = field(default_factory=dict)
     policy_bits: list[int] = field(default_factory=list)
     peer_bits: dict[tuple[Peer, str], int] = field(default_factory=dict)
@@ -419,9 +421,7 @@ def _project(bits: int, reps: npt.NDArray[np.intp], groups: int) -> int:
     """A bitset over groups as a bitset over classes (bit of each class's first group)."""
     if not bits:
         return 0
-    chosen = _bits_to_bool(bits, groups)[reps]
-    packed = np.packbits(chosen, bitorder="little")
-    return int.from_bytes(packed.tobytes(), "little")
+    return _bool_to_bits(_bits_to_bool(bits, groups)[reps])
 
 
 # ---------------------------------------------------------------------------
@@ -451,12 +451,16 @@ def _peer_classes(u: _Universe, peer: Peer, namespace: str) -> int:
     if peer.ip_block is not None:
         if not u.options.ipblock_pods:
             return 0
-        inside = _peer_externals(u, peer)
-        out = 0
-        for c, atoms in enumerate(u.class_atoms):
-            if any(inside[a] for a in atoms):
-                out |= 1 << c
-        return out
+        if not u.class_atoms:
+            return 0
+        if u.atom_owner is None:  # (group, atom) pairs, flattened once
+            pairs = [(g, a) for g, atoms in enumerate(u.class_atoms) for a in atoms]
+            u.atom_owner = np.array([g for g, _ in pairs] or [0], dtype=np.intp)[: len(pairs)]
+            u.atom_index = np.array([a for _, a in pairs] or [0], dtype=np.intp)[: len(pairs)]
+        assert u.atom_index is not None
+        hit = np.zeros(len(u.class_atoms), dtype=np.bool_)
+        hit[u.atom_owner[_peer_externals(u, peer)[u.atom_index]]] = True
+        return _bool_to_bits(hit)
     if peer.namespace_selector is None:
         scope = u.ns_members[u.ns_names.index(namespace)]
     else:
@@ -486,6 +490,10 @@ def _iter_bits(bits: int) -> list[int]:
         out.append(low.bit_length() - 1)
         bits ^= low
     return out
+
+
+def _bool_to_bits(flags: BoolArray) -> int:
+    return int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little")
 
 
 def _bits_to_bool(bits: int, size: int) -> BoolArray:
@@ -657,6 +665,16 @@ def _union_row(
         row[merged[idents[0]]] = idents[0]
         return row
     matrix = np.stack([merged[i] for i in idents])  # k x cols
+    if len(idents) <= 62:  # one int64 key per column: which contributions cover it
+        weights = np.left_shift(np.int64(1), np.arange(len(idents), dtype=np.int64))
+        int_keys = weights @ matrix.astype(np.int64)
+        unique_ints, inverse = np.unique(int_keys, return_inverse=True)
+        values = np.array(
+            [table.join(*(idents[k] for k in range(len(idents)) if int(key) >> k & 1))
+             for key in unique_ints],
+            dtype=np.int32,
+        )
+        return values[inverse.reshape(-1)]
     packed = np.packbits(matrix, axis=0, bitorder="little")  # ceil(k/8) x cols
     keys = np.ascontiguousarray(packed.T).view(np.dtype((np.void, packed.shape[0]))).ravel()
     unique, inverse = np.unique(keys, return_inverse=True)

@@ -167,6 +167,8 @@ class Source:
             self._syntax_error(exc, text)
         except yaml.YAMLError as exc:
             raise ManifestError(f"YAML error: {exc}", path=self.path) from None
+        except RecursionError:  # only the pure-Python composer recurses
+            raise ManifestError("nesting too deep to read", path=self.path) from None
         except UnicodeError as exc:
             raise ManifestError(f"not valid text: {exc}", path=self.path) from None
 

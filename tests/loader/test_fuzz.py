@@ -93,7 +93,8 @@ def test_mutated_samples_never_raise_anything_but_manifest_error(text: str, data
             text = text[:at] + text[at + data.draw(st.integers(1, 8)):]
         elif action == "insert":
             text = text[:at] + data.draw(st.sampled_from([" ", "  ", "- ", ":", "\n", "x", "0",
-                                                          "{", "[", "'", "&a ", "*a"])) + text[at:]
+                                                          "{", "[", "'", "&a ", "*a", "!!int ",
+                                                          "!!bool ", "!!str ", "!x "])) + text[at:]
         else:
             lines = text.split("\n")
             i = data.draw(st.integers(0, max(len(lines) - 2, 0)))

@@ -233,12 +233,19 @@ class ClassView:
     ``public_in[c]``/``direct_out[c]``: what public addresses may send to / receive
     from class ``c``; ``direct_in[c]`` is ``public_in[c]`` for ingress-isolated
     classes only (direct exposure, see the module docstring). ``node_in[c]``: what
-    ``c`` admits from a node's (unknown) address. ``internet_in[c]``: everything the
-    internet reaches ``c`` on, directly or through NodePort/LoadBalancer services.
-    ``ic_out[c]``: what the synthetic ingress controller reaches ``c`` on through
-    Ingress routes. ``assumed[p]``: what the internet reaches controller pod ``p`` on
-    when no Service in the input exposes it (see :func:`_assume_controllers`).
-    ``warnings``: the service map's, and this view's assumptions.
+    ``c`` admits from a node's (unknown) address. ``assumed[p]``: what the internet
+    reaches controller pod ``p`` on when no Service in the input exposes it (see
+    :func:`_assume_controllers`). ``warnings``: the service map's, and this view's
+    assumptions.
+
+    *Roles.* What the internet, the ingress controller and a Service reach depends on
+    which pods are backends, not only on policies, so the queries work on classes
+    refined by role: ``pod_role[p]`` is the role class of pod ``p``, ``role_class[r]``
+    the compiled class of role class ``r``, ``role_pods[r]`` its pods (pods of one role
+    class are backends of the same services, on the same ports). ``internet_in[r]``:
+    everything the internet reaches role class ``r`` on (directly, through NodePort
+    and LoadBalancer services, as an assumed controller); ``ic_out[r]``: what the
+    synthetic ingress controller reaches it on through Ingress routes.
     """
 
     net: Network
@@ -251,12 +258,19 @@ class ClassView:
     direct_in: IntArray
     direct_out: IntArray
     node_in: IntArray
-    internet_in: IntArray
-    ic_out: IntArray
     smap: ServiceMap
     services: list[ServiceEdges]
     assumed: dict[int, int] = field(default_factory=dict)
     warnings: tuple[Diagnostic, ...] = ()
+    pod_role: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    role_class: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    role_pods: list[list[int]] = field(default_factory=list)
+    internet_in: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    ic_out: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+
+    @property
+    def n_roles(self) -> int:
+        return len(self.role_pods)
 
     @property
     def synthetic_controller(self) -> bool:
@@ -365,8 +379,6 @@ def _build_view(net: Network) -> ClassView:
         direct_in=np.where(compiled.ingress_isolated, public_in, NO_PORTS).astype(np.int32),
         direct_out=_reduce(table, atom_cols, n, meet=False),
         node_in=_reduce(table, ipv4, n, meet=True),
-        internet_in=np.zeros(n, dtype=np.int32),
-        ic_out=np.zeros(n, dtype=np.int32),
         smap=service_map(net),
         services=[],
     )
@@ -374,24 +386,11 @@ def _build_view(net: Network) -> ClassView:
     for route in view.smap.routes:
         key = (route.service.service.namespace, route.service.service.name)
         routed.setdefault(key, set()).update(route.ports)
-    internet_in = view.direct_in.copy()
-    ic_out = np.zeros(n, dtype=np.int32)
     for info in view.smap.services:
         key = (info.service.namespace, info.service.name)
-        edges = _service_edges(view, info, routed.get(key, set()))
-        view.services.append(edges)
-        for b, ident in edges.received.items():
-            cls = int(compiled.pod_class[info.backends[b].pod or 0])
-            internet_in[cls] = table.join(int(internet_in[cls]), ident)
-        for b, ident in edges.ic_received.items():
-            cls = int(compiled.pod_class[info.backends[b].pod or 0])
-            ic_out[cls] = table.join(int(ic_out[cls]), ident)
-    view.ic_out = ic_out
+        view.services.append(_service_edges(view, info, routed.get(key, set())))
     view.assumed = _assume_controllers(view)
-    for pod, ident in view.assumed.items():
-        cls = int(compiled.pod_class[pod])
-        internet_in[cls] = table.join(int(internet_in[cls]), ident)
-    view.internet_in = internet_in
+    _roles(view)
     extra: tuple[Diagnostic, ...] = ()
     if view.assumed:
         names = sorted({compiled.pods[p].ref for p in view.assumed})
@@ -402,6 +401,43 @@ def _build_view(net: Network) -> ClassView:
             "Cluster) on its declared ports", None, "assumed-controller-exposure"),)
     view.warnings = view.smap.warnings + extra
     return view
+
+
+def _roles(view: ClassView) -> None:
+    """Refine the compiled classes by the role of each pod behind Services (see ClassView)."""
+    compiled = view.net.compiled
+    table = view.table
+    pods = len(compiled.pods)
+    member: list[list[tuple[int, int, int, int]]] = [[] for _ in range(pods)]
+    for s, edges in enumerate(view.services):
+        for b, backend in enumerate(edges.info.backends):
+            if backend.pod is not None:
+                member[backend.pod].append((s, edges.backend_ids[b], edges.received.get(b, 0),
+                                            edges.ic_received.get(b, 0)))
+    keys: dict[tuple[object, ...], int] = {}
+    pod_role = np.zeros(pods, dtype=np.intp)
+    role_class: list[int] = []
+    internet_in: list[int] = []
+    ic_out: list[int] = []
+    view.role_pods = []
+    for p in range(pods):
+        cls = int(compiled.pod_class[p])
+        assumed = view.assumed.get(p, NO_PORTS)
+        key = (cls, tuple(member[p]), assumed)
+        role = keys.get(key)
+        if role is None:
+            role = keys[key] = len(role_class)
+            role_class.append(cls)
+            view.role_pods.append([])
+            internet_in.append(table.join(int(view.direct_in[cls]), assumed,
+                                          *(m[2] for m in member[p])))
+            ic_out.append(table.join(*(m[3] for m in member[p])))
+        view.role_pods[role].append(p)
+        pod_role[p] = role
+    view.pod_role = pod_role
+    view.role_class = np.array(role_class, dtype=np.intp)
+    view.internet_in = np.array(internet_in, dtype=np.int32)
+    view.ic_out = np.array(ic_out, dtype=np.int32)
 
 
 def _assume_controllers(view: ClassView) -> dict[int, int]:
@@ -749,25 +785,26 @@ def graph(
     builder.add(*pair_edges(view, group, rows.astype(np.intp), cols.astype(np.intp),
                             view.allow[rows, cols]))
     internet = builder.node(INTERNET)
-    direct = view.direct_in if services else view.internet_in
-    live = np.nonzero(direct)[0].astype(np.intp)
-    owner, nodes = _expand(live, group.ptr, group.idx)
-    builder.add(np.full(len(nodes), internet, dtype=np.intp), nodes, direct[live][owner])
-    if services:
-        for pod, ident in view.assumed.items():
-            builder.edge(internet, int(group.pod_node[pod]), ident)
     controller = -1
     if view.synthetic_controller:
         controller = builder.node(INGRESS_CONTROLLER)
         builder.edge(internet, controller, table.intern(HTTP_PORTS))
     if services:
+        live = np.nonzero(view.direct_in)[0].astype(np.intp)
+        owner, nodes = _expand(live, group.ptr, group.idx)
+        builder.add(np.full(len(nodes), internet, dtype=np.intp), nodes,
+                    view.direct_in[live][owner])
+        for pod, ident in view.assumed.items():
+            builder.edge(internet, int(group.pod_node[pod]), ident)
         _service_nodes(view, group, builder, internet, controller)
-    elif controller >= 0:
-        for edges in view.services:
-            for b, ident in edges.ic_received.items():
-                backend_pod = edges.info.backends[b].pod
-                if backend_pod is not None:
-                    builder.edge(controller, int(group.pod_node[backend_pod]), ident)
+    else:
+        # straight to the backends: per pod, through the pods' role classes
+        for source, ids in ((internet, view.internet_in), (controller, view.ic_out)):
+            per_pod = ids[view.pod_role]
+            live = np.nonzero(per_pod)[0]
+            if source >= 0 and len(live):
+                builder.add(np.full(len(live), source, dtype=np.intp),
+                            group.pod_node[live], per_pod[live])
     count = sum(len(a) for a, _, _ in builder.arrays) + len(builder.small)
     if max_edges is not None and count > max_edges:
         raise ValueError(

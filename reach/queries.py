@@ -178,11 +178,12 @@ def _resolve(view: ClassView, reference: str | Endpoint) -> _End:
 
 
 class _Search:
-    """The class graph with a source node ``S`` and a target node ``T`` for one question.
+    """The role-class graph with a source node ``S`` and a target node ``T``, for one question.
 
-    Node ids: classes ``0 .. n-1``, the synthetic ingress controller ``n``, ``S = n+1``,
-    ``T = n+2``. A class may be passed through only when it has a pod outside both
-    ends. Edges whose ports miss ``(protocol, port)`` are left out.
+    Node ids: role classes ``0 .. n-1`` (see :class:`~reach.graph.ClassView`), the
+    synthetic ingress controller ``n``, ``S = n+1``, ``T = n+2``. A role class may be
+    passed through only when it has a pod outside both ends. Edges whose ports miss
+    ``(protocol, port)`` are left out. Arrays named ``*_cc`` are over compiled classes.
     """
 
     def __init__(self, view: ClassView, src: _End | None, dst: _End | None,
@@ -190,15 +191,15 @@ class _Search:
         self.view = view
         self.src, self.dst = src, dst
         self.port, self.protocol = port, protocol.upper()
-        n = self.n = view.n
+        n = self.n = view.n_roles
         self.IC, self.S, self.T = n, n + 1, n + 2
-        compiled = view.net.compiled
-        self.pod_class = compiled.pod_class
+        self.rc = view.role_class
+        self.pod_class = view.net.compiled.pod_class
         ends = set(src.pods if src else ()) | set(dst.pods if dst else ())
         self.ends = ends
-        sizes = np.bincount(compiled.pod_class, minlength=n)
-        taken = np.bincount(compiled.pod_class[sorted(ends)].astype(np.intp), minlength=n) \
-            if ends else np.zeros(n, dtype=np.int64)
+        sizes = np.array([len(members) for members in view.role_pods], dtype=np.int64)
+        taken = np.bincount(view.pod_role[sorted(ends)], minlength=n) if ends \
+            else np.zeros(n, dtype=np.int64)
         self.usable: BoolArray = sizes > taken
         self.ic = view.synthetic_controller
         zeros = np.zeros(n, dtype=np.int32)
@@ -209,10 +210,10 @@ class _Search:
         table = view.table
         self._ok = np.array([bool(table[i]) and (port is None or table[i].allows(
             self.protocol, port)) for i in range(len(table))], dtype=np.bool_)
-        inner = self.ok(view.allow[:n, :n])
+        cc = view.n
+        inner = self.ok(view.allow[:cc, :cc])[np.ix_(self.rc, self.rc)]
         np.fill_diagonal(inner, False)
         inner &= self.usable[:, None] & self.usable[None, :]
-        self.inner = inner
         rows, cols = np.nonzero(inner)
         self.fwd_ptr = np.searchsorted(rows, np.arange(n + 1))
         self.fwd_idx = cols
@@ -232,93 +233,99 @@ class _Search:
 
     # -- the ends -----------------------------------------------------------
 
-    def _classes(self, pods: Sequence[int]) -> list[int]:
+    def classes(self, pods: Sequence[int]) -> list[int]:
+        """The compiled classes of ``pods``."""
         return sorted({int(self.pod_class[p]) for p in pods})
 
+    def roles(self, pods: Sequence[int]) -> list[int]:
+        return sorted({int(self.view.pod_role[p]) for p in pods})
+
     def _join_rows(self, rows: Sequence[IntArray]) -> IntArray:
+        """The element-wise join of rows over compiled classes, as a row over role classes."""
         table = self.view.table
-        acc = np.zeros(self.n, dtype=np.int32)
+        acc = np.zeros(self.view.n, dtype=np.int32)
         for row in rows:
             acc = join_ids(table, acc, row)
-        return acc
+        out: IntArray = acc[self.rc]
+        return out
 
-    def _join_ids(self, ids: Sequence[int] | IntArray) -> int:
+    def join(self, ids: Sequence[int] | IntArray) -> int:
         return self.view.table.join(*(int(i) for i in ids))
 
-    def _backend_pods(self, s: int) -> list[tuple[int, int]]:
-        info = self.view.services[s].info
-        return [(b.pod, self.view.table.intern(b.received()))
-                for b in info.backends if b.pod is not None]
+    def _backends(self, s: int) -> list[tuple[int, int]]:
+        """``(pod, received id)`` of the pod backends of service ``s``."""
+        edges = self.view.services[s]
+        return [(b.pod, ident) for b, ident in zip(edges.info.backends, edges.backend_ids,
+                                                   strict=True) if b.pod is not None]
 
     def _source(self, end: _End) -> tuple[IntArray, int]:
-        view, n = self.view, self.n
+        view, cc = self.view, self.view.n
         if end.kind == "pods":
-            return self._join_rows([view.allow[c, :n] for c in self._classes(end.pods)]), NO_PORTS
+            return self._join_rows([view.allow[c, :cc] for c in self.classes(end.pods)]), NO_PORTS
         if end.kind == "internet":
             ic = view.table.intern(HTTP_PORTS) if self.ic else NO_PORTS
             return view.internet_in, ic
         if end.kind == "address":
-            return view.allow[end.column, :n], NO_PORTS
+            return self._join_rows([view.allow[end.column, :cc]]), NO_PORTS
         if end.kind == "controller":
             return view.ic_out, NO_PORTS
-        out = np.zeros(n, dtype=np.int32)
-        for pod, ident in self._backend_pods(end.service):
-            cls = int(self.pod_class[pod])
-            out[cls] = view.table.join(int(out[cls]), ident)
+        out = np.zeros(self.n, dtype=np.int32)
+        for pod, ident in self._backends(end.service):
+            role = int(view.pod_role[pod])
+            out[role] = view.table.join(int(out[role]), ident)
         return out, NO_PORTS
 
-    def _target(self, end: _End) -> tuple[IntArray, int]:
-        view, n = self.view, self.n
-        if end.kind == "pods":
-            classes = self._classes(end.pods)
-            ic = self._join_ids(view.ic_out[classes]) if self.ic else NO_PORTS
-            return self._join_rows([view.allow[:n, c] for c in classes]), ic
-        if end.kind == "internet":
-            return view.direct_out, NO_PORTS
-        if end.kind == "address":
-            return view.allow[:n, end.column], NO_PORTS
-        if end.kind == "controller":
-            return np.zeros(n, dtype=np.int32), NO_PORTS
-        edges = view.services[end.service]
-        out = np.zeros(n, dtype=np.int32)
+    def _front(self, s: int) -> IntArray:
+        """Per compiled class, the service ports of ``s`` it may use."""
+        edges = self.view.services[s]
+        out = np.zeros(self.view.n, dtype=np.int32)
         out[edges.front_cols] = edges.front_ids
-        return out, edges.ic_front
+        return out
+
+    def _target(self, end: _End) -> tuple[IntArray, int]:
+        view, cc = self.view, self.view.n
+        if end.kind == "pods":
+            ic = self.join(view.ic_out[self.roles(end.pods)]) if self.ic else NO_PORTS
+            return self._join_rows([view.allow[:cc, c] for c in self.classes(end.pods)]), ic
+        if end.kind == "internet":
+            return self._join_rows([view.direct_out]), NO_PORTS
+        if end.kind == "address":
+            return self._join_rows([view.allow[:cc, end.column]]), NO_PORTS
+        if end.kind == "controller":
+            return np.zeros(self.n, dtype=np.int32), NO_PORTS
+        return self._join_rows([self._front(end.service)]), view.services[end.service].ic_front
 
     def _direct(self, src: _End, dst: _End) -> int:
         view, table = self.view, self.view.table
-        net = view.net
         if src.kind == "pods":
-            classes = self._classes(src.pods)
+            classes = self.classes(src.pods)
             if dst.kind == "pods":
                 a = Resolved(src.endpoint, src.pods)
                 b = Resolved(dst.endpoint, dst.pods)
-                return table.intern(net.ports_between(a, b))
+                return table.intern(view.net.ports_between(a, b))
             if dst.kind == "internet":
-                return self._join_ids(view.direct_out[classes])
+                return self.join(view.direct_out[classes])
             if dst.kind == "address":
-                return self._join_ids(view.allow[classes, dst.column])
+                return self.join(view.allow[classes, dst.column])
             if dst.kind == "service":
-                return self._join_ids(self.t_in[classes])
+                return self.join(self._front(dst.service)[classes])
             return NO_PORTS
         if src.kind == "internet":
             if dst.kind == "pods":
-                return self._join_ids(view.internet_in[self._classes(dst.pods)])
+                return self.join(view.internet_in[self.roles(dst.pods)])
             if dst.kind == "service":
                 return view.services[dst.service].entry
             if dst.kind == "controller":
                 return table.intern(HTTP_PORTS)
             return NO_PORTS
         if src.kind == "address" and dst.kind == "pods":
-            return self._join_ids(view.allow[src.column, self._classes(dst.pods)])
+            return self.join(view.allow[src.column, self.classes(dst.pods)])
         if src.kind == "service" and dst.kind == "pods":
             wanted = set(dst.pods)
-            return self._join_ids([i for p, i in self._backend_pods(src.service) if p in wanted])
+            return self.join([i for p, i in self._backends(src.service) if p in wanted])
         if src.kind == "controller":
             if dst.kind == "pods":
-                wanted = set(dst.pods)
-                ids = [i for e in view.services for b, i in e.ic_received.items()
-                       if e.info.backends[b].pod in wanted]
-                return self._join_ids(ids)
+                return self.join(view.ic_out[self.roles(dst.pods)])
             if dst.kind == "service":
                 return view.services[dst.service].ic_front
         return NO_PORTS
@@ -326,7 +333,6 @@ class _Search:
     # -- adjacency ----------------------------------------------------------
 
     def successors(self, u: int) -> list[int]:
-        n = self.n
         out: list[int]
         if u == self.T:
             return []
@@ -343,7 +349,7 @@ class _Search:
                 out.append(self.T)
             return out
         out = self.fwd_idx[self.fwd_ptr[u]:self.fwd_ptr[u + 1]].tolist()
-        if u < n and self.ok_id(int(self.t_in[u])):
+        if self.ok_id(int(self.t_in[u])):
             out.append(self.T)
         return out
 
@@ -376,7 +382,7 @@ class _Search:
             return self.ic_t if v == self.T else int(self.ic_out[v])
         if v == self.T:
             return int(self.t_in[u])
-        return int(self.view.allow[u, v])
+        return int(self.view.allow[self.rc[u], self.rc[v]])
 
     def bfs(self, start: int, forward: bool, limit: int | None = None) -> dict[int, int]:
         """Hop distances from ``start`` (forward) or to it (backward)."""
@@ -395,27 +401,12 @@ class _Search:
                     queue.append(v)
         return dist
 
-    # -- showing ------------------------------------------------------------
+    def representative(self, role: int) -> int:
+        """A pod of role class ``role`` outside both ends."""
+        return next(p for p in self.view.role_pods[role] if p not in self.ends)
 
-    def representative(self, cls: int, previous: int) -> int:
-        """A pod of class ``cls`` outside both ends, a backend when the hop needs one."""
-        compiled = self.view.net.compiled
-        preferred: set[int] = set()
-        if previous == self.S and self.src is not None and self.src.kind == "service":
-            preferred = {p for p, _ in self._backend_pods(self.src.service)}
-        elif previous == self.IC or (previous == self.S and self.src is not None
-                                     and self.src.kind == "controller"):
-            preferred = {e.info.backends[b].pod or 0 for e in self.view.services
-                         for b in e.ic_received}
-        elif previous == self.S and self.src is not None and self.src.kind == "internet" \
-                and not self.view.direct_in[cls]:
-            preferred = {e.info.backends[b].pod or 0 for e in self.view.services
-                         for b in e.received}
-        members = [p for p in compiled.class_pods[cls] if p not in self.ends]
-        for p in members:
-            if p in preferred:
-                return p
-        return members[0]
+    def pods_of(self, role: int) -> list[int]:
+        return [p for p in self.view.role_pods[role] if p not in self.ends]
 
 
 # ---------------------------------------------------------------------------
@@ -517,7 +508,7 @@ def _show(search: _Search, group: Grouping, nodes: Sequence[int]) -> Path:
     src, dst = search.src, search.dst
     assert src is not None and dst is not None
     shown: list[Endpoint] = []
-    for k, node in enumerate(nodes):
+    for node in nodes:
         if node == search.S:
             shown.append(src.endpoint)
         elif node == search.T:
@@ -525,7 +516,7 @@ def _show(search: _Search, group: Grouping, nodes: Sequence[int]) -> Path:
         elif node == search.IC:
             shown.append(INGRESS_CONTROLLER)
         else:
-            pod = search.representative(node, nodes[k - 1])
+            pod = search.representative(node)
             shown.append(group.nodes[int(group.pod_node[pod])])
     table = search.view.table
     hops = tuple(
@@ -693,12 +684,10 @@ def _collect(found: dict[Endpoint, int], ep: Endpoint, hops: int) -> None:
 
 def _reached_pods(search: _Search, group: Grouping, dist: dict[int, int],
                   found: dict[Endpoint, int]) -> None:
-    class_pods = search.view.net.compiled.class_pods
     for node, hops in dist.items():
         if node < search.n:
-            for p in class_pods[node]:
-                if p not in search.ends:
-                    _collect(found, group.nodes[int(group.pod_node[p])], hops)
+            for p in search.pods_of(node):
+                _collect(found, group.nodes[int(group.pod_node[p])], hops)
         elif node == search.IC:
             _collect(found, INGRESS_CONTROLLER, hops)
 
@@ -737,22 +726,16 @@ def reachable_from(
     dist = search.bfs(search.S, forward=True)
     found: dict[Endpoint, int] = {}
     _reached_pods(search, group, dist, found)
-    n = view.n
-    classes = [c for c in dist if c < n]
-    hops = np.array([dist[c] for c in classes], dtype=np.int64)
-    rows: list[tuple[IntArray, int]] = [(view.allow[c, n:], h) for c, h in zip(classes, hops,
-                                                                              strict=True)]
-    outs = [(int(view.direct_out[c]), int(h)) for c, h in zip(classes, hops, strict=True)]
+    n, rc = view.n, view.role_class
+    # the last hop may leave for an outside range or the internet, from any pod reached
+    sends: list[tuple[int, int]] = [(int(rc[r]), h) for r, h in dist.items() if r < search.n]
     if origin.kind == "pods":
-        for c in search._classes(origin.pods):
-            rows.append((view.allow[c, n:], 0))
-            outs.append((int(view.direct_out[c]), 0))
+        sends += [(c, 0) for c in search.classes(origin.pods)]
     externals = net.compiled.externals
-    for row, h in rows:
-        for e in np.nonzero(search.ok(row))[0].tolist():
-            _collect(found, Endpoint.external(*externals[e]), int(h) + 1)
-    for ident, h in outs:
-        if search.ok_id(ident):
+    for c, h in sends:
+        for e in np.nonzero(search.ok(view.allow[c, n:]))[0].tolist():
+            _collect(found, Endpoint.external(*externals[e]), h + 1)
+        if search.ok_id(int(view.direct_out[c])):
             _collect(found, INTERNET, h + 1)
     return _finish(origin, "from", found, port, protocol)
 
@@ -783,25 +766,23 @@ def reachable_to(
     dist = search.bfs(search.T, forward=False)
     found: dict[Endpoint, int] = {}
     _reached_pods(search, group, dist, found)
-    n = view.n
+    n, rc = view.n, view.role_class
     externals = net.compiled.externals
-    entries: list[tuple[IntArray, int]] = [
-        (view.allow[n:, c], h) for c, h in dist.items() if c < n]
+    # the first hop may come from an outside range or the internet, to any pod reached
+    entries: list[tuple[int, int]] = [(int(rc[r]), h) for r, h in dist.items() if r < search.n]
     internet: list[tuple[int, int]] = [
-        (int(view.internet_in[c]), h) for c, h in dist.items() if c < n]
+        (int(view.internet_in[r]), h) for r, h in dist.items() if r < search.n]
     if search.IC in dist:
         internet.append((view.table.intern(HTTP_PORTS), dist[search.IC]))
     if origin.kind == "pods":
-        classes = search._classes(origin.pods)
-        for c in classes:
-            entries.append((view.allow[n:, c], 0))
-        internet.append((search._join_ids(view.internet_in[classes]), 0))
+        entries += [(c, 0) for c in search.classes(origin.pods)]
+        internet.append((search.join(view.internet_in[search.roles(origin.pods)]), 0))
     elif origin.kind == "service":
         internet.append((view.services[origin.service].entry, 0))
     elif origin.kind == "controller":
         internet.append((view.table.intern(HTTP_PORTS), 0))
-    for column, h in entries:
-        for e in np.nonzero(search.ok(column))[0].tolist():
+    for c, h in entries:
+        for e in np.nonzero(search.ok(view.allow[n:, c]))[0].tolist():
             _collect(found, Endpoint.external(*externals[e]), h + 1)
     for ident, h in internet:
         if search.ok_id(ident):
@@ -912,8 +893,7 @@ def isolated(net: Network) -> Isolation:
     np.fill_diagonal(inner, np.diagonal(inner) & (sizes >= 2))
     has_in = inner.any(axis=0) | ok[n:, :n].any(axis=0)
     has_out = inner.any(axis=1) | ok[:n, n:].any(axis=1)
-    if view.synthetic_controller:
-        has_in |= view.ic_out != NO_PORTS
+    from_controller = view.ic_out[view.pod_role] != NO_PORTS
     entries = []
     for i, pod in enumerate(compiled.pods):
         c = int(compiled.pod_class[i])
@@ -921,7 +901,7 @@ def isolated(net: Network) -> Isolation:
             Endpoint("Pod", pod.namespace, pod.name),
             bool(compiled.ingress_isolated[c]),
             bool(compiled.egress_isolated[c]),
-            not bool(has_in[c]),
+            not (bool(has_in[c]) or bool(from_controller[i])),
             not bool(has_out[c]),
         ))
     entries.sort(key=lambda e: (e.pod.namespace, e.pod.name))
@@ -1071,20 +1051,20 @@ def exposure(net: Network, by: Granularity = "workload") -> Exposure:
     return Exposure(tuple(items), view.warnings)
 
 
-def _controller_entry(view: ClassView, cls: int) -> int:
-    """What the internet connects to on controller class ``cls``: its exposing services'
-    ports and its direct HTTP(S) ports, or whatever reaches it when neither applies."""
+def _controller_entry(view: ClassView, role: int) -> int:
+    """What the internet connects to on the controller pods of role class ``role``: the
+    ports of the Services exposing them and their direct HTTP(S) ports, or whatever
+    reaches them when neither applies."""
     table = view.table
-    compiled = view.net.compiled
-    entry = table.meet(int(view.direct_in[cls]), table.intern(HTTP_PORTS))
+    members = set(view.role_pods[role])
+    entry = table.meet(int(view.direct_in[view.role_class[role]]), table.intern(HTTP_PORTS))
     for pod, ident in view.assumed.items():
-        if compiled.pod_class[pod] == cls:
+        if pod in members:
             entry = table.join(entry, ident)
     for edges in view.services:
-        if any(compiled.pod_class[edges.info.backends[b].pod or 0] == cls
-               for b in edges.received):
+        if any(edges.info.backends[b].pod in members for b in edges.received):
             entry = table.join(entry, edges.entry)
-    return entry if entry != NO_PORTS else int(view.internet_in[cls])
+    return entry if entry != NO_PORTS else int(view.internet_in[role])
 
 
 def _ingress_exposure(view: ClassView, group: Grouping, add: Any) -> None:
@@ -1096,9 +1076,9 @@ def _ingress_exposure(view: ClassView, group: Grouping, add: Any) -> None:
     if smap.synthetic_controller:
         sources: list[tuple[int, int]] = [(-1, http)]
     else:
-        sources = [(c, _controller_entry(view, c)) for c in
-                   sorted({int(compiled.pod_class[p]) for p in smap.controllers})
-                   if view.internet_in[c] != NO_PORTS]
+        sources = [(int(view.role_class[r]), _controller_entry(view, r)) for r in
+                   sorted({int(view.pod_role[p]) for p in smap.controllers})
+                   if view.internet_in[r] != NO_PORTS]
     if not sources:
         return
     admitted: dict[int, int] = {}

@@ -174,7 +174,8 @@ def test_external_name_is_a_warning_and_has_no_pods(net: Network) -> None:
 
 
 def test_selector_matching_no_pod_is_a_warning() -> None:
-    service = Service("ns", "ghost", selector=Labels({"app": "ghost"}), ports=(ServicePort(80, 80),))
+    service = Service("ns", "ghost", selector=Labels({"app": "ghost"}),
+                      ports=(ServicePort(80, 80),))
     net = Network(Cluster(pods=(Pod("ns", "a"),), services=(service,)))
     assert [w.code for w in service_map(net).warnings] == ["no-backends"]
 

@@ -317,6 +317,118 @@ def _draw(args: argparse.Namespace, net: Network, target: str, **options: Any) -
 
 
 # ---------------------------------------------------------------------------
+# reach paths / reachable-from / reachable-to / isolated / exposure (the graph queries)
+
+_ENDPOINT_HELP = ("NAMESPACE/NAME, NAMESPACE/KIND/NAME, NAMESPACE/svc/NAME, an IP address, "
+                  "internet or ingress-controller")
+
+
+def _setup_query(parser: argparse.ArgumentParser, port: bool = True, by: bool = True) -> None:
+    """Options shared by the graph queries."""
+    _add_input(parser)
+    if port:
+        parser.add_argument("--port", type=int, default=None,
+                            help="keep only hops that allow this port (default: any port)")
+        parser.add_argument("--protocol", default="TCP", type=str.upper,
+                            choices=("TCP", "UDP", "SCTP"))
+    if by:
+        parser.add_argument("--by", choices=("pod", "workload", "namespace", "class"),
+                            default="workload", help="how endpoints are shown (default workload)")
+    parser.add_argument("-o", "--output", default="txt", choices=("txt", "json"))
+
+
+def _query_network(args: argparse.Namespace) -> Network:
+    """Load the inputs and print the service and ingress warnings too, unless ``-q``."""
+    from reach.graph import class_view
+
+    net = load_network(args)
+    if not getattr(args, "quiet", False):
+        for diag in class_view(net).warnings:
+            if diag.severity != "info":
+                print(f"reach: {diag}", file=sys.stderr)
+    return net
+
+
+def _emit_result(args: argparse.Namespace, result: Any) -> None:
+    import json
+
+    if args.output == "json":
+        _emit(json.dumps(result.to_json(), indent=2))
+    else:
+        _emit(result.explain())
+
+
+def _setup_paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("src", help=_ENDPOINT_HELP)
+    parser.add_argument("dst", help=_ENDPOINT_HELP)
+    parser.add_argument("--max-hops", type=int, default=4, help="longest path (default 4)")
+    parser.add_argument("--limit", type=int, default=10, help="most paths shown (default 10)")
+    _setup_query(parser)
+
+
+def _run_paths(args: argparse.Namespace) -> int:
+    from reach.queries import paths
+
+    if args.max_hops < 0 or args.limit < 0:
+        raise _UsageError("--max-hops and --limit must not be negative")
+    net = _query_network(args)
+    result = paths(net, args.src, args.dst, max_hops=args.max_hops, port=args.port,
+                   protocol=args.protocol, limit=args.limit, by=args.by)
+    _emit_result(args, result)
+    return 0 if result else 1
+
+
+def _setup_reachable_from(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("src", help=_ENDPOINT_HELP)
+    _setup_query(parser)
+
+
+def _run_reachable_from(args: argparse.Namespace) -> int:
+    from reach.queries import reachable_from
+
+    result = reachable_from(_query_network(args), args.src, port=args.port,
+                            protocol=args.protocol, by=args.by)
+    _emit_result(args, result)
+    return 0 if result else 1
+
+
+def _setup_reachable_to(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dst", help=_ENDPOINT_HELP)
+    _setup_query(parser)
+
+
+def _run_reachable_to(args: argparse.Namespace) -> int:
+    from reach.queries import reachable_to
+
+    result = reachable_to(_query_network(args), args.dst, port=args.port,
+                          protocol=args.protocol, by=args.by)
+    _emit_result(args, result)
+    return 0 if result else 1
+
+
+def _setup_isolated(parser: argparse.ArgumentParser) -> None:
+    _setup_query(parser, port=False, by=False)
+
+
+def _run_isolated(args: argparse.Namespace) -> int:
+    from reach.queries import isolated
+
+    _emit_result(args, isolated(_query_network(args)))
+    return 0
+
+
+def _setup_exposure(parser: argparse.ArgumentParser) -> None:
+    _setup_query(parser, port=False)
+
+
+def _run_exposure(args: argparse.Namespace) -> int:
+    from reach.queries import exposure
+
+    _emit_result(args, exposure(_query_network(args), by=args.by))
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # main
 
 
@@ -333,6 +445,16 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Runner
     "check": ("check expected reachability facts (for CI)", _setup_check, _run_check),
     "render": ("draw the reachability diagram: PNG, SVG, PDF or DOT", _setup_render,
                _run_render),
+    "paths": ("shortest multi-hop paths from SRC to DST, each hop an allowed connection",
+              _setup_paths, _run_paths),
+    "reachable-from": ("everything SRC reaches in any number of hops (its blast radius)",
+                       _setup_reachable_from, _run_reachable_from),
+    "reachable-to": ("everything that reaches DST in any number of hops",
+                     _setup_reachable_to, _run_reachable_to),
+    "isolated": ("per pod: isolated or unprotected in each direction, and its peers",
+                 _setup_isolated, _run_isolated),
+    "exposure": ("what the internet reaches: directly, through NodePort/LoadBalancer, Ingress",
+                 _setup_exposure, _run_exposure),
 }
 
 

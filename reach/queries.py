@@ -662,7 +662,8 @@ class Reachable:
         verb = "reachable from" if self.direction == "from" else "can reach"
         if not self.endpoints:
             return f"nothing {verb} {self.origin}{on}"
-        lines = [f"{len(self.endpoints)} endpoints {verb} {self.origin}{on}:"]
+        count = len(self.endpoints)
+        lines = [f"{count} endpoint{'s' if count != 1 else ''} {verb} {self.origin}{on}:"]
         lines += [f"{hops} hop{'s' if hops != 1 else ''}: {ep}" for ep, hops in self.endpoints]
         return "\n".join(lines)
 

@@ -9,13 +9,10 @@ and ``label``. Missing attributes are derived from the endpoint itself.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reach.endpoints import Endpoint
 from reach.ports import PortSet
-
-if TYPE_CHECKING:
-    from reach.network import Network
 
 __all__ = ["WORKLOAD_KINDS", "as_graph", "edge_ports", "node_kind", "node_label", "node_namespace"]
 
@@ -43,36 +40,9 @@ def as_graph(source: Any, by: str = "workload", services: bool = True) -> Any:
         return source
     if by not in GRAPH_GRANULARITIES:
         raise ValueError(f"by must be one of {', '.join(GRAPH_GRANULARITIES)}, not {by!r}")
-    import importlib
+    from reach.graph import graph
 
-    try:
-        stage = importlib.import_module("reach.graph")
-    except ImportError:  # the graph stage is not there yet: build the plain view
-        return _graph_from_connections(source, by)
-    return stage.graph(source, by=by, services=services)
-
-
-def _graph_from_connections(net: Network, by: str) -> Any:
-    """A DiGraph of ``net.connections(by)``, with every pod, workload or namespace as a node."""
-    import networkx as nx
-
-    if by == "class":
-        raise ValueError('by="class" needs reach.graph')
-    g = nx.DiGraph()
-    for pod in net.pods:
-        if by == "pod":
-            ep = Endpoint("Pod", pod.namespace, pod.name)
-        elif by == "workload":
-            ep = Endpoint(pod.workload_kind, pod.namespace, pod.workload_name)
-        else:
-            ep = Endpoint("Namespace", "", pod.namespace)
-        g.add_node(ep, kind=ep.kind, namespace=ep.namespace, label=ep.name)
-    for conn in net.connections(by=by):  # type: ignore[arg-type]
-        for ep in (conn.src, conn.dst):
-            if ep not in g:
-                g.add_node(ep, kind=ep.kind, namespace=ep.namespace, label=ep.name)
-        g.add_edge(conn.src, conn.dst, ports=conn.ports, label=str(conn.ports))
-    return g
+    return graph(source, by=by, services=services)  # type: ignore[arg-type]
 
 
 def node_kind(graph: Any, node: Any) -> str:

@@ -49,13 +49,7 @@ from typing import TYPE_CHECKING, Any
 from reach.endpoints import Endpoint
 from reach.errors import UnknownEndpoint
 from reach.ports import PortSet
-from reach.render._source import (
-    WORKLOAD_KINDS,
-    edge_ports,
-    node_kind,
-    node_label,
-    node_namespace,
-)
+from reach.render._source import WORKLOAD_KINDS, node_kind, node_label, node_namespace
 
 if TYPE_CHECKING:
     from reach.network import Network
@@ -68,7 +62,6 @@ __all__ = [
     "kind_rank",
     "locate",
     "port_label",
-    "summarize",
 ]
 
 Highlight = Sequence[Endpoint] | Sequence[Sequence[Endpoint]]
@@ -260,14 +253,72 @@ def _paths(highlight: Any) -> list[list[Any]]:
     return [list(p.nodes) if hasattr(p, "nodes") else list(p) for p in items]
 
 
-def _hop_edges(graph: Any, a: Any, b: Any) -> list[tuple[Any, Any]]:
+# ---------------------------------------------------------------------------
+# the graph as integers (hashing endpoints a million times is what costs)
+
+
+class _Graph:
+    """A DiGraph's nodes numbered ``0..n-1``, edges as ``out[i][j] = ports``."""
+
+    __slots__ = ("index", "inn", "kind", "label", "namespace", "nodes", "out", "text")
+
+    def __init__(self, graph: Any) -> None:
+        self.nodes: list[Any] = list(graph.nodes)
+        self.index: dict[Any, int] = {n: i for i, n in enumerate(self.nodes)}
+        by_id = {id(n): i for i, n in enumerate(self.nodes)}
+        self.kind = [node_kind(graph, n) for n in self.nodes]
+        self.namespace = [node_namespace(graph, n) for n in self.nodes]
+        self.label = [node_label(graph, n) for n in self.nodes]
+        self.out: list[dict[int, PortSet | None]] = [{} for _ in self.nodes]
+        self.inn: list[dict[int, PortSet | None]] = [{} for _ in self.nodes]
+        self.text: dict[tuple[int, int], str] = {}  # labels of edges without ports
+        for a, nbrs in graph.adjacency():
+            i = self._find(a, by_id)
+            row = self.out[i]
+            for b, data in nbrs.items():
+                j = self._find(b, by_id)
+                ports = data.get("ports")
+                if not isinstance(ports, PortSet):
+                    ports = None
+                    self.text[(i, j)] = str(data.get("label", ""))
+                row[j] = ports
+                self.inn[j][i] = ports
+
+    def _find(self, node: Any, by_id: dict[int, int]) -> int:
+        i = by_id.get(id(node))
+        return i if i is not None else self.index[node]
+
+    def copy(self) -> _Graph:
+        other = object.__new__(_Graph)
+        for name in ("index", "kind", "label", "namespace", "nodes", "text"):
+            setattr(other, name, getattr(self, name))
+        other.out = [dict(row) for row in self.out]
+        other.inn = [dict(row) for row in self.inn]
+        return other
+
+    def remove(self, i: int, j: int) -> None:
+        if j in self.out[i]:
+            del self.out[i][j]
+            del self.inn[j][i]
+
+    def add_from(self, other: _Graph, i: int, j: int) -> None:
+        self.out[i][j] = self.inn[j][i] = other.out[i][j]
+
+    def degree(self, i: int) -> int:
+        return len(self.out[i]) + len(self.inn[i])
+
+    def label_of(self, i: int, j: int) -> str:
+        return port_label(self.out[i][j], self.text.get((i, j), ""))
+
+
+def _hop_edges(g: _Graph, a: int, b: int) -> list[tuple[int, int]]:
     """The edges that draw hop ``a -> b``: the edge itself, or the way through a Service."""
-    if graph.has_edge(a, b):
+    if b in g.out[a]:
         return [(a, b)]
     return [
         edge
-        for svc in graph.successors(a)
-        if node_kind(graph, svc) == "Service" and graph.has_edge(svc, b)
+        for svc in g.out[a]
+        if g.kind[svc] == "Service" and b in g.out[svc]
         for edge in ((a, svc), (svc, b))
     ]
 
@@ -276,8 +327,8 @@ def _hop_edges(graph: Any, a: Any, b: Any) -> list[tuple[Any, Any]]:
 # collapsing
 
 
-def _twin_groups(graph: Any, frozen: set[Any],
-                 notes: dict[Any, tuple[str, ...]]) -> list[list[Any]]:
+def _twin_groups(g: _Graph, alive: Sequence[int], frozen: set[int],
+                 notes: dict[int, tuple[str, ...]]) -> list[list[int]]:
     """Endpoints of the same kind and namespace with the same peers and ports, grouped.
 
     Two endpoints are twins when every third endpoint sends them the same ports and
@@ -286,40 +337,49 @@ def _twin_groups(graph: Any, frozen: set[Any],
     ports ``p`` between them have equal neighbourhoods once each counts itself with
     ``p``. Both are found by hashing.
     """
-    parent: dict[Any, Any] = {}
+    port_ids: dict[int, int] = {}
+    canonical: dict[PortSet | None, int] = {}
 
-    def find(x: Any) -> Any:
-        while parent.get(x, x) != x:
+    def pid(ports: PortSet | None) -> int:
+        found = port_ids.get(id(ports))
+        if found is None:
+            found = port_ids[id(ports)] = canonical.setdefault(ports, len(canonical))
+        return found
+
+    parent = {v: v for v in alive}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    buckets: dict[Any, list[Any]] = {}
-    for v in graph:
+    buckets: dict[Any, list[int]] = {}
+    for v in alive:
         if v in frozen:
             continue
-        loop = edge_ports(graph, v, v) if graph.has_edge(v, v) else None
-        base = (node_kind(graph, v), node_namespace(graph, v), loop, notes.get(v, ()))
-        out = frozenset((w, edge_ports(graph, v, w)) for w in graph.successors(v) if w != v)
-        inn = frozenset((w, edge_ports(graph, w, v)) for w in graph.predecessors(v) if w != v)
-        buckets.setdefault((base, None, out, inn), []).append(v)
-        for p in {ports for _, ports in out}:
+        loop = pid(g.out[v][v]) if v in g.out[v] else -1
+        base = (g.kind[v], g.namespace[v], loop, notes.get(v, ()))
+        out = frozenset((w, pid(p)) for w, p in g.out[v].items() if w != v)
+        inn = frozenset((w, pid(p)) for w, p in g.inn[v].items() if w != v)
+        buckets.setdefault((base, -1, out, inn), []).append(v)
+        for p in {q for _, q in out}:
             closed = (base, p, out | {(v, p)}, inn | {(v, p)})
             buckets.setdefault(closed, []).append(v)
     for members in buckets.values():
-        if len(members) > 1:
-            root = find(members[0])
-            for m in members[1:]:
-                other = find(m)
-                if other != root:
-                    parent[other] = root
-    groups: dict[Any, list[Any]] = {}
-    for v in graph:
+        root = find(members[0])
+        for m in members[1:]:
+            other = find(m)
+            if other != root:
+                parent[other] = root
+    groups: dict[int, list[int]] = {}
+    for v in alive:
         groups.setdefault(find(v), []).append(v)
     return list(groups.values())
 
 
-def _group_label(graph: Any, members: Sequence[Any], kind: str) -> str:
-    names = sorted(node_label(graph, m) for m in members)
+def _group_label(g: _Graph, members: Sequence[int], kind: str) -> str:
+    names = sorted(g.label[m] for m in members)
     if len(names) == 1:
         return names[0]
     noun = {"External": "ranges", "Pod": "pods", "Service": "services",
@@ -342,15 +402,8 @@ CAPTION = ("egress: open / ingress: open = all ports to / from every outside add
            "between each other; those edges are not drawn")
 
 
-def _all_ports(graph: Any, a: Any, b: Any) -> bool:
-    if not graph.has_edge(a, b):
-        return False
-    ports = edge_ports(graph, a, b)
-    return ports is not None and ports.is_all()
-
-
-def summarize(graph: Any) -> tuple[dict[Any, tuple[str, ...]], set[tuple[Any, Any]]]:
-    """Notes per endpoint, and the edges those notes stand for (see the module docs).
+def _summarize(g: _Graph) -> tuple[dict[int, tuple[str, ...]], _Graph]:
+    """Notes per endpoint, and the graph without the edges the notes stand for.
 
     * ``egress: open``: all ports to every outside address range;
     * ``ingress: open``: all ports from every outside range and from every endpoint
@@ -361,51 +414,83 @@ def summarize(graph: Any) -> tuple[dict[Any, tuple[str, ...]], set[tuple[Any, An
     all have open ingress (when the client's egress is open), and a direct edge
     ``a -> b`` when ``a`` reaches ``b`` on the same ports through a Service.
     """
-    outside = [n for n in graph if node_kind(graph, n) in _OUTSIDE]
-    internet = [n for n in graph if node_kind(graph, n) == "Internet"]
-    senders = [n for n in graph if node_kind(graph, n) not in _NOT_SENDERS]
-    notes: dict[Any, list[str]] = {}
-    implied: set[tuple[Any, Any]] = set()
+    everything: dict[int, bool] = {}
+
+    def is_all(ports: PortSet | None) -> bool:
+        if ports is None:
+            return False
+        found = everything.get(id(ports))
+        if found is None:
+            found = everything[id(ports)] = ports.is_all()
+        return found
+
+    n = len(g.nodes)
+    outside = [i for i in range(n) if g.kind[i] in _OUTSIDE]
+    internet = [i for i in range(n) if g.kind[i] == "Internet"]
+    senders = [i for i in range(n) if g.kind[i] not in _NOT_SENDERS]
+    notes: dict[int, list[str]] = {}
+    red = g.copy()
     if outside:
-        free = {s for s in senders if all(_all_ports(graph, s, o) for o in outside)}
-        for s in sorted(free, key=str):
+        free = [s for s in senders if all(is_all(g.out[s].get(o)) for o in outside)]
+        free_set = set(free)
+        for s in free:
             notes.setdefault(s, []).append(EGRESS_OPEN)
-            implied.update((s, o) for o in outside)
-        open_in: set[Any] = set()
+            for o in outside:
+                red.remove(s, o)
+        open_in: set[int] = set()
         for v in senders:
-            if not all(_all_ports(graph, o, v) for o in outside):
+            if not all(is_all(g.inn[v].get(o)) for o in outside):
                 continue
-            implied.update((o, v) for o in outside)
-            implied.update((i, v) for i in internet if _all_ports(graph, i, v))
-            if all(_all_ports(graph, s, v) for s in free if s != v):
+            for o in outside:
+                red.remove(o, v)
+            for i in internet:
+                if is_all(g.out[i].get(v)):
+                    red.remove(i, v)
+            if all(is_all(g.inn[v].get(s)) for s in free if s != v):
                 open_in.add(v)
                 notes.setdefault(v, []).insert(0, INGRESS_OPEN)
-                implied.update((s, v) for s in free if s != v)
+                for s in free:
+                    if s != v:
+                        red.remove(s, v)
             else:
                 notes.setdefault(v, []).insert(0, INGRESS_OPEN_OUTSIDE)
-        for svc in graph:
-            if node_kind(graph, svc) != "Service":
+        for svc in range(n):
+            backends = g.out[svc]
+            if g.kind[svc] == "Service" and backends and all(b in open_in for b in backends):
+                for s in list(red.inn[svc]):
+                    if s in free_set:
+                        red.remove(s, svc)
+    for a in range(n):
+        services = [s for s in g.out[a] if g.kind[s] == "Service"]
+        if not services:
+            continue
+        for b, ports in list(red.out[a].items()):
+            if ports is None or g.kind[b] == "Service":
                 continue
-            backends = [b for b in graph.successors(svc)]
-            if backends and all(b in open_in for b in backends):
-                implied.update((s, svc) for s in graph.predecessors(svc) if s in free)
-    for a, b in graph.edges():
-        if (a, b) in implied or node_kind(graph, b) == "Service":
-            continue
-        ports = edge_ports(graph, a, b)
-        if ports is None:
-            continue
-        for svc in graph.successors(a):
-            if node_kind(graph, svc) == "Service" and graph.has_edge(svc, b):
-                through = edge_ports(graph, svc, b)
+            for svc in services:
+                through = g.out[svc].get(b)
                 if through is not None and ports <= through:
-                    implied.add((a, b))
+                    red.remove(a, b)
                     break
-    return {n: tuple(found) for n, found in notes.items()}, implied
+    return {i: tuple(found) for i, found in notes.items()}, red
 
 
 # ---------------------------------------------------------------------------
 # the scene
+
+
+def _neighbourhood(g: _Graph, centers: Iterable[int], hops: int) -> set[int]:
+    seen = set(centers)
+    frontier = list(seen)
+    for _ in range(hops):
+        nxt = []
+        for v in frontier:
+            for w in itertools.chain(g.out[v], g.inn[v]):
+                if w not in seen:
+                    seen.add(w)
+                    nxt.append(w)
+        frontier = nxt
+    return seen
 
 
 def build_scene(
@@ -426,107 +511,103 @@ def build_scene(
     helps resolve names given at another granularity than the graph's.
     Raises :class:`~reach.errors.UnknownEndpoint` when ``focus`` names nothing.
     """
-    import networkx as nx
-
     if hops < 0:
         raise ValueError(f"hops must be 0 or more, not {hops}")
-    notes: dict[Any, tuple[str, ...]] = {}
-    implied: set[tuple[Any, Any]] = set()
-    full = graph
+    full = _Graph(graph)
+    notes: dict[int, tuple[str, ...]] = {}
+    g = full
     if summarize_edges:
-        notes, implied = summarize(full)
-        graph = nx.DiGraph(full)
-        graph.remove_edges_from(implied)
+        notes, g = _summarize(full)
 
-    hl_nodes: set[Any] = set()
-    hl_edges: set[tuple[Any, Any]] = set()
+    hl_nodes: set[int] = set()
+    hl_edges: set[tuple[int, int]] = set()
     for path in _paths(highlight):
-        located = [locate(full, step, net) for step in path]
+        located = [[full.index[n] for n in locate(graph, step, net)] for step in path]
         for found in located:
             hl_nodes.update(found)
         for here, there in itertools.pairwise(located):
             for a in here:
                 for b in there:
-                    route = _hop_edges(graph, a, b) or _hop_edges(full, a, b)
-                    for edge in route:
-                        if not graph.has_edge(*edge):  # a hop the notes stood for
-                            graph.add_edge(*edge, **full.edges[edge])
+                    route = _hop_edges(g, a, b) or _hop_edges(full, a, b)
+                    for i, j in route:
+                        if j not in g.out[i]:  # a hop the notes stood for
+                            g.add_from(full, i, j)
                     hl_edges.update(route)
     hl_nodes.update(n for edge in hl_edges for n in edge)
 
     frozen = set(hl_nodes)
-    if implied:
-        graph.remove_nodes_from([
-            n for n in full
-            if n not in frozen and full.degree(n) and not graph.degree(n)
-            and node_kind(full, n) in _OUTSIDE | {"Internet"}
-        ])
-
-    centers: set[Any] = set()
+    alive = [
+        i for i in range(len(full.nodes))
+        if i in frozen or g.degree(i)
+        or (full.kind[i] not in _OUTSIDE and full.kind[i] != "Internet")
+        or (full.kind[i] in _OUTSIDE and not full.degree(i))
+    ]  # outside ends left without edges go (a range no policy lets in or out stays)
+    centers: set[int] = set()
     if focus is not None:
-        centers = set(_must_locate(graph, focus, net))
+        centers = {full.index[n] for n in _must_locate(graph, focus, net)}
         frozen |= centers
-        undirected = graph.to_undirected(as_view=True)
-        keep = set(hl_nodes)
-        for c in centers:
-            keep.update(nx.single_source_shortest_path_length(undirected, c, cutoff=hops))
-        graph = graph.subgraph(keep)
+        keep = _neighbourhood(g, centers, hops) | hl_nodes
+        alive = [i for i in alive if i in keep]
+    alive_set = set(alive)
+    if len(alive_set) < len(full.nodes):
+        g = g.copy() if g is full else g
+        for i in range(len(full.nodes)):
+            if i not in alive_set:
+                for j in list(g.out[i]):
+                    g.remove(i, j)
+                for j in list(g.inn[i]):
+                    g.remove(j, i)
 
-    groups = _twin_groups(graph, frozen, notes) if collapse else [[v] for v in graph]
+    groups = _twin_groups(g, alive, frozen, notes) if collapse else [[v] for v in alive]
     infos = []
     for members in groups:
         first = members[0]
-        kind, ns = node_kind(graph, first), node_namespace(graph, first)
-        label = _group_label(graph, members, kind)
-        names = sorted(str(m) for m in members)
+        kind, ns = g.kind[first], g.namespace[first]
+        label = _group_label(g, members, kind)
+        names = sorted(str(g.nodes[m]) for m in members)
         infos.append(((ns, kind_rank(kind), label.lower(), kind, names[0]), members, kind, ns,
                       label))
     infos.sort(key=lambda item: item[0])
 
-    group_of: dict[Any, str] = {}
+    group_of: dict[int, int] = {}
     nodes: list[SceneNode] = []
-    for i, (_, members, kind, ns, label) in enumerate(infos):
-        ident = f"n{i}"
+    for k, (_, members, kind, ns, label) in enumerate(infos):
         for m in members:
-            group_of[m] = ident
+            group_of[m] = k
         first = members[0]
         loop = ""
-        if graph.has_edge(first, first):
-            loop = port_label(edge_ports(graph, first, first),
-                              graph.edges[first, first].get("label", ""))
-        elif len(members) > 1 and graph.has_edge(first, members[1]):
-            loop = port_label(edge_ports(graph, first, members[1]),
-                              graph.edges[first, members[1]].get("label", ""))
-        ordered = tuple(sorted(members, key=str))
-        nodes.append(SceneNode(ident, label, kind, ns, ordered,
+        if first in g.out[first]:
+            loop = g.label_of(first, first)
+        elif len(members) > 1 and members[1] in g.out[first]:
+            loop = g.label_of(first, members[1])
+        ordered = tuple(sorted((g.nodes[m] for m in members), key=str))
+        nodes.append(SceneNode(f"n{k}", label, kind, ns, ordered,
                                highlighted=any(m in hl_nodes for m in members),
                                focused=any(m in centers for m in members), loop=loop,
                                notes=notes.get(first, ())))
 
-    raw: dict[tuple[str, str], tuple[str, PortSet | None, bool]] = {}
-    for a, b, data in graph.edges(data=True):
-        ga, gb = group_of[a], group_of[b]
-        if ga == gb:
-            continue
-        ports = data.get("ports") if isinstance(data.get("ports"), PortSet) else None
-        text = port_label(ports, str(data.get("label", "")))
-        hl = (a, b) in hl_edges
-        old = raw.get((ga, gb))
-        raw[(ga, gb)] = (text, ports, hl or (old is not None and old[2]))
-
-    def order(ident: str) -> int:
-        return int(ident[1:])
+    raw: dict[tuple[int, int], tuple[str, PortSet | None, bool]] = {}
+    for a in alive:
+        ga = group_of[a]
+        for b, ports in g.out[a].items():
+            gb = group_of[b]
+            if ga == gb:
+                continue
+            hl = (a, b) in hl_edges
+            old = raw.get((ga, gb))
+            if old is None or (hl and not old[2]):
+                raw[(ga, gb)] = (g.label_of(a, b), ports, hl or (old is not None and old[2]))
 
     edges: list[SceneEdge] = []
-    for (ga, gb) in sorted(raw, key=lambda k: (order(k[0]), order(k[1]))):
+    for ga, gb in sorted(raw):
         text, ports, hl = raw[(ga, gb)]
         back = raw.get((gb, ga))
         if back is not None and back[0] == text and back[2] == hl:
-            if order(ga) > order(gb):
+            if ga > gb:
                 continue  # drawn with its reverse as one two-headed edge
-            edges.append(SceneEdge(ga, gb, text, ports, both=True, highlighted=hl))
+            edges.append(SceneEdge(f"n{ga}", f"n{gb}", text, ports, both=True, highlighted=hl))
         else:
-            edges.append(SceneEdge(ga, gb, text, ports, highlighted=hl))
+            edges.append(SceneEdge(f"n{ga}", f"n{gb}", text, ports, highlighted=hl))
     collapsed = sum(len(members) - 1 for members in groups)
     caption = CAPTION if any(n.notes for n in nodes) else ""
     return Scene(tuple(nodes), tuple(edges), title, collapsed, caption)

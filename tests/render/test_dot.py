@@ -396,3 +396,46 @@ def test_golden_shop_attack_path() -> None:
     through_web = [p for p in found if Endpoint("Deployment", "shop", "web") in p.nodes]
     assert through_web
     check_golden("shop-internet-to-db.dot", to_dot(net, highlight=through_web[0]))
+
+
+def thousand_pods() -> Network:
+    from reach.model import (
+        NAMESPACE_NAME_LABEL,
+        Cluster,
+        LabelSelector,
+        Labels,
+        Namespace,
+        Peer,
+        Pod,
+        Policy,
+        PolicyPort,
+        Rule,
+    )
+
+    pods, namespaces, policies = [], [], []
+    for n in range(10):
+        ns = f"team-{n}"
+        namespaces.append(Namespace(ns, Labels({NAMESPACE_NAME_LABEL: ns})))
+        policies.append(Policy(ns, "deny", LabelSelector(), ("Ingress",)))
+        for w in range(5):
+            pods += [Pod(ns, f"app{w}-{i:02d}", Labels({"app": f"app{w}"}),
+                         owner_kind="Deployment", owner_name=f"app{w}") for i in range(20)]
+            if w:
+                peer = Peer(pod_selector=LabelSelector(Labels({"app": f"app{w - 1}"})))
+                rule = Rule("ingress", 0, (peer,), (PolicyPort("TCP", 8000 + w),))
+                policies.append(Policy(ns, f"app{w}", LabelSelector(Labels({"app": f"app{w}"})),
+                                       ingress=(rule,)))
+    return Network(Cluster(namespaces=tuple(namespaces), pods=tuple(pods),
+                           policies=tuple(policies)))
+
+
+def test_a_thousand_pod_cluster_draws_as_fifty_groups() -> None:
+    import time
+
+    net = thousand_pods()
+    started = time.monotonic()
+    scene = build_scene(__import__("reach.graph", fromlist=["graph"]).graph(net, by="pod"))
+    assert time.monotonic() - started < 10
+    assert len(scene.nodes) == 50 and len(scene.edges) == 40
+    assert all(n.label.startswith("20 pods") for n in scene.nodes)
+    assert scene.collapsed == 950

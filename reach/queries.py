@@ -657,6 +657,9 @@ class Reachable:
     def __contains__(self, item: object) -> bool:
         return any(ep == item for ep, _ in self.endpoints)
 
+    def __iter__(self) -> Iterator[tuple[Endpoint, int]]:
+        return iter(self.endpoints)
+
     def explain(self) -> str:
         on = f" on {self.protocol} {self.port}" if self.port is not None else ""
         verb = "reachable from" if self.direction == "from" else "can reach"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -431,7 +432,6 @@ def test_paths_agree_with_breadth_first_search(cluster: Cluster, probe: tuple[st
                 nodes = [index[node] for node in path.nodes]
                 assert nodes[0] == i and nodes[-1] == j
                 assert len(set(nodes)) == len(nodes)  # simple
-                for hop, (a, b) in zip(path.hops, zip(nodes, nodes[1:], strict=False),
-                                       strict=True):
+                for hop, (a, b) in zip(path.hops, pairwise(nodes), strict=True):
                     assert b in adjacency[a]
                     assert hop.ports == compiled.pod_ports(a, b)

@@ -64,8 +64,6 @@ __all__ = [
     "port_label",
 ]
 
-Highlight = Sequence[Endpoint] | Sequence[Sequence[Endpoint]]
-
 _KIND_ORDER = ("Internet", "External", "IngressController", "Namespace", "Class", "Service")
 _MAX_NAMES = 4  # names listed on a collapsed node before "... and N more"
 _MAX_LINE = 34  # characters of one line of an edge label
@@ -202,8 +200,7 @@ def locate(graph: Any, reference: Any, net: Network | None = None) -> list[Any]:
             pass
         else:
             lowered = f"{ns}/{kind}/{name}".lower()
-    found = [n for n in graph if text in _reference_keys(graph, n)
-             or lowered in _reference_keys(graph, n)]
+    found = [n for n in graph if not {text, lowered}.isdisjoint(_reference_keys(graph, n))]
     if found or net is None:
         return sorted(found, key=lambda n: str(n))
     # A pod named at workload granularity (or the reverse): go through the network.

@@ -606,32 +606,36 @@ def _by_direction(facts: _Facts, direction: Direction) -> tuple[list[Policy], li
 class _Profile:
     """Classes selected by the same policies for one direction: one evaluation for all.
 
-    ``rows[(policy, rule)]`` is what the rule allows there, column by column.
+    Policies are named by their position in ``cluster.policies`` and rules by their
+    position in the policy's rules of that direction (hashing model objects in inner
+    loops is slow). ``rows[(p, r)]`` is what the rule allows there, column by column.
     """
 
     direction: Direction
-    chosen: tuple[Policy, ...]
-    rows: dict[tuple[Policy, Rule], IntArray]
+    chosen: tuple[int, ...]
+    rows: dict[tuple[int, int], IntArray]
 
 
 def _profiles(facts: _Facts) -> list[_Profile]:
+    cluster = facts.net.cluster
     out: list[_Profile] = []
     for direction in DIRECTIONS:
-        policies, selected = _by_direction(facts, direction)
+        indices = [i for i, p in enumerate(cluster.policies) if p.isolates(direction)]
+        selected = [facts.selects(cluster.policies[i]) for i in indices]
         groups: dict[tuple[tuple[int, ...], tuple[ContainerPort, ...]], int] = {}
         for k in range(facts.n):
-            chosen = tuple(pi for pi, bits in enumerate(selected) if bits >> k & 1)
+            chosen = tuple(indices[j] for j, bits in enumerate(selected) if bits >> k & 1)
             if chosen:
                 # ingress ports resolve named ports on the selected pod itself
                 named = facts.reps[k].ports if direction == "ingress" else ()
                 groups.setdefault((chosen, named), k)
         for (chosen, _named), k in groups.items():
             rows = {
-                (policies[pi], rule): facts.rule_row(policies[pi], rule, k)
+                (pi, ri): facts.rule_row(cluster.policies[pi], rule, k)
                 for pi in chosen
-                for rule in policies[pi].rules(direction)
+                for ri, rule in enumerate(cluster.policies[pi].rules(direction))
             }
-            out.append(_Profile(direction, tuple(policies[pi] for pi in chosen), rows))
+            out.append(_Profile(direction, chosen, rows))
     return out
 
 
@@ -654,50 +658,55 @@ def _shadow_findings(facts: _Facts) -> Iterator[Finding]:
     together without changing any allowed connection.
     """
     profiles = _profiles(facts)
-    cluster = facts.net.cluster
-    gone_policies: set[Policy] = set()
-    gone_rules: set[tuple[Policy, Rule]] = set()
+    policies = facts.net.cluster.policies
+    wide = [p.pod_selector.is_empty for p in policies]
+    gone_policies: set[int] = set()
+    gone_rules: set[tuple[str, int, int]] = set()
     findings: list[Finding] = []
+    by_policy: dict[int, list[_Profile]] = {}
+    for profile in profiles:
+        for pi in profile.chosen:
+            by_policy.setdefault(pi, []).append(profile)
 
-    def live(key: tuple[Policy, Rule]) -> bool:
-        return key[0] not in gone_policies and key not in gone_rules
+    def name(direction: Direction, key: tuple[int, int]) -> str:
+        policy = policies[key[0]]
+        return _rule_name(policy, policy.rules(direction)[key[1]])
 
-    def comparable(judged: Policy, other: Policy) -> bool:
+    def live(direction: Direction, key: tuple[int, int]) -> bool:
+        return key[0] not in gone_policies and (direction, *key) not in gone_rules
+
+    def comparable(judged: int, other: int) -> bool:
         # A policy with podSelector {} also guards pods that do not exist yet: only
-        # another such policy can stand in for it (a default-deny is never redundant
-        # because of today's pods).
-        return other.pod_selector.is_empty or not judged.pod_selector.is_empty
+        # another such policy can stand in for it.
+        return wide[other] or not wide[judged]
 
-    for policy in reversed(cluster.policies):
-        mine_profiles = [p for p in profiles if policy in p.chosen]
-        if not mine_profiles:
-            continue  # selects nothing: reported on its own
-        if _is_default_deny(policy):
-            continue  # the explicit baseline: redundant by design, never a mistake
+    for pi in reversed(range(len(policies))):
+        policy = policies[pi]
+        mine_profiles = by_policy.get(pi, [])
+        if not mine_profiles or _is_default_deny(policy):
+            continue  # selects nothing (reported on its own), or the explicit baseline
         cover: set[str] = set()
         redundant = True
         for profile in mine_profiles:
-            others = [
-                p
-                for p in profile.chosen
-                if p != policy and p not in gone_policies and comparable(policy, p)
-            ]
+            d = profile.direction
+            others = {
+                p for p in profile.chosen
+                if p != pi and p not in gone_policies and comparable(pi, p)
+            }
             if not others:
                 redundant = False  # the only policy isolating these pods this way
                 break
-            mine = _union(facts, [r for k, r in profile.rows.items() if k[0] == policy])
-            theirs_rows = {k: r for k, r in profile.rows.items() if k[0] in others and live(k)}
-            if not _covered(mine, _union(facts, list(theirs_rows.values())), facts):
+            mine = _union(facts, [r for k, r in profile.rows.items() if k[0] == pi])
+            theirs = {k: r for k, r in profile.rows.items() if k[0] in others and live(d, k)}
+            if not _covered(mine, _union(facts, list(theirs.values())), facts):
                 redundant = False
                 break
             if not mine.any():
-                cover.update(p.ref for p in others)
-            cover.update(
-                _rule_name(*k) for k, r in theirs_rows.items() if facts.meet(mine, r).any()
-            )
+                cover.update(policies[p].ref for p in others)
+            cover.update(name(d, k) for k, r in theirs.items() if facts.meet(mine, r).any())
         if not redundant:
             continue
-        gone_policies.add(policy)
+        gone_policies.add(pi)
         findings.append(
             Finding(
                 "warning",
@@ -712,58 +721,66 @@ def _shadow_findings(facts: _Facts) -> Iterator[Finding]:
             )
         )
 
-    for policy in reversed(cluster.policies):
-        if policy in gone_policies:
+    for pi in reversed(range(len(policies))):
+        policy = policies[pi]
+        if pi in gone_policies:
             continue
-        for rule in reversed(policy.ingress + policy.egress):
-            key = (policy, rule)
-            mine_profiles = [p for p in profiles if key in p.rows]
-            if not mine_profiles:
-                continue
-            nonempty = False
-            covered = True
-            shadowers: set[str] = set()
-            for profile in mine_profiles:
-                row = profile.rows[key]
-                nonempty = nonempty or bool(row.any())
-                rest = {
-                    k: r
-                    for k, r in profile.rows.items()
-                    if k != key and live(k) and comparable(policy, k[0])
-                }
-                if not _covered(row, _union(facts, list(rest.values())), facts):
-                    covered = False
-                    break
-                shadowers.update(
-                    _rule_name(*k) for k, r in rest.items() if facts.meet(row, r).any()
-                )
-            if not covered:
-                continue
-            gone_rules.add(key)
-            if not nonempty:
-                findings.append(
-                    Finding(
-                        "warning",
-                        "rule-allows-nothing",
-                        f"{_rule_name(policy, rule)} allows nothing (its peers or ports match "
-                        "nothing)",
-                        rule.location,
-                        "fix its peers or ports, or remove it",
-                        _rule_name(policy, rule),
+        for direction in DIRECTIONS[::-1]:
+            rules = policy.rules(direction)
+            for ri in reversed(range(len(rules))):
+                rule = rules[ri]
+                key = (pi, ri)
+                mine_profiles = [
+                    p for p in by_policy.get(pi, []) if p.direction == direction
+                ]
+                if not mine_profiles:
+                    continue
+                nonempty = False
+                covered = True
+                shadowers: set[str] = set()
+                for profile in mine_profiles:
+                    row = profile.rows[key]
+                    nonempty = nonempty or bool(row.any())
+                    rest = {
+                        k: r
+                        for k, r in profile.rows.items()
+                        if k != key and live(profile.direction, k) and comparable(pi, k[0])
+                    }
+                    if not _covered(row, _union(facts, list(rest.values())), facts):
+                        covered = False
+                        break
+                    shadowers.update(
+                        name(profile.direction, k)
+                        for k, r in rest.items()
+                        if facts.meet(row, r).any()
                     )
-                )
-            else:
-                findings.append(
-                    Finding(
-                        "warning",
-                        "rule-shadowed",
-                        f"{_rule_name(policy, rule)} is shadowed: everything it allows is "
-                        f"already allowed by {_short_list(sorted(shadowers))}",
-                        rule.location,
-                        "remove it, or correct it if it was meant to allow something else",
-                        _rule_name(policy, rule),
+                if not covered:
+                    continue
+                gone_rules.add((direction, pi, ri))
+                if not nonempty:
+                    findings.append(
+                        Finding(
+                            "warning",
+                            "rule-allows-nothing",
+                            f"{_rule_name(policy, rule)} allows nothing (its peers or ports "
+                            "match nothing)",
+                            rule.location,
+                            "fix its peers or ports, or remove it",
+                            _rule_name(policy, rule),
+                        )
                     )
-                )
+                else:
+                    findings.append(
+                        Finding(
+                            "warning",
+                            "rule-shadowed",
+                            f"{_rule_name(policy, rule)} is shadowed: everything it allows is "
+                            f"already allowed by {_short_list(sorted(shadowers))}",
+                            rule.location,
+                            "remove it, or correct it if it was meant to allow something else",
+                            _rule_name(policy, rule),
+                        )
+                    )
     yield from findings
 
 
@@ -819,25 +836,28 @@ def _cidr_findings(facts: _Facts) -> Iterator[Finding]:
 
 def _ipblock_pod_findings(facts: _Facts) -> Iterator[Finding]:
     """ipblock-matches-pods: an ipBlock that tells pods apart by their (ephemeral) IPs."""
-    pods = [p for p in facts.net.pods if not p.host_network and _pod_keys(p)]
-    if not pods:
+    pods = [p for p in facts.net.pods if not p.host_network and p.ips]
+    keyed = [(p, _pod_keys(p)) for p in pods]
+    keyed = [(p, keys) for p, keys in keyed if keys]
+    if not keyed:
         return
-    seen: set[tuple[Policy, Rule, IPBlock]] = set()
+    all_keys = {k for _, keys in keyed for k in keys}
+    seen: set[tuple[str, str, IPBlock]] = set()
     for policy, rule, peer, block in _iter_ip_blocks(facts):
-        if (policy, rule, block) in seen:
+        mark = (policy.ref, _rule_name(policy, rule), block)
+        if mark in seen:
             continue
-        seen.add((policy, rule, block))
+        seen.add(mark)
         addresses = _block_set(block)
-        inside = [p for p in pods if any(k in addresses for k in _pod_keys(p))]
-        outside = [p for p in pods if p not in inside]
-        exact = [
-            p
-            for p in pods
-            for text in (block.cidr, *block.except_)
-            if _single_address(text) in _pod_keys(p)
-        ]
-        if not exact and not (inside and outside):
-            continue
+        singles = {_single_address(text) for text in (block.cidr, *block.except_)}
+        if not singles & all_keys and (
+            all(k in addresses for k in all_keys) or not any(k in addresses for k in all_keys)
+        ):
+            continue  # names no pod IP, and holds all pods or none: not telling pods apart
+        inside = [p for p, keys in keyed if any(k in addresses for k in keys)]
+        inside_refs = {p.ref for p in inside}
+        outside = [p for p, _ in keyed if p.ref not in inside_refs]
+        exact = [p for p, keys in keyed if singles & set(keys)]
         parts = []
         if exact:
             parts.append(f"it names the IP of {_short_list(p.ref for p in exact)}")
@@ -846,6 +866,8 @@ def _ipblock_pod_findings(facts: _Facts) -> Iterator[Finding]:
                 f"it matches {_short_list(p.ref for p in inside)} but not "
                 f"{_short_list(p.ref for p in outside)}"
             )
+        if not parts:
+            continue
         semantics = (
             "with ipBlocks applied to pod IPs (as Calico does)"
             if facts.net.options.ipblock_pods

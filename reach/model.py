@@ -312,8 +312,8 @@ class Rule:
 class Policy:
     """A networking.k8s.io/v1 NetworkPolicy.
 
-    ``policy_types`` is already defaulted as the API server does: ``Ingress`` always,
-    ``Egress`` when the spec has an ``egress`` section.
+    ``policy_types`` is already defaulted as the API server does when the spec has
+    none: ``Ingress`` always, ``Egress`` too when the ``egress`` list is not empty.
     """
 
     namespace: str

@@ -14,7 +14,7 @@ True
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -170,7 +170,7 @@ class Network:
                 raise UnknownEndpoint(
                     text, f'no {kind} "{name}" in namespace "{namespace}"', self._near(namespace)
                 )
-            return Resolved(self._endpoint(kind, namespace, name, found), tuple(found))
+            return Resolved(Endpoint(kind, namespace, name), tuple(found))
         matches = sorted(
             key for key in self._by_ref if key.startswith(f"{namespace}/") and key.endswith(
                 f"/{name}") and key.count("/") == 2
@@ -190,10 +190,7 @@ class Network:
             matches = kept
         _, kind, _ = matches[0].split("/")
         found = self._by_ref[matches[0]]
-        return Resolved(self._endpoint(kind, namespace, name, found), tuple(found))
-
-    def _endpoint(self, kind: str, namespace: str, name: str, found: Sequence[int]) -> Endpoint:
-        return Endpoint(kind, namespace, name)
+        return Resolved(Endpoint(kind, namespace, name), tuple(found))
 
     def _near(self, namespace: str) -> tuple[str, ...]:
         keys = sorted(k for k in self._by_ref if k.startswith(f"{namespace}/"))

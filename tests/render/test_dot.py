@@ -402,8 +402,8 @@ def thousand_pods() -> Network:
     from reach.model import (
         NAMESPACE_NAME_LABEL,
         Cluster,
-        LabelSelector,
         Labels,
+        LabelSelector,
         Namespace,
         Peer,
         Pod,

@@ -44,6 +44,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from reach.endpoints import Endpoint
 from reach.model import Pod
 from reach.network import GRANULARITIES, Connection, Granularity, Network
@@ -348,10 +351,117 @@ def _internal(conns: Iterable[Connection]) -> dict[tuple[Endpoint, Endpoint], Po
     }
 
 
-def _count(conns: dict[tuple[Endpoint, Endpoint], PortSet], ep: Endpoint) -> tuple[int, int]:
-    inbound = sum(1 for _, dst in conns if dst == ep)
-    outbound = sum(1 for src, _ in conns if src == ep)
-    return inbound, outbound
+def _single(groups: dict[Endpoint, list[int]], endpoints: Iterable[Endpoint]) -> bool:
+    return all(len(groups[ep]) == 1 for ep in endpoints)
+
+
+def _internal_changes(
+    old: Network,
+    new: Network,
+    old_groups: dict[Endpoint, list[int]],
+    new_groups: dict[Endpoint, list[int]],
+    both: Sequence[Endpoint],
+    by: Granularity,
+) -> list[Change]:
+    """Changed connections between endpoints present on both sides."""
+    if _single(old_groups, both) and _single(new_groups, both):
+        return _joint_changes(old, new, old_groups, new_groups, both)
+    keep = set(both)
+    old_conns, new_conns = _internal(old.connections(by)), _internal(new.connections(by))
+    out = []
+    for pair in old_conns.keys() | new_conns.keys():
+        if pair[0] not in keep or pair[1] not in keep:
+            continue
+        before = old_conns.get(pair, PortSet.none())
+        after = new_conns.get(pair, PortSet.none())
+        if before != after:
+            out.append(Change(pair[0], pair[1], before, after))
+    return out
+
+
+def _joint_changes(
+    old: Network,
+    new: Network,
+    old_groups: dict[Endpoint, list[int]],
+    new_groups: dict[Endpoint, list[int]],
+    both: Sequence[Endpoint],
+) -> list[Change]:
+    """Every endpoint is one class on each side: compare (old class, new class) pairs.
+
+    Endpoints with the same old class and the same new class have identical rows on
+    both sides, so the comparison runs over these joint classes and expands only
+    the pairs that differ.
+    """
+    joint: dict[tuple[int, int], list[Endpoint]] = {}
+    for ep in both:
+        joint.setdefault((old_groups[ep][0], new_groups[ep][0]), []).append(ep)
+    keys = list(joint)
+    if not keys:
+        return []
+    jo = np.array([k[0] for k in keys], dtype=np.intp)
+    jn = np.array([k[1] for k in keys], dtype=np.intp)
+    before_ids = old.compiled.allow[np.ix_(jo, jo)].astype(np.int64)
+    after_ids = new.compiled.allow[np.ix_(jn, jn)].astype(np.int64)
+    old_ports, new_ports = old.compiled.ports, new.compiled.ports
+    width = np.int64(len(new_ports) + 1)
+    unique, inverse = np.unique(before_ids * width + after_ids, return_inverse=True)
+    differs = np.array(
+        [old_ports[int(u // width)] != new_ports[int(u % width)] for u in unique],
+        dtype=np.bool_,
+    )
+    mask = differs[inverse.reshape(-1)].reshape(before_ids.shape)
+    out = []
+    for i, j in zip(*np.nonzero(mask), strict=True):
+        before = old_ports[int(before_ids[i, j])]
+        after = new_ports[int(after_ids[i, j])]
+        for a in joint[keys[i]]:
+            for b in joint[keys[j]]:
+                if a != b:
+                    out.append(Change(a, b, before, after))
+    return out
+
+
+class _Degrees:
+    """How many endpoints (and outside ranges) an endpoint accepts connections from and
+    opens connections to, in one network."""
+
+    def __init__(self, net: Network, groups: dict[Endpoint, list[int]]) -> None:
+        self.c = net.compiled
+        self.groups = groups
+        self.weights: npt.NDArray[np.int64] | None = None
+        if _single(groups, groups):  # each endpoint one class: count by class weights
+            first = np.array([its[0] for its in groups.values()], dtype=np.intp)
+            self.weights = np.bincount(first, minlength=self.c.n_classes).astype(np.int64)
+
+    def __call__(self, ep: Endpoint) -> tuple[int, int]:
+        c, n = self.c, self.c.n_classes
+        classes = self.groups[ep]
+        out_cols = (c.allow[classes, :] != 0).any(axis=0)
+        in_cols = (c.allow[:, classes] != 0).any(axis=1)
+        outbound = int(out_cols[n:].sum())
+        inbound = int(in_cols[n:].sum())
+        if self.weights is not None:
+            own = classes[0]  # the endpoint itself is one of its class's weight
+            outbound += int(self.weights @ out_cols[:n]) - int(out_cols[own])
+            inbound += int(self.weights @ in_cols[:n]) - int(in_cols[own])
+            return inbound, outbound
+        return self._slow(ep, in_cols, out_cols, inbound, outbound)
+
+    def _slow(
+        self,
+        ep: Endpoint,
+        in_cols: npt.NDArray[np.bool_],
+        out_cols: npt.NDArray[np.bool_],
+        inbound: int,
+        outbound: int,
+    ) -> tuple[int, int]:
+        groups = self.groups
+        for other, its in groups.items():
+            if other == ep:
+                continue
+            outbound += bool(out_cols[its].any())
+            inbound += bool(in_cols[its].any())
+        return inbound, outbound
 
 
 def diff(old: Network, new: Network, by: Granularity = "workload") -> Diff:
@@ -388,24 +498,14 @@ def diff(old: Network, new: Network, by: Granularity = "workload") -> Diff:
     if by not in GRANULARITIES:
         raise ValueError(f"by must be one of {', '.join(GRANULARITIES)}, not {by!r}")
     old_groups, new_groups = _groups(old, by), _groups(new, by)
-    old_conns, new_conns = _internal(old.connections(by)), _internal(new.connections(by))
-    both = set(old_groups) & set(new_groups)
-
-    changes: list[Change] = []
-    for pair in sorted(set(old_conns) | set(new_conns)):
-        src, dst = pair
-        if src not in both or dst not in both:
-            continue
-        before = old_conns.get(pair, PortSet.none())
-        after = new_conns.get(pair, PortSet.none())
-        if before != after:
-            changes.append(Change(src, dst, before, after))
-
-    changes.extend(_external_changes(old, new, old_groups, new_groups, sorted(both)))
+    both = sorted(set(old_groups) & set(new_groups))
+    changes = _internal_changes(old, new, old_groups, new_groups, both, by)
+    changes.extend(_external_changes(old, new, old_groups, new_groups, both))
     changes.sort(key=_change_key)
 
     gone = [ep for ep in old_groups if ep not in new_groups]
     came = [ep for ep in new_groups if ep not in old_groups]
+    old_degrees, new_degrees = _Degrees(old, old_groups), _Degrees(new, new_groups)
     old_ns, new_ns = _namespaces(old), _namespaces(new)
     removed = tuple(c for c in changes if c.kind == "removed")
     changed = tuple(c for c in changes if c.kind not in ("added", "removed"))
@@ -418,10 +518,10 @@ def diff(old: Network, new: Network, by: Granularity = "workload") -> Diff:
         removed=removed,
         changed=changed,
         endpoints_added=tuple(
-            EndpointChange(ep, *_count(new_conns, ep)) for ep in sorted(came)
+            EndpointChange(ep, *new_degrees(ep)) for ep in sorted(came)
         ),
         endpoints_removed=tuple(
-            EndpointChange(ep, *_count(old_conns, ep)) for ep in sorted(gone)
+            EndpointChange(ep, *old_degrees(ep)) for ep in sorted(gone)
         ),
         namespaces_added=tuple(sorted(new_ns - old_ns)),
         namespaces_removed=tuple(sorted(old_ns - new_ns)),

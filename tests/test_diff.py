@@ -391,3 +391,17 @@ def test_reach_diff_without_both_states_or_with_bad_input_exits_2(
     assert "give the old and the new state" in capsys.readouterr().err
     assert main(["diff", str(SEED), CLUSTER]) == 2  # samples/seed holds the malformed ones
     assert "malformed" in capsys.readouterr().err
+
+
+def test_connection_counts_of_new_endpoints_are_the_same_by_pod_and_by_namespace() -> None:
+    # by pod: one class per endpoint (counted by class weights); by namespace: several
+    # classes per endpoint (counted one by one); both count what `connections` lists.
+    extra = (Pod("batch", "job-1", Labels({"app": "job"})),
+             Pod("batch", "job-2", Labels({"app": "other"})))
+    new = seed(ALLOW_US_EAST, pods=seed_pods() + extra)
+    for by in ("pod", "namespace"):
+        d = diff(seed(ALLOW_US_EAST), new, by=by)  # type: ignore[arg-type]
+        conns = new.connections(by=by)  # type: ignore[arg-type]
+        for e in d.endpoints_added:
+            assert e.outbound == sum(1 for c in conns if c.src == e.endpoint)
+            assert e.inbound == sum(1 for c in conns if c.dst == e.endpoint)

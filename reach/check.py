@@ -252,7 +252,21 @@ class Result:
 
 @dataclass(frozen=True, slots=True)
 class CheckReport:
-    """The results of checking expectations against a network; truthy when all hold."""
+    """The results of checking expectations against a network; truthy when all hold.
+
+    Examples
+    --------
+    >>> from reach.model import Cluster, Pod
+    >>> net = Network(Cluster(pods=(Pod("ns", "a"), Pod("ns", "b"))))
+    >>> report = check(net, parse_expectations("- allow: {from: ns/a, to: ns/b}"))
+    >>> report.ok, report.summary()
+    (True, '1 expectation: 1 passed')
+    >>> print(report.to_junit(suite="policies"))  # doctest: +ELLIPSIS
+    <?xml version='1.0' encoding='utf-8'?>
+    <testsuite name="policies" tests="1" failures="0" errors="0">
+      <testcase name="ns/a reaches ns/b" classname="&lt;string&gt;" ... line="1" />
+    </testsuite>
+    """
 
     results: tuple[Result, ...] = ()
     source: str = ""
@@ -329,10 +343,26 @@ class CheckReport:
 def load_expectations(path: str | os.PathLike[str]) -> tuple[Expectation, ...]:
     """Read an expectations file.
 
+    Parameters
+    ----------
+    path
+        A YAML file in the format of the module documentation (and ``docs/ci.md``).
+
+    Returns
+    -------
+    tuple of Expectation
+        In the order written, each with its location.
+
     Raises
     ------
     reach.errors.ExpectationError
-        As ``FILE:LINE:COL: message`` when the file cannot be understood.
+        As ``FILE:LINE:COL: message`` when the file cannot be read or understood.
+
+    Examples
+    --------
+    >>> facts = load_expectations("samples/shop/expectations.yaml")
+    >>> facts[0].title, str(facts[0].location)
+    ('the ingress controller reaches web', 'samples/shop/expectations.yaml:8:5')
     """
     name = os.fspath(path)
     try:
@@ -802,9 +832,10 @@ def _evaluate(net: Network, e: Expectation) -> Result:
                 spared = _resolve(net, e.excepted)
             except _Unresolved as exc:
                 return Result(e, "error", f"cannot resolve {exc}")
+        spared_pods = set(spared.pods)
         outside_pods = [
             i for i, p in enumerate(net.pods)
-            if p.namespace != e.namespace and i not in spared.pods
+            if p.namespace != e.namespace and i not in spared_pods
         ]
         c = net.compiled
         spared_addresses = e.excepted.addresses_within() if e.excepted else AddressSet.none()

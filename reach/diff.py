@@ -138,7 +138,13 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class EndpointChange:
-    """An endpoint present on one side only, with the connections it has there."""
+    """An endpoint present on one side only, with the connections it has there.
+
+    Examples
+    --------
+    >>> str(EndpointChange(Endpoint("Deployment", "shop", "web"), 2, 5))
+    'shop/web[Deployment] (2 inbound, 5 outbound connections)'
+    """
 
     endpoint: Endpoint
     inbound: int
@@ -162,6 +168,14 @@ class Diff:
     Truthy when anything differs. ``added``, ``removed`` and ``changed`` only hold
     connections between endpoints that exist on both sides; ``changed`` holds
     connections allowed on both sides on different ports (see :attr:`Change.kind`).
+
+    Examples
+    --------
+    >>> a, b = Endpoint("Pod", "ns", "a"), Endpoint("Pod", "ns", "b")
+    >>> d = Diff("pod", removed=(Change(a, b, PortSet.all(), PortSet.none()),),
+    ...          notes=(ESTABLISHED_NOTE,))
+    >>> bool(d), d.closes_anything, d.summary()
+    (True, True, 'connections (by pod): 0 added, 1 removed, 0 changed')
     """
 
     by: str

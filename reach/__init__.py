@@ -1,16 +1,29 @@
 """reach: Kubernetes NetworkPolicy reachability analysis.
 
+Load manifests, ask who can reach whom and why, and draw it:
+
 >>> import reach
 >>> net = reach.load("samples/seed/cluster.yaml", "samples/seed/policies/allow-us-east.yaml")
 >>> verdict = net.can("network-policy/client-1", "network-policy/server", port=8888)
 >>> bool(verdict)
 True
+>>> [str(c) for c in net.connections(by="pod") if c.dst.name == "server"]
+['network-policy/client-1[Pod] => network-policy/server[Pod] : TCP 8888']
+
+The query functions (:func:`paths`, :func:`reachable_from`, :func:`reachable_to`,
+:func:`isolated`, :func:`exposure`) take the network first; they import networkx
+on first use, so ``import reach`` stays quick. Diagrams live in :mod:`reach.render`.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from reach.api import load
+from reach.check import CheckReport, check, load_expectations
 from reach.compile import Compiled, CompileOptions, compile_cluster
+from reach.diff import Diff, diff
 from reach.endpoints import Endpoint
 from reach.errors import (
     ExpectationError,
@@ -19,22 +32,29 @@ from reach.errors import (
     RenderError,
     UnknownEndpoint,
 )
+from reach.lint import Finding, lint
 from reach.model import Cluster, Diagnostic, Location
 from reach.network import Connection, Network
 from reach.ports import PortSet
 from reach.report import format_connections
 from reach.verdict import Side, Verdict
 
+if TYPE_CHECKING:
+    from reach.queries import exposure, isolated, paths, reachable_from, reachable_to
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckReport",
     "Cluster",
     "CompileOptions",
     "Compiled",
     "Connection",
     "Diagnostic",
+    "Diff",
     "Endpoint",
     "ExpectationError",
+    "Finding",
     "Location",
     "ManifestError",
     "Network",
@@ -44,7 +64,29 @@ __all__ = [
     "Side",
     "UnknownEndpoint",
     "Verdict",
+    "check",
     "compile_cluster",
+    "diff",
+    "exposure",
     "format_connections",
+    "isolated",
+    "lint",
     "load",
+    "load_expectations",
+    "paths",
+    "reachable_from",
+    "reachable_to",
 ]
+
+_LAZY = {name: "reach.queries" for name in
+         ("exposure", "isolated", "paths", "reachable_from", "reachable_to")}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the graph queries (and networkx) only when first asked for."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reach' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -203,6 +203,14 @@ class Source:
     def _syntax_error(self, exc: yaml.MarkedYAMLError, text: str) -> NoReturn:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
+        if "nesting depth" in problem:  # libyaml 0.2.6+ stops at its own depth limit
+            problem = f"nesting deeper than {MAX_DEPTH} levels"
+            raise ManifestError(
+                problem,
+                path=self.path,
+                line=mark.line + 1 if mark else None,
+                column=mark.column + 1 if mark else None,
+            ) from None
         hint = None
         lines = text.splitlines()
         line = lines[mark.line] if mark and mark.line < len(lines) else ""

@@ -207,7 +207,11 @@ class Network:
         try:
             column = self.compiled.external_column(key)
         except KeyError:
-            raise UnknownEndpoint(text, f"{text} is outside the analysed address space") from None
+            raise UnknownEndpoint(
+                text,
+                f"{text} is outside the analysed address space (no policy names an IPv6 range, "
+                "so only IPv4 addresses outside the cluster are analysed)",
+            ) from None
         lo, hi = self.compiled.externals[column - self.compiled.n_classes]
         return Resolved(Endpoint("External", "", text, lo, hi), (), key)
 

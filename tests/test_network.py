@@ -136,3 +136,8 @@ def test_an_ambiguous_name_lists_the_candidates() -> None:
 def test_unknown_references_say_what_is_wrong(reference: str, message: str) -> None:
     with pytest.raises(UnknownEndpoint, match=message):
         NET.resolve(reference)
+
+
+def test_an_ipv6_address_without_ipv6_policies_says_why_it_is_not_analysed() -> None:
+    with pytest.raises(UnknownEndpoint, match="no policy names an IPv6 range"):
+        NET.resolve("2001:db8::1")

@@ -129,10 +129,10 @@ class Change:
             "src": self.src.to_json(),
             "dst": self.dst.to_json(),
             "kind": self.kind,
-            "old": _ports_json(self.old),
-            "new": _ports_json(self.new),
-            "opened": _ports_json(self.opened),
-            "closed": _ports_json(self.closed),
+            "old": self.old.to_json(),
+            "new": self.new.to_json(),
+            "opened": self.opened.to_json(),
+            "closed": self.closed.to_json(),
         }
 
 
@@ -252,10 +252,6 @@ class Diff:
 
 # ---------------------------------------------------------------------------
 # computing
-
-
-def _ports_json(ports: PortSet) -> dict[str, list[list[int]]]:
-    return {proto: [[a, b] for a, b in ranges] for proto, ranges in ports.to_dict().items()}
 
 
 def _change_key(change: Change) -> tuple[str, str]:

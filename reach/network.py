@@ -54,9 +54,7 @@ class Connection:
         return {
             "src": self.src.to_json(),
             "dst": self.dst.to_json(),
-            "protocols": {
-                proto: [[a, b] for a, b in ranges] for proto, ranges in self.ports.to_dict().items()
-            },
+            "protocols": self.ports.to_json(),
         }
 
 

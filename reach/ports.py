@@ -106,6 +106,10 @@ class PortSet:
             out.setdefault(proto, []).append((lo % _SPAN, hi % _SPAN))
         return out
 
+    def to_json(self) -> dict[str, list[list[int]]]:
+        """The JSON form: ``{"TCP": [[80, 80], [8080, 8090]]}`` (all ports: ``[[1, 65535]]``)."""
+        return {proto: [[a, b] for a, b in ranges] for proto, ranges in self.to_dict().items()}
+
     def __str__(self) -> str:
         if self.is_all():
             return "All Connections"

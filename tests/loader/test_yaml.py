@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from reach.errors import ManifestError
@@ -39,13 +37,11 @@ def test_anchor_is_refused_even_without_alias():
         "(write the value out in full: reach does not expand anchors and aliases)")
 
 
-def test_alias_bomb_is_refused_fast():
+def test_alias_bomb_is_refused_before_anything_is_expanded():
     lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     lines += [f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 30)]
-    start = time.perf_counter()
     with pytest.raises(ManifestError, match="anchor"):
         load("\n".join(lines) + "\n")
-    assert time.perf_counter() - start < 1.0
 
 
 def test_asterisks_and_ampersands_in_strings_are_fine():
@@ -67,12 +63,10 @@ def test_non_scalar_key_is_refused():
     assert error("? [a, b]\n: c\n") == "<stdin>:1:3: a mapping key must be a scalar, not a list"
 
 
-def test_nesting_bomb_is_refused_fast():
-    start = time.perf_counter()
+def test_nesting_bomb_is_refused_at_the_depth_limit():
     with pytest.raises(ManifestError) as info:
         load("a: " + "[" * 100_000 + "]" * 100_000 + "\n")
     assert str(info.value) == "<stdin>:1:1003: nesting deeper than 1000 levels"
-    assert time.perf_counter() - start < 1.0
 
 
 def test_deep_block_nesting_is_refused():

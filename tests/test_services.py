@@ -10,6 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import clusters, labels
 
 import reach
 from reach.endpoints import Endpoint
@@ -317,3 +320,54 @@ def test_ingress_to_a_missing_service_or_port_is_a_warning() -> None:
                           ingresses=(ingress,)))
     assert [w.code for w in service_map(net).warnings] == ["ingress-service", "ingress-port"]
     assert service_map(net).routes == ()
+
+
+# ---------------------------------------------------------------------------
+# the graph's service edges against the per-backend answer
+
+
+@st.composite
+def clusters_with_a_service(draw: st.DrawFn) -> Cluster:
+    cluster = draw(clusters())
+    namespace = draw(st.sampled_from(sorted({p.namespace for p in cluster.pods})))
+    selector = draw(labels().filter(bool))
+    ports = draw(st.lists(st.builds(
+        ServicePort,
+        port=st.sampled_from((80, 53, 443)),
+        target_port=st.sampled_from(("http", "dns", 80, 8080, 53, 443)),
+        protocol=st.sampled_from(("TCP", "UDP")),
+    ), min_size=1, max_size=2, unique_by=lambda sp: (sp.port, sp.protocol)))
+    headless = draw(st.booleans())
+    service = Service(namespace, "svc", selector=selector, ports=tuple(ports),
+                      cluster_ip="None" if headless else None)
+    return Cluster(namespaces=cluster.namespaces, pods=cluster.pods, services=(service,),
+                   policies=cluster.policies)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(cluster=clusters_with_a_service())
+def test_service_edges_agree_with_service_access(cluster: Cluster) -> None:
+    """src -> svc is an edge, on exactly the ports service_access allows, for every pod
+    that is not itself a backend (a pod reaching itself through its service is left out)."""
+    net = Network(cluster)
+    G = graph(net, "pod")
+    service = cluster.services[0]
+    node = svc(service.name, service.namespace)
+    info = service_map(net).find(service.namespace, service.name)
+    backends = {b.pod for b in info.backends}
+    for i, pod in enumerate(net.pods):
+        src = Endpoint("Pod", pod.namespace, pod.name)
+        if i in backends:
+            continue
+        access = service_access(net, f"{pod.namespace}/pod/{pod.name}", node)
+        if access:
+            assert G.edges[src, node]["ports"] == access.ports, pod.name
+        else:
+            assert not G.has_edge(src, node), pod.name
+    for backend in info.backends:
+        target = Endpoint("Pod", backend.endpoint.namespace, backend.endpoint.name)
+        if backend.received():
+            assert G.edges[node, target]["ports"] == backend.received()
+        else:
+            assert not G.has_edge(node, target)

@@ -59,6 +59,12 @@ bytes)
     - ``services=True`` adds ``S`` nodes, one edge per (source, service) pair that
       may talk and one per backend.
 
+    Measured on ``benchmarks/generate.py``'s 10,000 pods (9,766 pods, 1,827 classes,
+    1,000 policies, 750 services), CPU time: the class view 0.23 s (once per network),
+    then ``by="workload"`` 0.55 s with services (1,777 nodes, 218,930 edges) and
+    0.36 s without (133,565 edges); ``by="namespace"`` 0.07 s; ``by="class"`` 1.6 s
+    (547,671 edges); ``by="pod"`` would need 12 million edges and is refused.
+
 Examples
 --------
 >>> from reach.model import Cluster, Labels, LabelSelector, Pod, Policy, PolicyPort, Peer, Rule

@@ -58,8 +58,9 @@ def parse_cidr(text: str, *, strict: bool = True) -> tuple[int, int]:
     address, _, prefix = raw.partition("/")
     try:
         host = netaddr.IPAddress(address, flags=netaddr.INET_PTON)
-        if not (prefix.isascii() and prefix.isdigit()) or int(prefix) > (32 if host.version == 4 else 128):
-            raise ValueError(f"prefix length must be 0 to {32 if host.version == 4 else 128}")
+        longest = 32 if host.version == 4 else 128
+        if not (prefix.isascii() and prefix.isdigit()) or int(prefix) > longest:
+            raise ValueError(f"prefix length must be 0 to {longest}")
         net = netaddr.IPNetwork(f"{host}/{int(prefix)}")
     except (netaddr.AddrFormatError, ValueError, TypeError) as exc:
         reason = str(exc) if isinstance(exc, ValueError) and "prefix" in str(exc) else (

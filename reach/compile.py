@@ -28,6 +28,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -53,6 +54,7 @@ __all__ = ["CompileOptions", "Compiled", "PortSetTable", "compile_cluster"]
 
 Progress = Callable[[str, int, int], None]
 IntArray = npt.NDArray[np.int32]
+AnyIntArray = TypeVar("AnyIntArray", npt.NDArray[np.int32], npt.NDArray[np.int64])
 BoolArray = npt.NDArray[np.bool_]
 
 NO_PORTS = 0
@@ -137,6 +139,14 @@ class PortSetTable:
             found = self._joins[key] = self.intern(union)
         return found
 
+    def meet_arrays(self, a: AnyIntArray, b: AnyIntArray) -> AnyIntArray:
+        """Element-wise :meth:`meet` of two arrays of ids (each distinct pair met once)."""
+        return _elementwise(a, b, self.meet)
+
+    def join_arrays(self, a: AnyIntArray, b: AnyIntArray) -> AnyIntArray:
+        """Element-wise :meth:`join` of two arrays of ids (each distinct pair joined once)."""
+        return _elementwise(a, b, self.join)
+
     def join_many(self, ids: IntArray, groups: npt.ArrayLike, axis: int) -> IntArray:
         """Join the ids of ``ids`` over consecutive runs along ``axis`` (like ``reduceat``).
 
@@ -167,6 +177,19 @@ class PortSetTable:
                     *((atoms[a], atoms[a + 1] - 1) for a in chosen))))
             out[u_i] = found
         return out[inverse.reshape(-1)].reshape(joined.shape[:2])
+
+
+def _elementwise(a: AnyIntArray, b: AnyIntArray, op: Callable[[int, int], int]) -> AnyIntArray:
+    """``op`` applied to every pair ``(a[i], b[i])``, once per distinct pair; dtype of ``a``."""
+    if a.size == 0:
+        return a.copy()
+    width = np.int64(max(int(a.max()), int(b.max())) + 1)
+    key = a.astype(np.int64) * width + b.astype(np.int64)
+    unique, inverse = np.unique(key, return_inverse=True)
+    values = np.fromiter((op(int(k // width), int(k % width)) for k in unique),
+                         dtype=a.dtype, count=len(unique))
+    out: AnyIntArray = values[inverse.reshape(a.shape)]
+    return out
 
 
 @dataclass(slots=True)
@@ -715,15 +738,7 @@ def compile_cluster(
     allow = np.zeros((cols, cols), dtype=np.int32)
     # class -> class: egress of the source met with ingress of the destination
     if n:
-        eg = egress[:, :n].astype(np.int64)
-        ing_t = ingress[:, :n].T.astype(np.int64)
-        width = np.int64(len(table) + 1)
-        pair = eg * width + ing_t
-        unique, inverse = np.unique(pair, return_inverse=True)
-        met = np.array(
-            [table.meet(int(k // width), int(k % width)) for k in unique], dtype=np.int32
-        )
-        allow[:n, :n] = met[inverse.reshape(n, n)]
+        allow[:n, :n] = table.meet_arrays(egress[:, :n], np.ascontiguousarray(ingress[:, :n].T))
         # class -> outside: only the source's egress decides
         allow[:n, n:] = egress[:, n:]
         # outside -> class: only the destination's ingress decides

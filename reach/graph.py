@@ -163,26 +163,12 @@ _IPV4_TOP = 1 << 32
 # vectorised port-set id algebra
 
 
-def _pairwise(table: PortSetTable, a: IntArray, b: IntArray,
-              op: Callable[[int, int], int]) -> IntArray:
-    """Apply ``op`` (a memoised join or meet of ids) element-wise, once per distinct pair."""
-    if a.size == 0:
-        return a.astype(np.int32)
-    width = np.int64(max(int(a.max()), int(b.max())) + 1)
-    key = a.astype(np.int64) * width + b.astype(np.int64)
-    uniq, inverse = np.unique(key, return_inverse=True)
-    values = np.fromiter((op(int(k // width), int(k % width)) for k in uniq),
-                         dtype=np.int32, count=len(uniq))
-    out: IntArray = values[inverse.reshape(a.shape)]
-    return out
-
-
 def join_ids(table: PortSetTable, a: IntArray, b: IntArray) -> IntArray:
-    return _pairwise(table, a, b, lambda x, y: table.join(x, y))
+    return table.join_arrays(a.astype(np.int32), b)
 
 
 def meet_ids(table: PortSetTable, a: IntArray, b: IntArray) -> IntArray:
-    return _pairwise(table, a, b, table.meet)
+    return table.meet_arrays(a.astype(np.int32), b)
 
 
 def _reduce(table: PortSetTable, rows: Sequence[IntArray], size: int, meet: bool) -> IntArray:

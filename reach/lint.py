@@ -336,10 +336,10 @@ class _Facts:
         return ids
 
     def join(self, a: IntArray, b: IntArray) -> IntArray:
-        return _pairwise(a, b, self.table.join)
+        return self.table.join_arrays(a, b)
 
     def meet(self, a: IntArray, b: IntArray) -> IntArray:
-        return _pairwise(a, b, self.table.meet)
+        return self.table.meet_arrays(a, b)
 
 
 def _bits(bits: int, size: int) -> BoolArray:
@@ -351,17 +351,6 @@ def _iter_bits(bits: int) -> Iterator[int]:
         low = bits & -bits
         yield low.bit_length() - 1
         bits ^= low
-
-
-def _pairwise(a: IntArray, b: IntArray, op: Callable[[int, int], int]) -> IntArray:
-    if len(a) == 0:
-        return a.copy()
-    width = np.int64(max(int(a.max()), int(b.max())) + 1)
-    pair = a * width + b
-    unique, inverse = np.unique(pair, return_inverse=True)
-    values = np.array([op(int(k // width), int(k % width)) for k in unique], dtype=np.int64)
-    result: IntArray = values[inverse.reshape(-1)]
-    return result
 
 
 def _covered(small: IntArray, big: IntArray, facts: _Facts) -> bool:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 import numpy as np
@@ -77,6 +77,14 @@ class CompileOptions:
 
     ipblock_pods: bool = True
     host_network_pods: bool = False
+
+    def prepare(self, cluster: Cluster) -> Cluster:
+        """The cluster as these options read it (host-network pods made ordinary or not)."""
+        if not self.host_network_pods or not any(p.host_network for p in cluster.pods):
+            return cluster
+        pods = tuple(replace(p, host_network=False) if p.host_network else p
+                     for p in cluster.pods)
+        return replace(cluster, pods=pods)
 
 
 class PortSetTable:
@@ -727,6 +735,7 @@ def compile_cluster(
     ``progress(stage, done, total)`` is called now and then on long compiles.
     """
     options = options or CompileOptions()
+    cluster = options.prepare(cluster)
     report = progress or _noop
     u = _build_universe(cluster, options, report)
     n = len(u.class_pods)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -91,15 +91,11 @@ class Network:
         host_network_pods: bool = False,
         progress: Callable[[str, int, int], None] | None = None,
     ) -> None:
-        if host_network_pods:
-            # Analysed as ordinary pods: every later stage then treats them alike.
-            pods = tuple(replace(p, host_network=False) if p.host_network else p
-                         for p in cluster.pods)
-            cluster = replace(cluster, pods=pods)
-        self.cluster = cluster
         self.options = CompileOptions(ipblock_pods=ipblock_pods,
                                       host_network_pods=host_network_pods)
-        self.compiled: Compiled = compile_cluster(cluster, self.options, progress)
+        # Every later stage (verdicts, services, lint) reads the cluster as compiled.
+        self.cluster = self.options.prepare(cluster)
+        self.compiled: Compiled = compile_cluster(self.cluster, self.options, progress)
         self._by_ref: dict[str, list[int]] = {}
         for i, pod in enumerate(self.compiled.pods):
             self._by_ref.setdefault(f"{pod.namespace}/Pod/{pod.name}", []).append(i)

@@ -369,3 +369,17 @@ def test_ipv6_pod_ip_is_not_in_an_ipv4_block() -> None:
     net = Network(cluster)
     assert not net.compiled.pod_ports(0, 1)
     assert not net.can("ns/client", "ns/server", port=80)
+
+
+def test_compile_options_alone_apply_the_host_network_reading() -> None:
+    """compile_cluster honours host_network_pods without going through Network."""
+    from reach.compile import CompileOptions, compile_cluster
+    from reach.model import Cluster, Labels, LabelSelector, Pod, Policy
+
+    pods = (Pod("ns", "host", Labels({"app": "a"}), host_network=True), Pod("ns", "b"))
+    deny = Policy("ns", "deny", LabelSelector(Labels({"app": "a"})))
+    cluster = Cluster(pods=pods, policies=(deny,))
+    node_reading = compile_cluster(cluster)
+    pod_reading = compile_cluster(cluster, CompileOptions(host_network_pods=True))
+    assert node_reading.pod_ports(1, 0).is_all()
+    assert not pod_reading.pod_ports(1, 0)

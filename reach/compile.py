@@ -422,7 +422,7 @@ def _refine(u: _Universe) -> None:
         [named_ids.setdefault(named, len(named_ids)) for named in u.class_named], dtype=np.int64
     )
     if distinct:
-        matrix = np.stack([_bits_to_bool(bits, groups) for bits in distinct], axis=1)
+        matrix = np.stack([bits_to_bool(bits, groups) for bits in distinct], axis=1)
         packed = np.packbits(matrix, axis=1, bitorder="little")
         rows = np.concatenate([packed, named_col.view(np.uint8).reshape(groups, 8)], axis=1)
     else:
@@ -452,7 +452,7 @@ def _project(bits: int, reps: npt.NDArray[np.intp], groups: int) -> int:
     """A bitset over groups as a bitset over classes (bit of each class's first group)."""
     if not bits:
         return 0
-    return _bool_to_bits(_bits_to_bool(bits, groups)[reps])
+    return _bool_to_bits(bits_to_bool(bits, groups)[reps])
 
 
 # ---------------------------------------------------------------------------
@@ -514,7 +514,12 @@ def _peer_externals(u: _Universe, peer: Peer) -> BoolArray:
     return found
 
 
-def _iter_bits(bits: int) -> list[int]:
+def iter_bits(bits: int) -> list[int]:
+    """The positions of the set bits of ``bits``, lowest first.
+
+    >>> iter_bits(0b10110)
+    [1, 2, 4]
+    """
     out = []
     while bits:
         low = bits & -bits
@@ -527,7 +532,12 @@ def _bool_to_bits(flags: BoolArray) -> int:
     return int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little")
 
 
-def _bits_to_bool(bits: int, size: int) -> BoolArray:
+def bits_to_bool(bits: int, size: int) -> BoolArray:
+    """A bitset as a boolean array of ``size`` entries (bit ``i`` is entry ``i``).
+
+    >>> bits_to_bool(0b101, 4).tolist()
+    [True, False, True, False]
+    """
     if size == 0:
         return np.zeros(0, dtype=np.bool_)
     raw = bits.to_bytes((size + 7) // 8, "little")
@@ -613,7 +623,7 @@ def _side_rows(
     selected = [bits for _, bits in chosen_policies]
     isolated = np.zeros(n, dtype=np.bool_)
     for bits in selected:
-        isolated |= _bits_to_bool(bits, n)
+        isolated |= bits_to_bool(bits, n)
 
     peers_cache: dict[tuple[int, int], _RulePeers] = {}
 
@@ -634,7 +644,7 @@ def _side_rows(
 
     selecting: dict[int, list[int]] = {}
     for pi, bits in enumerate(selected):
-        for c in _iter_bits(bits):
+        for c in iter_bits(bits):
             selecting.setdefault(c, []).append(pi)
 
     rows = np.full((n, cols), ALL_PORTS, dtype=np.int32)
@@ -655,7 +665,7 @@ def _side_rows(
         for pi, ri, port_id in profile:
             rule = policies[pi].rules(direction)[ri]
             peers = peers_of(pi, ri)
-            class_mask = _bits_to_bool(peers.classes, n)
+            class_mask = bits_to_bool(peers.classes, n)
             if port_id >= 0:  # ingress: one port set for the whole row
                 contributions.append((np.concatenate([class_mask, peers.externals]), port_id))
             elif not _rule_is_named(rule):

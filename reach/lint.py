@@ -48,7 +48,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from reach.compile import PortSetTable
+from reach.compile import PortSetTable, bits_to_bool, iter_bits
 from reach.ipblocks import AddressSet, address_key, parse_cidr
 from reach.model import (
     NAMESPACE_NAME_LABEL,
@@ -314,7 +314,7 @@ class _Facts:
             classes |= self.peer_classes(peer, namespace)
             if peer.ip_block is not None:
                 externals |= self.peer_externals(peer)
-        return np.concatenate([_bits(classes, self.n), externals])
+        return np.concatenate([bits_to_bool(classes, self.n), externals])
 
     def rule_row(self, policy: Policy, rule: Rule, selected: int) -> IntArray:
         """Port-set ids a rule allows, per column, for the selected class ``selected``.
@@ -340,17 +340,6 @@ class _Facts:
 
     def meet(self, a: IntArray, b: IntArray) -> IntArray:
         return self.table.meet_arrays(a, b)
-
-
-def _bits(bits: int, size: int) -> BoolArray:
-    return np.array([bool(bits >> i & 1) for i in range(size)], dtype=np.bool_)
-
-
-def _iter_bits(bits: int) -> Iterator[int]:
-    while bits:
-        low = bits & -bits
-        yield low.bit_length() - 1
-        bits ^= low
 
 
 def _covered(small: IntArray, big: IntArray, facts: _Facts) -> bool:
@@ -469,7 +458,7 @@ def _named_port_findings(facts: _Facts) -> Iterator[Finding]:
             targets = _destination_classes(facts, policy, rule)
             if not targets:
                 continue  # reported as a policy or peer matching nothing
-            pods = [facts.reps[k] for k in _iter_bits(targets)]
+            pods = [facts.reps[k] for k in iter_bits(targets)]
             for port in rule.ports:
                 if not isinstance(port.port, str):
                     continue
@@ -518,7 +507,7 @@ def _port_findings(facts: _Facts) -> Iterator[Finding]:
             ):
                 continue  # the destination may be outside the cluster
             targets = _destination_classes(facts, policy, rule)
-            pods = [facts.reps[k] for k in _iter_bits(targets)]
+            pods = [facts.reps[k] for k in iter_bits(targets)]
             declaring = [pod for pod in pods if pod.ports]
             if not declaring:
                 continue  # containerPort is optional: nothing to compare with

@@ -38,6 +38,11 @@ def _add_input(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="manifest file, folder (read recursively) or - for stdin; repeatable",
     )
+    _add_reading(parser)
+
+
+def _add_reading(parser: argparse.ArgumentParser) -> None:
+    """How the input is read: the semantic options and the warnings switch."""
     parser.add_argument(
         "--no-ipblock-pods",
         dest="ipblock_pods",
@@ -176,13 +181,7 @@ def _setup_diff(parser: argparse.ArgumentParser) -> None:
                         help="input of the new state; repeatable (adds to NEW)")
     parser.add_argument("--by", choices=GRANULARITIES, default="workload")
     parser.add_argument("-o", "--output", default="txt", choices=("txt", "json", "md"))
-    parser.add_argument(
-        "--no-ipblock-pods",
-        dest="ipblock_pods",
-        action="store_false",
-        help="ipBlocks match only traffic from/to outside the cluster, never pod IPs",
-    )
-    parser.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
+    _add_reading(parser)
 
 
 def _run_diff(args: argparse.Namespace) -> int:

@@ -157,14 +157,9 @@ def _setup_can(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_can(args: argparse.Namespace) -> int:
-    import json
-
     net = load_network(args)
     verdict = net.can(args.src, args.dst, port=args.port, protocol=args.protocol)
-    if args.output == "json":
-        _emit(json.dumps(verdict.to_json(), indent=2))
-    else:
-        _emit(verdict.explain())
+    _emit_result(args, verdict)
     return 0 if verdict else 1
 
 

@@ -220,6 +220,21 @@ class Compiled:
     ingress_isolated: BoolArray
     egress_isolated: BoolArray
     namespaces: dict[str, Namespace] = field(default_factory=dict)
+    policy_bits: list[int] = field(default_factory=list)
+    peer_bits: dict[tuple[Peer, str], int] = field(default_factory=dict)
+    block_atoms: dict[IPBlockKey, BoolArray] = field(default_factory=dict)
+
+    def policy_classes(self, index: int) -> int:
+        """The classes (bitset) that ``cluster.policies[index]`` selects."""
+        return self.policy_bits[index]
+
+    def peer_classes(self, peer: Peer, namespace: str) -> int:
+        """The classes (bitset) a peer of a policy in ``namespace`` matches."""
+        return self.peer_bits[(peer, namespace)]
+
+    def peer_externals(self, peer: Peer) -> BoolArray:
+        """Which external atoms an ipBlock peer holds (none for a selector peer)."""
+        return _atoms_inside(self.externals, self.block_atoms, peer)
 
     @property
     def n_classes(self) -> int:
@@ -502,15 +517,21 @@ def _peer_classes(u: _Universe, peer: Peer, namespace: str) -> int:
 
 
 def _peer_externals(u: _Universe, peer: Peer) -> BoolArray:
+    return _atoms_inside(u.ext_atoms, u.block_atoms, peer)
+
+
+def _atoms_inside(
+    atoms: Sequence[tuple[int, int]], cache: dict[IPBlockKey, BoolArray], peer: Peer
+) -> BoolArray:
     """Which external atoms an ipBlock peer holds (atoms are wholly in or out)."""
     if peer.ip_block is None:
-        return np.zeros(len(u.ext_atoms), dtype=np.bool_)
+        return np.zeros(len(atoms), dtype=np.bool_)
     key = (peer.ip_block.cidr, peer.ip_block.except_)
-    found = u.block_atoms.get(key)
+    found = cache.get(key)
     if found is None:
-        block = u.ip_blocks[key]
-        found = np.array([lo in block for lo, _hi in u.ext_atoms], dtype=np.bool_)
-        u.block_atoms[key] = found
+        block = _ip_block_set(*key)
+        found = np.array([lo in block for lo, _hi in atoms], dtype=np.bool_)
+        cache[key] = found
     return found
 
 
@@ -775,4 +796,7 @@ def compile_cluster(
         ingress_isolated=ingress_isolated,
         egress_isolated=egress_isolated,
         namespaces=u.namespaces,
+        policy_bits=u.policy_bits,
+        peer_bits=u.peer_bits,
+        block_atoms=u.block_atoms,
     )

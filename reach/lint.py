@@ -217,14 +217,10 @@ class _Facts:
     n: int
     atoms: tuple[tuple[int, int], ...]
     namespaces: dict[str, Namespace]
-    pod_index: LabelIndex
-    ns_members: dict[str, int]
     ns_index: LabelIndex
     ns_names: list[str]
-    selectable: int
+    policy_index: dict[int, int]
     table: PortSetTable = field(default_factory=PortSetTable)
-    _peer_cache: dict[tuple[Peer, str], int] = field(default_factory=dict)
-    _ext_cache: dict[IPBlock, BoolArray] = field(default_factory=dict)
 
     @staticmethod
     def of(net: Network) -> _Facts:
@@ -234,13 +230,6 @@ class _Facts:
         for pod in c.pods:
             if pod.namespace not in namespaces:
                 namespaces[pod.namespace] = net.cluster.namespace(pod.namespace)
-        ns_members: dict[str, int] = {}
-        selectable = 0
-        for k, pod in enumerate(reps):
-            if pod.host_network:
-                continue  # policies never select host-network pods
-            ns_members[pod.namespace] = ns_members.get(pod.namespace, 0) | (1 << k)
-            selectable |= 1 << k
         ns_names = sorted(namespaces)
         return _Facts(
             net=net,
@@ -248,11 +237,10 @@ class _Facts:
             n=len(reps),
             atoms=c.externals,
             namespaces=namespaces,
-            pod_index=LabelIndex([pod.labels for pod in reps]),
-            ns_members=ns_members,
             ns_index=LabelIndex([namespaces[name].labels for name in ns_names]),
             ns_names=ns_names,
-            selectable=selectable,
+            # policies by identity: hashing model objects in inner loops is slow
+            policy_index={id(p): i for i, p in enumerate(net.cluster.policies)},
         )
 
     @property
@@ -260,49 +248,19 @@ class _Facts:
         return self.n + len(self.atoms)
 
     def selects(self, policy: Policy) -> int:
-        """Classes a policy selects (bitset)."""
-        return self.pod_index.select(policy.pod_selector) & self.ns_members.get(
-            policy.namespace, 0
-        )
+        """Classes a policy selects (bitset), as the compiler found them."""
+        return self.net.compiled.policy_classes(self.policy_index[id(policy)])
 
     def namespaces_matching(self, selector: LabelSelector) -> list[str]:
         bits = self.ns_index.select(selector)
         return [name for i, name in enumerate(self.ns_names) if bits >> i & 1]
 
     def peer_classes(self, peer: Peer, namespace: str) -> int:
-        key = (peer, namespace)
-        found = self._peer_cache.get(key)
-        if found is not None:
-            return found
-        if peer.ip_block is not None:
-            found = 0
-            if self.net.options.ipblock_pods:
-                block = _block_set(peer.ip_block)
-                for k, pod in enumerate(self.reps):
-                    if any(key_ in block for key_ in _pod_keys(pod)):
-                        found |= 1 << k
-        else:
-            if peer.namespace_selector is None:
-                scope = self.ns_members.get(namespace, 0)
-            else:
-                scope = 0
-                for name in self.namespaces_matching(peer.namespace_selector):
-                    scope |= self.ns_members.get(name, 0)
-            if peer.pod_selector is not None:
-                scope &= self.pod_index.select(peer.pod_selector)
-            found = scope & self.selectable
-        self._peer_cache[key] = found
-        return found
+        """Classes (bitset) a peer of a policy in ``namespace`` matches, as compiled."""
+        return self.net.compiled.peer_classes(peer, namespace)
 
     def peer_externals(self, peer: Peer) -> BoolArray:
-        if peer.ip_block is None:
-            return np.zeros(len(self.atoms), dtype=np.bool_)
-        found = self._ext_cache.get(peer.ip_block)
-        if found is None:
-            block = _block_set(peer.ip_block)
-            found = np.array([lo in block for lo, _ in self.atoms], dtype=np.bool_)
-            self._ext_cache[peer.ip_block] = found
-        return found
+        return self.net.compiled.peer_externals(peer)
 
     def rule_mask(self, rule: Rule, namespace: str) -> BoolArray:
         """Columns (classes, then outside atoms) a rule's peers cover."""
@@ -445,7 +403,7 @@ def _destination_classes(facts: _Facts, policy: Policy, rule: Rule) -> int:
     if rule.direction == "ingress":
         return facts.selects(policy)
     if not rule.peers:
-        return facts.selectable | ((1 << facts.n) - 1)
+        return (1 << facts.n) - 1
     out = 0
     for peer in rule.peers:
         out |= facts.peer_classes(peer, policy.namespace)

@@ -20,11 +20,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from reach.analysis.check import CheckReport, check, load_expectations
+from reach.analysis.diff import Diff, diff
+from reach.analysis.lint import Finding, lint
 from reach.api import load
-from reach.check import CheckReport, check, load_expectations
-from reach.compile import Compiled, CompileOptions, compile_cluster
-from reach.diff import Diff, diff
 from reach.endpoints import Endpoint
+from reach.engine.compiler import Compiled, CompileOptions, compile_cluster
+from reach.engine.ports import PortSet
 from reach.errors import (
     ExpectationError,
     ManifestError,
@@ -32,15 +34,13 @@ from reach.errors import (
     RenderError,
     UnknownEndpoint,
 )
-from reach.lint import Finding, lint
 from reach.model import Cluster, Diagnostic, Location
 from reach.network import Connection, Network
-from reach.ports import PortSet
 from reach.report import format_connections
 from reach.verdict import Side, Verdict
 
 if TYPE_CHECKING:
-    from reach.queries import exposure, isolated, paths, reachable_from, reachable_to
+    from reach.graph.queries import exposure, isolated, paths, reachable_from, reachable_to
 
 __version__ = "0.1.0"
 
@@ -78,7 +78,7 @@ __all__ = [
     "reachable_to",
 ]
 
-_LAZY = {name: "reach.queries" for name in
+_LAZY = {name: "reach.graph.queries" for name in
          ("exposure", "isolated", "paths", "reachable_from", "reachable_to")}
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reach.ipblocks import format_range
+from reach.engine.addresses import format_range
 
 __all__ = ["KIND_ALIASES", "Endpoint", "parse_reference"]
 

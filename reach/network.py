@@ -20,18 +20,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from reach.compile import Compiled, CompileOptions, compile_cluster
 from reach.endpoints import Endpoint, parse_reference
+from reach.engine.addresses import address_key
+from reach.engine.compiler import Compiled, CompileOptions, compile_cluster
+from reach.engine.ports import PortSet
 from reach.errors import UnknownEndpoint
-from reach.ipblocks import address_key
 from reach.model import Cluster, Diagnostic, Pod
-from reach.ports import PortSet
 from reach.verdict import Verdict, explain_side
 
 if TYPE_CHECKING:  # the lint stage builds on this one; imported only for annotations
-    from reach.lint import Finding
+    from reach.analysis.lint import Finding
 if TYPE_CHECKING:  # the graph stage builds on this one; imported only for annotations
-    from reach.queries import Exposure, Isolation, PathResult, Reachable
+    from reach.graph.queries import Exposure, Isolation, PathResult, Reachable
 
 __all__ = ["Connection", "Granularity", "Network", "Resolved"]
 
@@ -276,46 +276,46 @@ class Network:
         return _connections(self.compiled, by)
 
     def lint(self) -> list[Finding]:
-        """Policy lint findings, errors first: see :func:`reach.lint.lint`."""
-        from reach.lint import lint
+        """Policy lint findings, errors first: see :func:`reach.analysis.lint.lint`."""
+        from reach.analysis.lint import lint
 
         return lint(self)
 
-    # -- graph views: one-line conveniences over reach.graph and reach.queries --
+    # -- graph views: one-line conveniences over reach.graph.views and reach.graph.queries --
 
     def graph(self, by: str = "workload", **kw: Any) -> Any:
-        """The reachability graph (a networkx DiGraph): see :func:`reach.graph.graph`."""
-        from reach.graph import graph
+        """The reachability graph (a networkx DiGraph): see :func:`reach.graph.views.graph`."""
+        from reach.graph.views import graph
 
         return graph(self, by, **kw)  # type: ignore[arg-type]
 
     def paths(self, src: str | Endpoint, dst: str | Endpoint, **kw: Any) -> PathResult:
-        """Shortest multi-hop paths: see :func:`reach.queries.paths`."""
-        from reach.queries import paths
+        """Shortest multi-hop paths: see :func:`reach.graph.queries.paths`."""
+        from reach.graph.queries import paths
 
         return paths(self, src, dst, **kw)
 
     def reachable_from(self, src: str | Endpoint, **kw: Any) -> Reachable:
-        """The blast radius of ``src``: see :func:`reach.queries.reachable_from`."""
-        from reach.queries import reachable_from
+        """The blast radius of ``src``: see :func:`reach.graph.queries.reachable_from`."""
+        from reach.graph.queries import reachable_from
 
         return reachable_from(self, src, **kw)
 
     def reachable_to(self, dst: str | Endpoint, **kw: Any) -> Reachable:
-        """Everything that reaches ``dst``: see :func:`reach.queries.reachable_to`."""
-        from reach.queries import reachable_to
+        """Everything that reaches ``dst``: see :func:`reach.graph.queries.reachable_to`."""
+        from reach.graph.queries import reachable_to
 
         return reachable_to(self, dst, **kw)
 
     def isolated(self) -> Isolation:
-        """Per-pod isolation: see :func:`reach.queries.isolated`."""
-        from reach.queries import isolated
+        """Per-pod isolation: see :func:`reach.graph.queries.isolated`."""
+        from reach.graph.queries import isolated
 
         return isolated(self)
 
     def exposure(self, **kw: Any) -> Exposure:
-        """What the internet reaches: see :func:`reach.queries.exposure`."""
-        from reach.queries import exposure
+        """What the internet reaches: see :func:`reach.graph.queries.exposure`."""
+        from reach.graph.queries import exposure
 
         return exposure(self, **kw)
 

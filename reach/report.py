@@ -11,7 +11,7 @@ Examples
 --------
 >>> from reach.endpoints import Endpoint
 >>> from reach.network import Connection
->>> from reach.ports import PortSet
+>>> from reach.engine.ports import PortSet
 >>> conn = Connection(Endpoint("Pod", "ns", "a"), Endpoint("Pod", "ns", "b"),
 ...                   PortSet.single("TCP", 80))
 >>> print(format_connections([conn], "txt"))

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from reach.endpoints import Endpoint
-from reach.ipblocks import AddressSet, address_key
+from reach.engine.addresses import AddressSet, address_key
+from reach.engine.ports import PortSet
+from reach.engine.selectors import matches
 from reach.model import Direction, Namespace, Peer, Pod, Policy, Rule
-from reach.ports import PortSet
-from reach.selectors import matches
 
 __all__ = ["RuleMatch", "Side", "Verdict", "explain_side", "rule_ports_for"]
 

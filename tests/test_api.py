@@ -28,9 +28,9 @@ def test_every_public_name_resolves_and_has_a_docstring() -> None:
 
 
 def test_functions_win_over_their_modules_of_the_same_name() -> None:
-    import reach.check  # importing the modules must not shadow the functions
-    import reach.diff
-    import reach.lint
+    import reach.analysis.check  # importing the modules must not shadow the functions
+    import reach.analysis.diff
+    import reach.analysis.lint
 
     assert callable(reach.diff) and callable(reach.lint) and callable(reach.check)
 

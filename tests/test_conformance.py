@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import reach
-from reach.ipblocks import address_key
-from reach.ports import PortSet
+from reach.engine.addresses import address_key
+from reach.engine.ports import PortSet
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,13 +7,13 @@ from dataclasses import replace
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import clusters
 
 from reach.endpoints import Endpoint
+from reach.engine.ports import PortSet
 from reach.errors import UnknownEndpoint
 from reach.model import Cluster, Labels, Pod
 from reach.network import Network
-from reach.ports import PortSet
-from tests.strategies import clusters
 
 
 def _with_owners(cluster: Cluster, owners: list[int]) -> Cluster:

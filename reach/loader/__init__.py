@@ -42,8 +42,8 @@ from __future__ import annotations
 import gc
 import os
 
+from reach.documents._files import MANIFEST_SUFFIXES, iter_texts
 from reach.loader._cluster import Collector
-from reach.loader._files import MANIFEST_SUFFIXES, iter_texts
 from reach.model import Cluster
 
 __all__ = ["MANIFEST_SUFFIXES", "read_cluster"]

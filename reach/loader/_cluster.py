@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from yaml.nodes import MappingNode, Node
 
-from reach.loader._fields import read_meta
+from reach.documents._fields import read_meta
+from reach.documents._yaml import Source, describe
 from reach.loader._objects import (
     WORKLOAD_KINDS,
     read_endpoint_slice,
@@ -16,8 +17,6 @@ from reach.loader._objects import (
     read_service,
     read_workload,
 )
-from reach.loader._policy import read_policy
-from reach.loader._yaml import Source, describe
 from reach.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
@@ -32,6 +31,7 @@ from reach.model import (
     Service,
     Workload,
 )
+from reach.policies.networkpolicy import read_policy
 
 __all__ = ["Collector"]
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from yaml.nodes import Node
 
-from reach.ipblocks import address_key
-from reach.loader._fields import (
+from reach.documents._fields import (
     Meta,
     read_labels,
     read_port_name,
     read_port_number,
     read_protocol,
 )
-from reach.loader._yaml import Mapping, Source
+from reach.documents._yaml import Mapping, Source
+from reach.engine.addresses import address_key
 from reach.model import (
     ContainerPort,
     Diagnostic,

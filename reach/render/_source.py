@@ -1,9 +1,9 @@
-"""Where pictures come from: a Network (through :mod:`reach.graph`) or a ready DiGraph.
+"""Where pictures come from: a Network (through :mod:`reach.graph.views`) or a ready DiGraph.
 
 Every renderer takes either an analysed :class:`~reach.network.Network` or a
 ``networkx.DiGraph`` built along the graph contract: nodes are
 :class:`~reach.endpoints.Endpoint` objects with the attributes ``kind``,
-``namespace`` and ``label``; edges carry ``ports`` (a :class:`~reach.ports.PortSet`)
+``namespace`` and ``label``; edges carry ``ports`` (a :class:`~reach.engine.ports.PortSet`)
 and ``label``. Missing attributes are derived from the endpoint itself.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from reach.endpoints import Endpoint
-from reach.ports import PortSet
+from reach.engine.ports import PortSet
 
 __all__ = ["WORKLOAD_KINDS", "as_graph", "edge_ports", "node_kind", "node_label", "node_namespace"]
 
@@ -40,7 +40,7 @@ def as_graph(source: Any, by: str = "workload", services: bool = True) -> Any:
         return source
     if by not in GRAPH_GRANULARITIES:
         raise ValueError(f"by must be one of {', '.join(GRAPH_GRANULARITIES)}, not {by!r}")
-    from reach.graph import graph
+    from reach.graph.views import graph
 
     return graph(source, by=by, services=services)  # type: ignore[arg-type]
 

@@ -9,7 +9,7 @@ Examples
 --------
 >>> import networkx as nx
 >>> from reach.endpoints import Endpoint
->>> from reach.ports import PortSet
+>>> from reach.engine.ports import PortSet
 >>> g = nx.DiGraph()
 >>> g.add_edge(Endpoint("Deployment", "shop", "web"), Endpoint("StatefulSet", "shop", "db"),
 ...            ports=PortSet.single("TCP", 5432))
@@ -65,8 +65,8 @@ def to_dot(
         Keep only the endpoint ``focus`` (``NS/NAME``, ``NS/KIND/NAME`` or an
         Endpoint) and what lies within ``hops`` steps of it, either direction.
     highlight
-        A path (a sequence of endpoints or references, a :class:`reach.queries.Path`)
-        or several (a list of them, a :class:`reach.queries.PathResult`), drawn in
+        A path (a sequence of endpoints or references, a :class:`reach.graph.queries.Path`)
+        or several (a list of them, a :class:`reach.graph.queries.PathResult`), drawn in
         red; a hop the graph draws through a Service is highlighted through it. A
         path of one endpoint highlights just that endpoint.
     collapse

@@ -11,7 +11,7 @@ Examples
 --------
 >>> import networkx as nx
 >>> from reach.endpoints import Endpoint
->>> from reach.ports import PortSet
+>>> from reach.engine.ports import PortSet
 >>> g = nx.DiGraph()
 >>> web, db = Endpoint("Deployment", "shop", "web"), Endpoint("StatefulSet", "data", "db")
 >>> g.add_edge(web, db, ports=PortSet.single("TCP", 5432))
@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from reach.ports import PortSet
+from reach.engine.ports import PortSet
 from reach.render._source import as_graph, edge_ports, node_kind, node_label, node_namespace
 from reach.render.scene import port_label
 

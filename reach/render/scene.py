@@ -26,7 +26,7 @@ Examples
 --------
 >>> import networkx as nx
 >>> from reach.endpoints import Endpoint
->>> from reach.ports import PortSet
+>>> from reach.engine.ports import PortSet
 >>> g = nx.DiGraph()
 >>> web = [Endpoint("Pod", "shop", f"web-{i}") for i in range(3)]
 >>> db = Endpoint("StatefulSet", "shop", "db")
@@ -47,8 +47,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reach.endpoints import Endpoint
+from reach.engine.ports import PortSet
 from reach.errors import UnknownEndpoint
-from reach.ports import PortSet
 from reach.render._source import WORKLOAD_KINDS, node_kind, node_label, node_namespace
 
 if TYPE_CHECKING:
@@ -236,7 +236,7 @@ def _must_locate(graph: Any, reference: Any, net: Network | None) -> list[Any]:
 
 
 def _paths(highlight: Any) -> list[list[Any]]:
-    """Paths to highlight: one path, a list of paths, or what :func:`reach.queries.paths` gives.
+    """Paths to highlight: one path, a list of paths, or what :func:`reach.paths` gives.
 
     A path is a sequence of endpoints (or references), or an object with ``nodes``.
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from helpers import error, load
 
 from reach.model import (
     ContainerPort,
@@ -13,8 +14,6 @@ from reach.model import (
     ServicePort,
     Workload,
 )
-
-from .helpers import error, load
 
 POD = """\
 apiVersion: v1

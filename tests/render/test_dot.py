@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reach.endpoints import Endpoint
+from reach.engine.ports import PortSet
 from reach.errors import UnknownEndpoint
 from reach.network import Network
-from reach.ports import PortSet
 from reach.render import build_scene, to_dot
 from reach.render.scene import CAPTION, EGRESS_OPEN, INGRESS_OPEN
 from reach.render.style import HIGHLIGHT
@@ -389,7 +389,7 @@ def test_golden_samples(name: str) -> None:
 
 def test_golden_shop_attack_path() -> None:
     import reach
-    from reach.queries import paths
+    from reach.graph.queries import paths
 
     net = reach.load(ROOT / "samples" / "shop")
     found = paths(net, "internet", "shop/db")
@@ -430,7 +430,7 @@ def thousand_pods() -> Network:
 
 
 def test_a_thousand_pod_cluster_draws_as_fifty_groups() -> None:
-    from reach.graph import graph
+    from reach.graph.views import graph
 
     scene = build_scene(graph(thousand_pods(), by="pod"))
     assert len(scene.nodes) == 50 and len(scene.edges) == 40

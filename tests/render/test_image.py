@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 from reach.endpoints import Endpoint
+from reach.engine.ports import PortSet
 from reach.errors import RenderError
 from reach.network import Network
-from reach.ports import PortSet
 from reach.render import choose_engine, graphviz_available, render
 from reach.render.image import ENGINE_VARIABLE
 

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from reach.endpoints import Endpoint
+from reach.engine.ports import PortSet
 from reach.network import Network
-from reach.ports import PortSet
 from reach.render import matrix, matrix_data
 from reach.render.image import figure_bytes
 

@@ -1,0 +1,1 @@
+"""Analyses over a compiled network: lint findings, diffs between two states, expectations."""

@@ -1,0 +1,11 @@
+"""The reachability graph: services and ingresses, networkx views, and the graph queries.
+
+:mod:`reach.graph.services` resolves Services and Ingresses to backends,
+:mod:`reach.graph.views` builds class-level views and networkx graphs at any
+granularity, :mod:`reach.graph.queries` answers paths, reachable sets, isolation and
+exposure over them.
+"""
+
+from reach.graph.views import ClassView, class_view, graph
+
+__all__ = ["ClassView", "class_view", "graph"]

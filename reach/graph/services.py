@@ -1,0 +1,612 @@
+"""Services and Ingresses: which pods stand behind a name, on which ports, and who gets in.
+
+A Service is not a policy subject: NetworkPolicy sees the packet only after
+kube-proxy has rewritten it to a backend pod and its *target port*. So a client
+``src`` may use ``svc:port`` through a backend iff ``src`` may reach that backend
+pod on the resolved target port; this module resolves the target ports (numeric,
+named per backend pod, defaulting to the port) and answers per backend.
+
+What counts as a backend
+    Selector services: every pod of the namespace whose labels carry the selector.
+    Selector-less services: the addresses of their Endpoints objects and
+    EndpointSlices, matched to pods by ``targetRef`` pod name or by IP; an address
+    that matches no pod is an *outside* backend (an address, not a pod). Without
+    Endpoints the backends are unknown (a warning). ``ExternalName`` services point
+    at a DNS name outside the cluster: no backends, a warning. Headless services
+    (``clusterIP: None``) have no virtual port: clients connect to the pods' target
+    ports directly, so their *front* ports are the target ports.
+
+Ingress controllers
+    Pods of a known controller (:data:`KNOWN_CONTROLLERS`, e.g. ingress-nginx's
+    ``app.kubernetes.io/name=ingress-nginx``) found in the input are the source of
+    Ingress traffic. When Ingresses exist but no such pod does, a synthetic
+    :data:`INGRESS_CONTROLLER` stands in, assumed to be a default ingress-nginx
+    install (:data:`SYNTHETIC_CONTROLLER_POD`): policies admitting that namespace and
+    those labels (or everyone) admit it.
+
+Examples
+--------
+>>> from reach.model import Cluster, ContainerPort, Labels, Pod, Service, ServicePort
+>>> from reach.network import Network
+>>> api = Pod("shop", "api", Labels({"app": "api"}), ports=(ContainerPort(8080, name="http"),))
+>>> svc = Service("shop", "api", selector=Labels({"app": "api"}),
+...               ports=(ServicePort(80, "http"),))
+>>> net = Network(Cluster(pods=(api, Pod("shop", "web")), services=(svc,)))
+>>> info = service_map(net).find("shop", "api")
+>>> [(str(b.endpoint), str(b.targets[0])) for b in info.backends]
+[('shop/api[Pod]', 'TCP 8080')]
+>>> print(service_access(net, "shop/web", "shop/svc/api"))
+shop/web[Pod] -> shop/api[Service]: allowed (TCP 80)
+  TCP 80 -> shop/api[Pod] TCP 8080: allowed
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reach.endpoints import Endpoint, parse_reference
+from reach.engine.addresses import address_key
+from reach.engine.ports import PortSet
+from reach.errors import UnknownEndpoint
+from reach.model import (
+    NAMESPACE_NAME_LABEL,
+    ContainerPort,
+    Diagnostic,
+    Endpoints,
+    Ingress,
+    Labels,
+    Namespace,
+    Pod,
+    Service,
+)
+from reach.network import Network, Resolved
+from reach.verdict import explain_side
+
+__all__ = [
+    "INGRESS_CONTROLLER",
+    "KNOWN_CONTROLLERS",
+    "NODE_PORT_RANGE",
+    "SYNTHETIC_CONTROLLER_POD",
+    "Backend",
+    "BackendAccess",
+    "Route",
+    "ServiceAccess",
+    "ServiceInfo",
+    "ServiceMap",
+    "controller_admits",
+    "service_access",
+    "service_map",
+]
+
+#: The synthetic ingress controller used when the input holds Ingresses but no controller pod.
+INGRESS_CONTROLLER = Endpoint("IngressController", "", "ingress-controller")
+
+#: Labels of the pods of well-known ingress controllers: ``(key, value)``, any one matches.
+KNOWN_CONTROLLERS: tuple[tuple[str, str], ...] = (
+    ("app.kubernetes.io/name", "ingress-nginx"),
+    ("app.kubernetes.io/name", "traefik"),
+    ("app.kubernetes.io/name", "haproxy-ingress"),
+    ("app.kubernetes.io/name", "kong"),
+    ("app.kubernetes.io/name", "contour"),
+    ("istio", "ingressgateway"),
+)
+
+#: What the synthetic controller is assumed to be (a default ingress-nginx install).
+SYNTHETIC_CONTROLLER_POD = Pod(
+    "ingress-nginx",
+    "ingress-nginx-controller",
+    Labels({"app.kubernetes.io/name": "ingress-nginx",
+            "app.kubernetes.io/component": "controller"}),
+)
+
+#: Where Kubernetes allocates node ports when the manifest does not pin one.
+NODE_PORT_RANGE = PortSet.range("TCP", 30000, 32767)
+
+_COMPONENT = "app.kubernetes.io/component"
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """One backend of a Service: a pod (``pod`` is its index in ``net.pods``) or an address.
+
+    ``targets[i]`` is the port this backend receives traffic of ``service.ports[i]`` on
+    (one port of the service port's protocol), empty when it serves no such port (a
+    named ``targetPort`` its containers do not declare).
+    """
+
+    endpoint: Endpoint
+    pod: int | None
+    address: int | None
+    targets: tuple[PortSet, ...]
+
+    def received(self) -> PortSet:
+        """Every port this backend receives service traffic on."""
+        out = PortSet.none()
+        for target in self.targets:
+            out = out | target
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceInfo:
+    """A Service with its backends resolved."""
+
+    service: Service
+    backends: tuple[Backend, ...]
+    warnings: tuple[Diagnostic, ...] = ()
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint("Service", self.service.namespace, self.service.name)
+
+    @property
+    def exposed(self) -> bool:
+        """Whether the Service opens ports outside the cluster (NodePort or LoadBalancer)."""
+        return self.service.type in ("NodePort", "LoadBalancer")
+
+    def front(self, index: int, backend: Backend) -> PortSet:
+        """What an in-cluster client connects to for port ``index`` served by ``backend``.
+
+        The service port, or for a headless service the backend's target port.
+        """
+        sp = self.service.ports[index]
+        if self.service.headless:
+            return backend.targets[index]
+        return PortSet.single(sp.protocol, sp.port)
+
+    def entry(self, index: int) -> PortSet:
+        """What a client outside the cluster connects to for port ``index``.
+
+        A LoadBalancer listens on the service port; a NodePort on its ``nodePort``
+        (any of :data:`NODE_PORT_RANGE` when the manifest leaves it to the allocator).
+        Empty for other types.
+        """
+        sp = self.service.ports[index]
+        if self.service.type == "LoadBalancer":
+            return PortSet.single(sp.protocol, sp.port)
+        if self.service.type == "NodePort":
+            if sp.node_port is not None:
+                return PortSet.single(sp.protocol, sp.node_port)
+            return PortSet.range(sp.protocol, 30000, 32767)
+        return PortSet.none()
+
+    def port_indices(self, port: int | str | None) -> tuple[int, ...]:
+        """The indices of the service ports a number or port name designates (None: all)."""
+        if port is None:
+            return tuple(range(len(self.service.ports)))
+        return tuple(
+            i for i, sp in enumerate(self.service.ports)
+            if (isinstance(port, int) and sp.port == port) or (isinstance(port, str)
+                                                               and sp.name == port)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """An Ingress routing to some ports (indices) of a Service."""
+
+    ingress: Ingress
+    service: ServiceInfo
+    ports: tuple[int, ...]
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint("Ingress", self.ingress.namespace, self.ingress.name)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceMap:
+    """Every Service of a network with its backends, the Ingress routes and the controllers.
+
+    ``controllers`` are the indices of the pods of known ingress controllers.
+    ``warnings`` say what could not be resolved (ExternalName, unknown backends...).
+    """
+
+    services: tuple[ServiceInfo, ...]
+    routes: tuple[Route, ...]
+    controllers: tuple[int, ...]
+    warnings: tuple[Diagnostic, ...]
+
+    @property
+    def synthetic_controller(self) -> bool:
+        """Whether Ingress traffic comes from the synthetic :data:`INGRESS_CONTROLLER`."""
+        return bool(self.routes) and not self.controllers
+
+    def find(self, namespace: str, name: str) -> ServiceInfo:
+        """The Service ``namespace/name``; :class:`~reach.errors.UnknownEndpoint` if absent."""
+        for info in self.services:
+            if info.service.namespace == namespace and info.service.name == name:
+                return info
+        near = tuple(i.service.ref for i in self.services if i.service.namespace == namespace)
+        raise UnknownEndpoint(
+            f"{namespace}/svc/{name}", f'no Service "{name}" in namespace "{namespace}"',
+            near[:10],
+        )
+
+
+# ---------------------------------------------------------------------------
+# resolution
+
+
+def _warning(message: str, where: Service | Ingress | Endpoints, code: str) -> Diagnostic:
+    return Diagnostic("warning", message, where.location, code)
+
+
+def _named_target(pod: Pod, name: str, protocol: str) -> int | None:
+    for cp in pod.ports:
+        if cp.name == name and cp.protocol == protocol:
+            return cp.port
+    return None
+
+
+def _pod_targets(service: Service, pod: Pod, warnings: list[Diagnostic]) -> tuple[PortSet, ...]:
+    out = []
+    for sp in service.ports:
+        if isinstance(sp.target_port, int):
+            out.append(PortSet.single(sp.protocol, sp.target_port))
+            continue
+        number = _named_target(pod, sp.target_port, sp.protocol)
+        if number is None:
+            warnings.append(_warning(
+                f'service {service.ref} port {sp.port}: targetPort "{sp.target_port}" is not a '
+                f"{sp.protocol} port of pod {pod.ref}, which gets no traffic on it",
+                service, "named-target-port"))
+            out.append(PortSet.none())
+        else:
+            out.append(PortSet.single(sp.protocol, number))
+    return tuple(out)
+
+
+def _endpoints_targets(service: Service, ports: Sequence[ContainerPort],
+                       warnings: list[Diagnostic]) -> tuple[PortSet, ...]:
+    """Target ports from an Endpoints object's ports, matched to service ports by name."""
+    out = []
+    for sp in service.ports:
+        found = [p for p in ports if p.name == sp.name and p.protocol == sp.protocol]
+        if not found and len(ports) == 1 and len(service.ports) == 1:
+            found = list(ports)
+        if found:
+            out.append(PortSet.single(sp.protocol, found[0].port))
+        elif isinstance(sp.target_port, int):
+            out.append(PortSet.single(sp.protocol, sp.target_port))
+        else:
+            warnings.append(_warning(
+                f"service {service.ref} port {sp.port}: no Endpoints port matches it",
+                service, "endpoints-port"))
+            out.append(PortSet.none())
+    return tuple(out)
+
+
+def _selector_backends(net: Network, service: Service, selector: Labels,
+                       index: Mapping[tuple[str, str, str], set[int]],
+                       warnings: list[Diagnostic]) -> list[Backend]:
+    chosen: set[int] | None = None
+    for key, value in selector.items():
+        found = index.get((service.namespace, key, value), set())
+        chosen = set(found) if chosen is None else chosen & found
+        if not chosen:
+            return []
+    out = []
+    cache: dict[tuple[ContainerPort, ...], tuple[PortSet, ...]] = {}
+    for i in sorted(chosen or ()):
+        pod = net.pods[i]
+        targets = cache.get(pod.ports)
+        if targets is None or not all(targets):
+            targets = cache[pod.ports] = _pod_targets(service, pod, warnings)
+        out.append(Backend(Endpoint("Pod", pod.namespace, pod.name), i, None, targets))
+    return out
+
+
+def _endpoint_backends(net: Network, service: Service, endpoints: Sequence[Endpoints],
+                       warnings: list[Diagnostic]) -> list[Backend]:
+    pods = net.pods
+    by_name = {pod.name: i for i, pod in enumerate(pods) if pod.namespace == service.namespace}
+    by_ip: dict[int, int] = {}
+    for i, pod in enumerate(pods):
+        for ip in pod.ips:
+            try:
+                by_ip.setdefault(address_key(ip), i)
+            except ValueError:
+                continue
+    out: list[Backend] = []
+    seen: set[tuple[Endpoint, tuple[PortSet, ...]]] = set()
+    for eps in endpoints:
+        targets = _endpoints_targets(service, eps.ports, warnings)
+        for address in eps.addresses:
+            backend: Backend | None = None
+            key: int | None = None
+            if address.ip:
+                try:
+                    key = address_key(address.ip)
+                except ValueError:
+                    warnings.append(_warning(
+                        f"service {service.ref}: endpoint address {address.ip!r} is not an IP",
+                        eps, "endpoint-address"))
+            index = by_name.get(address.pod_name) if address.pod_name else None
+            if index is None and key is not None:
+                index = by_ip.get(key)
+            if index is not None:
+                pod = pods[index]
+                backend = Backend(Endpoint("Pod", pod.namespace, pod.name), index, None, targets)
+            elif key is not None and address.ip is not None:
+                backend = Backend(Endpoint("External", "", address.ip, key, key), None, key,
+                                  targets)
+            elif address.pod_name:
+                warnings.append(_warning(
+                    f"service {service.ref}: endpoint pod {address.pod_name!r} is not in the input",
+                    eps, "endpoint-pod"))
+            if backend is not None and (backend.endpoint, targets) not in seen:
+                seen.add((backend.endpoint, targets))
+                out.append(backend)
+    return out
+
+
+def _is_controller(pod: Pod) -> bool:
+    if _COMPONENT in pod.labels and pod.labels[_COMPONENT] != "controller":
+        return False  # e.g. ingress-nginx's admission webhook jobs
+    return any(pod.labels.get(key) == value for key, value in KNOWN_CONTROLLERS)
+
+
+def _routes(ingresses: Sequence[Ingress], infos: Mapping[tuple[str, str], ServiceInfo],
+            warnings: list[Diagnostic]) -> list[Route]:
+    out = []
+    for ing in ingresses:
+        wanted: dict[str, set[int]] = {}
+        for backend in ing.backends:
+            info = infos.get((ing.namespace, backend.service))
+            if info is None:
+                warnings.append(_warning(
+                    f"ingress {ing.ref} routes to service {ing.namespace}/{backend.service}, "
+                    "which is not in the input", ing, "ingress-service"))
+                continue
+            indices = info.port_indices(backend.port)
+            if not indices:
+                warnings.append(_warning(
+                    f"ingress {ing.ref} routes to port {backend.port} of service "
+                    f"{info.service.ref}, which has no such port", ing, "ingress-port"))
+                continue
+            wanted.setdefault(backend.service, set()).update(indices)
+        for name in sorted(wanted):
+            out.append(Route(ing, infos[(ing.namespace, name)], tuple(sorted(wanted[name]))))
+    return out
+
+
+def _analyse(net: Network) -> ServiceMap:
+    cluster = net.cluster
+    compiled = net.compiled
+    warnings: list[Diagnostic] = []
+    index: dict[tuple[str, str, str], set[int]] = {}
+    for i, pod in enumerate(compiled.pods):
+        for key, value in pod.labels.items():
+            index.setdefault((pod.namespace, key, value), set()).add(i)
+    endpoints: dict[tuple[str, str], list[Endpoints]] = {}
+    for eps in cluster.endpoints:
+        endpoints.setdefault((eps.namespace, eps.service), []).append(eps)
+    infos: list[ServiceInfo] = []
+    for service in sorted(cluster.services, key=lambda s: (s.namespace, s.name)):
+        backends: list[Backend] = []
+        mine: list[Diagnostic] = []
+        if service.type == "ExternalName":
+            mine.append(_warning(
+                f"service {service.ref} is ExternalName ({service.external_name or '?'}): "
+                "its traffic leaves for a DNS name reach cannot resolve; no backends",
+                service, "external-name"))
+        elif service.selector:  # an empty selector is no selector, as for the API server
+            backends = _selector_backends(net, service, service.selector, index, mine)
+            if not backends:
+                mine.append(_warning(
+                    f"service {service.ref} selects no pod ({service.selector})",
+                    service, "no-backends"))
+        elif (service.namespace, service.name) in endpoints:
+            backends = _endpoint_backends(
+                net, service, endpoints[(service.namespace, service.name)], mine)
+        else:
+            mine.append(_warning(
+                f"service {service.ref} has no selector and no Endpoints or EndpointSlices in "
+                "the input: its backends are unknown", service, "unknown-backends"))
+        unique = tuple(dict.fromkeys(mine))
+        warnings.extend(unique)
+        infos.append(ServiceInfo(service, tuple(backends), unique))
+    by_key = {(i.service.namespace, i.service.name): i for i in infos}
+    routes = _routes(cluster.ingresses, by_key, warnings)
+    controllers = tuple(i for i, pod in enumerate(compiled.pods) if _is_controller(pod))
+    if routes and not controllers:
+        warnings.append(Diagnostic(
+            "warning",
+            "no ingress controller pods in the input: Ingress traffic comes from a synthetic "
+            "{ingress-controller}, assumed to run in namespace ingress-nginx with label "
+            "app.kubernetes.io/name=ingress-nginx",
+            None, "synthetic-controller"))
+    return ServiceMap(tuple(infos), tuple(routes), controllers, tuple(dict.fromkeys(warnings)))
+
+
+_CACHE: weakref.WeakKeyDictionary[Network, ServiceMap] = weakref.WeakKeyDictionary()
+
+
+def service_map(net: Network) -> ServiceMap:
+    """The Services, Ingress routes and ingress controllers of ``net`` (computed once).
+
+    Examples
+    --------
+    >>> from reach.model import Cluster, Service
+    >>> from reach.network import Network
+    >>> net = Network(Cluster(services=(Service("ns", "db", type="ExternalName",
+    ...                                         external_name="db.example.com"),)))
+    >>> [w.code for w in service_map(net).warnings]
+    ['external-name']
+    """
+    found = _CACHE.get(net)
+    if found is None:
+        found = _CACHE[net] = _analyse(net)
+    return found
+
+
+def controller_admits(net: Network, pod: Pod) -> PortSet:
+    """The ports ``pod``'s ingress admits from the synthetic ingress controller.
+
+    Examples
+    --------
+    >>> from reach.model import Cluster, Pod
+    >>> from reach.network import Network
+    >>> web = Pod("shop", "web")
+    >>> str(controller_admits(Network(Cluster(pods=(web,))), web))
+    'All Connections'
+    """
+    phantom = SYNTHETIC_CONTROLLER_POD
+    namespaces = dict(net.compiled.namespaces)
+    if phantom.namespace not in namespaces:
+        namespaces[phantom.namespace] = Namespace(
+            phantom.namespace, Labels({NAMESPACE_NAME_LABEL: phantom.namespace}), implicit=True)
+    side = explain_side("ingress", pod, phantom, None, net.cluster.policies, namespaces, "TCP",
+                        None, net.options.ipblock_pods)
+    return side.ports
+
+
+# ---------------------------------------------------------------------------
+# access through one service
+
+
+@dataclass(frozen=True, slots=True)
+class BackendAccess:
+    """What a client gets from one service port through one backend.
+
+    ``front`` is what the client connects to, ``target`` what the backend receives on,
+    ``allowed`` the part of ``target`` the policies let through from the client.
+    """
+
+    backend: Endpoint
+    front: PortSet
+    target: PortSet
+    allowed: PortSet
+
+    def __str__(self) -> str:
+        if not self.target:
+            return f"{self.front} -> {self.backend}: not served (unresolved targetPort)"
+        verdict = "allowed" if self.allowed else "denied"
+        return f"{self.front} -> {self.backend} {self.target}: {verdict}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend.to_json(),
+            "front": str(self.front),
+            "target": str(self.target),
+            "allowed": bool(self.allowed),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceAccess:
+    """Whether ``src`` may use ``service``, per service port and backend. Truthy when allowed.
+
+    ``warnings`` are the service map's warnings about this service.
+    """
+
+    src: Endpoint
+    service: Endpoint
+    entries: tuple[BackendAccess, ...]
+    warnings: tuple[Diagnostic, ...] = ()
+
+    def __bool__(self) -> bool:
+        return any(e.allowed for e in self.entries)
+
+    @property
+    def ports(self) -> PortSet:
+        """The front ports ``src`` may use (through at least one backend)."""
+        out = PortSet.none()
+        for entry in self.entries:
+            if entry.allowed:
+                out = out | entry.front
+        return out
+
+    def explain(self) -> str:
+        head = f"{self.src} -> {self.service}: "
+        if not self.entries:
+            head += "no backend"
+        else:
+            head += f"allowed ({self.ports})" if self else "denied"
+        lines = [head, *(f"  {entry}" for entry in self.entries)]
+        lines += [f"  {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.explain()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "src": self.src.to_json(),
+            "service": self.service.to_json(),
+            "allowed": bool(self),
+            "ports": str(self.ports),
+            "backends": [e.to_json() for e in self.entries],
+            "warnings": [str(w) for w in self.warnings],
+        }
+
+
+def _service_reference(smap: ServiceMap, reference: str | Endpoint) -> ServiceInfo:
+    if isinstance(reference, Endpoint):
+        return smap.find(reference.namespace, reference.name)
+    try:
+        namespace, kind, name = parse_reference(reference)
+    except ValueError as exc:
+        raise UnknownEndpoint(reference, str(exc)) from None
+    if kind not in (None, "Service"):
+        raise UnknownEndpoint(reference, f'"{reference}" is a {kind}, not a Service')
+    return smap.find(namespace, name)
+
+
+def service_access(
+    net: Network,
+    src: str | Endpoint,
+    service: str | Endpoint,
+    port: int | str | None = None,
+) -> ServiceAccess:
+    """Whether ``src`` may reach ``service`` (on service port ``port``, or any), per backend.
+
+    ``src -> svc:port`` is allowed through a backend iff ``src`` may reach that backend
+    pod (or outside address) on the target port the service port resolves to there.
+
+    Parameters
+    ----------
+    net
+        The analysed network.
+    src
+        A pod, workload or address reference (as for :meth:`Network.can`).
+    service
+        ``NAMESPACE/NAME``, ``NAMESPACE/svc/NAME`` or a ``Service`` :class:`Endpoint`.
+    port
+        A service port number or name; None for every port of the service.
+
+    Examples
+    --------
+    >>> from reach.model import Cluster, Labels, LabelSelector, Pod, Policy, Service
+    >>> from reach.model import ServicePort
+    >>> from reach.network import Network
+    >>> db = Pod("shop", "db", Labels({"app": "db"}))
+    >>> svc = Service("shop", "db", selector=Labels({"app": "db"}),
+    ...               ports=(ServicePort(5432, 5432),))
+    >>> deny = Policy("shop", "deny-db", LabelSelector(Labels({"app": "db"})))
+    >>> net = Network(Cluster(pods=(db, Pod("shop", "web")), services=(svc,), policies=(deny,)))
+    >>> bool(service_access(net, "shop/web", "shop/db", port=5432))
+    False
+    """
+    smap = service_map(net)
+    info = _service_reference(smap, service)
+    indices = info.port_indices(port)
+    if port is not None and not indices:
+        raise UnknownEndpoint(str(port), f"service {info.service.ref} has no port {port}")
+    source = net.resolve(src)
+    entries = []
+    for i in indices:
+        for backend in info.backends:
+            target = backend.targets[i]
+            if backend.pod is not None:
+                there = Resolved(backend.endpoint, (backend.pod,))
+            else:
+                there = Resolved(backend.endpoint, (), backend.address)
+            allowed = target & net.ports_between(source, there) if target else PortSet.none()
+            entries.append(BackendAccess(backend.endpoint, info.front(i, backend), target,
+                                         allowed))
+    return ServiceAccess(source.endpoint, info.endpoint, tuple(entries), info.warnings)

@@ -6,7 +6,7 @@ then a fresh Python process times, one after the other:
 * ``import reach``;
 * ``net = reach.load(folder)``: reading the manifests and compiling them;
 * ``net.connections(by="workload")``;
-* ``net.graph(by="workload")``.
+* ``reach.graph.graph(net, by="workload")``.
 
 A phase whose API does not exist yet (or that fails) prints ``n/a`` with the reason; the
 next phases still run when they can. Peak RSS is ``resource.getrusage`` of that process

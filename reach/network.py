@@ -13,10 +13,11 @@ True
 
 from __future__ import annotations
 
+import html
 import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -28,12 +29,7 @@ from reach.errors import UnknownEndpoint
 from reach.model import Cluster, Diagnostic, Pod
 from reach.verdict import Verdict, explain_side
 
-if TYPE_CHECKING:  # the lint stage builds on this one; imported only for annotations
-    from reach.analysis.lint import Finding
-if TYPE_CHECKING:  # the graph stage builds on this one; imported only for annotations
-    from reach.graph.queries import Exposure, Isolation, PathResult, Reachable
-
-__all__ = ["Connection", "Granularity", "Network", "Resolved"]
+__all__ = ["Connection", "Granularity", "Network", "Resolved", "network_html"]
 
 Granularity = Literal["pod", "workload", "namespace"]
 GRANULARITIES: tuple[str, ...] = ("pod", "workload", "namespace")
@@ -124,8 +120,6 @@ class Network:
     # -- Jupyter display (drawn by reach.render; never raises) ---------------
 
     def _repr_html_(self) -> str:
-        from reach.render.notebook import network_html
-
         return network_html(self)
 
     # -- endpoints ----------------------------------------------------------
@@ -275,50 +269,6 @@ class Network:
             raise ValueError(f"by must be one of {', '.join(GRANULARITIES)}, not {by!r}")
         return _connections(self.compiled, by)
 
-    def lint(self) -> list[Finding]:
-        """Policy lint findings, errors first: see :func:`reach.analysis.lint.lint`."""
-        from reach.analysis.lint import lint
-
-        return lint(self)
-
-    # -- graph views: one-line conveniences over reach.graph.views and reach.graph.queries --
-
-    def graph(self, by: str = "workload", **kw: Any) -> Any:
-        """The reachability graph (a networkx DiGraph): see :func:`reach.graph.views.graph`."""
-        from reach.graph.views import graph
-
-        return graph(self, by, **kw)  # type: ignore[arg-type]
-
-    def paths(self, src: str | Endpoint, dst: str | Endpoint, **kw: Any) -> PathResult:
-        """Shortest multi-hop paths: see :func:`reach.graph.queries.paths`."""
-        from reach.graph.queries import paths
-
-        return paths(self, src, dst, **kw)
-
-    def reachable_from(self, src: str | Endpoint, **kw: Any) -> Reachable:
-        """The blast radius of ``src``: see :func:`reach.graph.queries.reachable_from`."""
-        from reach.graph.queries import reachable_from
-
-        return reachable_from(self, src, **kw)
-
-    def reachable_to(self, dst: str | Endpoint, **kw: Any) -> Reachable:
-        """Everything that reaches ``dst``: see :func:`reach.graph.queries.reachable_to`."""
-        from reach.graph.queries import reachable_to
-
-        return reachable_to(self, dst, **kw)
-
-    def isolated(self) -> Isolation:
-        """Per-pod isolation: see :func:`reach.graph.queries.isolated`."""
-        from reach.graph.queries import isolated
-
-        return isolated(self)
-
-    def exposure(self, **kw: Any) -> Exposure:
-        """What the internet reaches: see :func:`reach.graph.queries.exposure`."""
-        from reach.graph.queries import exposure
-
-        return exposure(self, **kw)
-
 
 def _same_ip(ip: str, key: int) -> bool:
     try:
@@ -366,3 +316,67 @@ def _connections(c: Compiled, by: str) -> list[Connection]:
         Connection(ends[i][1], ends[j][1], c.ports[int(matrix[i, j])])
         for i, j in zip(*np.nonzero(matrix), strict=True)
     ]
+
+
+def network_html(net: Network) -> str:
+    """An HTML summary of an analysed network: totals, then one row per namespace.
+
+    Never raises: on error the table says what went wrong.
+    """
+    try:
+        return _network_html(net)
+    except Exception as exc:  # a display method never raises
+        return f"<pre>{html.escape(repr(net))}\n{html.escape(type(exc).__name__)}: " \
+               f"{html.escape(str(exc))}</pre>"
+
+
+def _network_html(net: Network) -> str:
+    c = net.cluster
+    compiled = net.compiled
+    rows: dict[str, dict[str, int]] = {}
+
+    def row(ns: str) -> dict[str, int]:
+        return rows.setdefault(ns, {"pods": 0, "workloads": 0, "services": 0, "policies": 0,
+                                    "ingress": 0, "egress": 0})
+
+    for namespace in c.namespaces:
+        row(namespace.name)
+    workloads: set[tuple[str, str, str]] = set()
+    for i, pod in enumerate(net.pods):
+        r = row(pod.namespace)
+        r["pods"] += 1
+        workloads.add((pod.namespace, pod.workload_kind, pod.workload_name))
+        cls = int(compiled.pod_class[i])
+        r["ingress"] += int(bool(compiled.ingress_isolated[cls]))
+        r["egress"] += int(bool(compiled.egress_isolated[cls]))
+    for owner, _, _ in workloads:
+        row(owner)["workloads"] += 1
+    for svc in c.services:
+        row(svc.namespace)["services"] += 1
+    for policy in c.policies:
+        row(policy.namespace)["policies"] += 1
+    cell = 'style="padding: 2px 8px; text-align: right"'
+    head = 'style="padding: 2px 8px; text-align: left"'
+    columns = ("pods", "workloads", "services", "policies", "ingress", "egress")
+    titles = ("pods", "workloads", "services", "policies", "ingress-isolated pods",
+              "egress-isolated pods")
+    body = "".join(
+        f"<tr><th {head}>{html.escape(ns)}</th>"
+        + "".join(f"<td {cell}>{rows[ns][k]}</td>" for k in columns) + "</tr>"
+        for ns in sorted(rows)
+    )
+    total = "".join(f"<td {cell}><b>{sum(r[k] for r in rows.values())}</b></td>" for k in columns)
+    warnings = [d for d in net.warnings if d.severity != "info"]
+    notes = ""
+    if warnings:
+        items = "".join(f"<li>{html.escape(str(d))}</li>" for d in warnings[:20])
+        more = f"<li>... and {len(warnings) - 20} more</li>" if len(warnings) > 20 else ""
+        notes = f"<p><b>{len(warnings)} warning(s)</b></p><ul>{items}{more}</ul>"
+    return (
+        f"<div><p><b>reach Network</b>: {len(rows)} namespaces, {len(net.pods)} pods, "
+        f"{len(c.policies)} policies, {compiled.n_classes} equivalence classes</p>"
+        f"<table><thead><tr><th {head}>namespace</th>"
+        + "".join(f"<th {cell}>{t}</th>" for t in titles)
+        + f"</tr></thead><tbody>{body}<tr><th {head}>total</th>{total}</tr></tbody></table>"
+        f"{notes}</div>"
+    )

@@ -24,10 +24,11 @@ True
 
 from __future__ import annotations
 
+from reach.network import network_html
 from reach.render.dot import to_dot
 from reach.render.image import ENGINES, choose_engine, graphviz_available, render
 from reach.render.matrix import Matrix, matrix, matrix_data
-from reach.render.notebook import GraphView, MatrixView, matrix_view, network_html, view
+from reach.render.notebook import GraphView, MatrixView, matrix_view, view
 from reach.render.scene import Scene, build_scene
 
 __all__ = [

@@ -1,8 +1,7 @@
 """Jupyter display: objects that show themselves, and never raise while doing it.
 
 :func:`view` wraps a diagram and :func:`matrix_view` a heatmap in objects with
-``_repr_svg_``; :func:`network_html` is the summary table a
-:class:`~reach.network.Network` shows. A display method that fails shows the error
+``_repr_svg_``. A display method that fails shows the error
 text instead of raising, so one bad cell never breaks a notebook.
 
 Examples
@@ -27,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 from reach.render.image import figure_bytes, render
 
 if TYPE_CHECKING:
-    from reach.network import Network
+    pass
 
-__all__ = ["GraphView", "MatrixView", "matrix_view", "network_html", "view"]
+__all__ = ["GraphView", "MatrixView", "matrix_view", "view"]
 
 
 def _error_svg(what: str, exc: BaseException) -> str:
@@ -137,71 +136,3 @@ def view(source: Any, *, engine: str | None = None, **options: Any) -> GraphView
 def matrix_view(source: Any, by: str = "namespace", **options: Any) -> MatrixView:
     """A heatmap for notebooks; see :func:`reach.render.matrix`."""
     return MatrixView(source, by, **options)
-
-
-# ---------------------------------------------------------------------------
-# the summary table of a Network
-
-
-def network_html(net: Network) -> str:
-    """An HTML summary of an analysed network: totals, then one row per namespace.
-
-    Never raises: on error the table says what went wrong.
-    """
-    try:
-        return _network_html(net)
-    except Exception as exc:  # a display method never raises
-        return f"<pre>{html.escape(repr(net))}\n{html.escape(type(exc).__name__)}: " \
-               f"{html.escape(str(exc))}</pre>"
-
-
-def _network_html(net: Network) -> str:
-    c = net.cluster
-    compiled = net.compiled
-    rows: dict[str, dict[str, int]] = {}
-
-    def row(ns: str) -> dict[str, int]:
-        return rows.setdefault(ns, {"pods": 0, "workloads": 0, "services": 0, "policies": 0,
-                                    "ingress": 0, "egress": 0})
-
-    for namespace in c.namespaces:
-        row(namespace.name)
-    workloads: set[tuple[str, str, str]] = set()
-    for i, pod in enumerate(net.pods):
-        r = row(pod.namespace)
-        r["pods"] += 1
-        workloads.add((pod.namespace, pod.workload_kind, pod.workload_name))
-        cls = int(compiled.pod_class[i])
-        r["ingress"] += int(bool(compiled.ingress_isolated[cls]))
-        r["egress"] += int(bool(compiled.egress_isolated[cls]))
-    for owner, _, _ in workloads:
-        row(owner)["workloads"] += 1
-    for svc in c.services:
-        row(svc.namespace)["services"] += 1
-    for policy in c.policies:
-        row(policy.namespace)["policies"] += 1
-    cell = 'style="padding: 2px 8px; text-align: right"'
-    head = 'style="padding: 2px 8px; text-align: left"'
-    columns = ("pods", "workloads", "services", "policies", "ingress", "egress")
-    titles = ("pods", "workloads", "services", "policies", "ingress-isolated pods",
-              "egress-isolated pods")
-    body = "".join(
-        f"<tr><th {head}>{html.escape(ns)}</th>"
-        + "".join(f"<td {cell}>{rows[ns][k]}</td>" for k in columns) + "</tr>"
-        for ns in sorted(rows)
-    )
-    total = "".join(f"<td {cell}><b>{sum(r[k] for r in rows.values())}</b></td>" for k in columns)
-    warnings = [d for d in net.warnings if d.severity != "info"]
-    notes = ""
-    if warnings:
-        items = "".join(f"<li>{html.escape(str(d))}</li>" for d in warnings[:20])
-        more = f"<li>... and {len(warnings) - 20} more</li>" if len(warnings) > 20 else ""
-        notes = f"<p><b>{len(warnings)} warning(s)</b></p><ul>{items}{more}</ul>"
-    return (
-        f"<div><p><b>reach Network</b>: {len(rows)} namespaces, {len(net.pods)} pods, "
-        f"{len(c.policies)} policies, {compiled.n_classes} equivalence classes</p>"
-        f"<table><thead><tr><th {head}>namespace</th>"
-        + "".join(f"<th {cell}>{t}</th>" for t in titles)
-        + f"</tr></thead><tbody>{body}<tr><th {head}>total</th>{total}</tr></tbody></table>"
-        f"{notes}</div>"
-    )

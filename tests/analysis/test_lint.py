@@ -171,11 +171,6 @@ def test_severity_filter_keeps_only_findings_at_least_that_severe() -> None:
         lint(net, severity="loud")  # type: ignore[arg-type]
 
 
-def test_network_lint_is_the_same_as_the_function() -> None:
-    net = network(WEB, policy("shop/typo", "app=wbe"))
-    assert net.lint() == lint(net)
-
-
 # ---------------------------------------------------------------------------
 # policy-selects-nothing
 

@@ -198,14 +198,6 @@ def test_paths_json_lists_endpoints(fixture: Network) -> None:
     assert to_service["paths"][0][-1] == {"kind": "Service", "namespace": "shop", "name": "db"}
 
 
-def test_network_methods_are_the_functions(fixture: Network) -> None:
-    assert fixture.paths("internet", "shop/db") == paths(fixture, "internet", "shop/db")
-    assert fixture.reachable_from("shop/web") == reachable_from(fixture, "shop/web")
-    assert fixture.reachable_to("shop/db") == reachable_to(fixture, "shop/db")
-    assert fixture.isolated() == isolated(fixture)
-    assert fixture.exposure() == exposure(fixture)
-
-
 def test_paths_through_the_synthetic_ingress_controller() -> None:
     """No controller pod in the input: the synthetic one carries the path."""
     web = Pod("shop", "web", Labels({"app": "web"}), ports=(ContainerPort(8080, name="http"),))

@@ -180,10 +180,6 @@ def test_too_many_edges_are_refused_before_they_are_built() -> None:
     assert graph(net, "pod", max_edges=None).number_of_edges() == 30 * 29 + 30 + 30
 
 
-def test_network_graph_is_the_same_graph(shop: Network) -> None:
-    assert nx.utils.graphs_equal(shop.graph(by="namespace"), graph(shop, "namespace"))
-
-
 def test_construction_is_deterministic(shop: Network) -> None:
     again = reach.load(str(DATA / "shop.yaml"))
     for by in BY:

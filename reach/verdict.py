@@ -250,7 +250,7 @@ def explain_side(
         p
         for p in policies
         if p.namespace == pod.namespace
-        and p.isolates(direction)
+        and p.applies(direction)
         and matches(p.pod_selector, pod.labels)
     )
     if not selecting:

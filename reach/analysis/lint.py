@@ -534,7 +534,7 @@ def _labels_cover(selector: Labels, pod: Pod) -> bool:
 
 
 def _by_direction(facts: _Facts, direction: Direction) -> tuple[list[Policy], list[int]]:
-    policies = [p for p in facts.net.cluster.policies if p.isolates(direction)]
+    policies = [p for p in facts.net.cluster.policies if p.applies(direction)]
     return policies, [facts.selects(p) for p in policies]
 
 
@@ -556,7 +556,7 @@ def _profiles(facts: _Facts) -> list[_Profile]:
     cluster = facts.net.cluster
     out: list[_Profile] = []
     for direction in DIRECTIONS:
-        indices = [i for i, p in enumerate(cluster.policies) if p.isolates(direction)]
+        indices = [i for i, p in enumerate(cluster.policies) if p.applies(direction)]
         selected = [facts.selects(cluster.policies[i]) for i in indices]
         groups: dict[tuple[tuple[int, ...], tuple[ContainerPort, ...]], int] = {}
         for k in range(facts.n):
@@ -838,7 +838,7 @@ def _namespace_findings(facts: _Facts) -> Iterator[Finding]:
         missing = [
             d
             for d in DIRECTIONS
-            if not any(p.pod_selector.is_empty and p.isolates(d) for p in policies)
+            if not any(p.pod_selector.is_empty and p.applies(d) for p in policies)
         ]
         if not missing:
             continue
@@ -1128,7 +1128,7 @@ def _ipblock_may_allow(facts: _Facts, k: int, dns: Pod, proto: str, port: int) -
     """Whether an ipBlock rule covering private ranges allows DNS (the pod's IP is unknown)."""
     pod = facts.reps[k]
     for policy in facts.net.cluster.policies:
-        if policy.namespace != pod.namespace or not policy.isolates("egress"):
+        if policy.namespace != pod.namespace or not policy.applies("egress"):
             continue
         if not matches(policy.pod_selector, pod.labels):
             continue

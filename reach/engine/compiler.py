@@ -638,7 +638,7 @@ def _side_rows(
     n, n_ext = len(u.class_pods), len(u.ext_atoms)
     cols = n + n_ext
     chosen_policies = [
-        (p, u.policy_bits[i]) for i, p in enumerate(u.cluster.policies) if p.isolates(direction)
+        (p, u.policy_bits[i]) for i, p in enumerate(u.cluster.policies) if p.applies(direction)
     ]
     policies = [p for p, _ in chosen_policies]
     selected = [bits for _, bits in chosen_policies]

@@ -25,9 +25,10 @@ from reach.endpoints import Endpoint, parse_reference
 from reach.engine.addresses import address_key
 from reach.engine.compiler import Compiled, CompileOptions, compile_cluster
 from reach.engine.ports import PortSet
+from reach.engine.trace import TraceContext
 from reach.errors import UnknownEndpoint
-from reach.model import Cluster, Diagnostic, Pod
-from reach.verdict import Verdict, explain_side
+from reach.model import Cluster, Diagnostic, Direction, Pod
+from reach.verdict import Side, Verdict, side_of
 
 __all__ = ["Connection", "Granularity", "Network", "Resolved", "network_html"]
 
@@ -92,6 +93,7 @@ class Network:
         # Every later stage (verdicts, services, lint) reads the cluster as compiled.
         self.cluster = self.options.prepare(cluster)
         self.compiled: Compiled = compile_cluster(self.cluster, self.options, progress)
+        self._trace: TraceContext | None = None
         self._by_ref: dict[str, list[int]] = {}
         for i, pod in enumerate(self.compiled.pods):
             self._by_ref.setdefault(f"{pod.namespace}/Pod/{pod.name}", []).append(i)
@@ -109,6 +111,34 @@ class Network:
     def warnings(self) -> tuple[Diagnostic, ...]:
         """Warnings and notes about the input (skipped files and objects, suspicious input)."""
         return self.cluster.diagnostics
+
+    @property
+    def caveats(self) -> tuple[Diagnostic, ...]:
+        """What reach did not analyse or had to assume, that may change a verdict."""
+        return self.cluster.caveats
+
+    @property
+    def trace(self) -> TraceContext:
+        """The policies in evaluation order and what else a walk of one connection needs."""
+        if self._trace is None:
+            self._trace = TraceContext.of(self.cluster.policies, self.compiled.namespaces,
+                                          self.cluster.nodes, self.options.ipblock_pods)
+        return self._trace
+
+    def side(
+        self,
+        direction: Direction,
+        pod: Pod | None,
+        other: Pod | None,
+        other_key: int | None = None,
+        protocol: str = "TCP",
+        port: int | None = None,
+    ) -> Side:
+        """What ``direction`` of ``pod`` says about a connection with ``other``, and why.
+
+        ``other`` None with ``other_key`` an address key: the other end is outside.
+        """
+        return side_of(self.trace, direction, pod, other, other_key, protocol, port)
 
     def __repr__(self) -> str:
         c = self.cluster
@@ -250,14 +280,10 @@ class Network:
         ports = self.ports_between(a, b)
         pod_a = self.pods[a.pods[0]] if a.pods else None
         pod_b = self.pods[b.pods[0]] if b.pods else None
-        policies = self.cluster.policies
-        ns = self.compiled.namespaces
-        blocks = self.options.ipblock_pods
-        egress = explain_side("egress", pod_a, pod_b, b.address, policies, ns, protocol, port,
-                              blocks)
-        ingress = explain_side("ingress", pod_b, pod_a, a.address, policies, ns, protocol, port,
-                               blocks)
-        return Verdict(a.endpoint, b.endpoint, protocol.upper(), port, ports, egress, ingress)
+        egress = self.side("egress", pod_a, pod_b, b.address, protocol, port)
+        ingress = self.side("ingress", pod_b, pod_a, a.address, protocol, port)
+        return Verdict(a.endpoint, b.endpoint, protocol.upper(), port, ports, egress, ingress,
+                       tuple(str(c) for c in self.caveats))
 
     def connections(self, by: Granularity = "pod") -> list[Connection]:
         """Every allowed connection at the granularity asked for, sorted like upstream connlists.

@@ -51,7 +51,6 @@ from reach.endpoints import Endpoint
 from reach.engine.ports import PortSet
 from reach.model import Pod
 from reach.network import GRANULARITIES, Connection, Granularity, Network
-from reach.verdict import explain_side
 
 __all__ = [
     "DIFF_FORMATS",
@@ -338,17 +337,7 @@ class _ExternalView:
         net = self.net
         for k in classes:
             pod = self.c.pods[self.c.class_pods[k][0]]
-            side = explain_side(
-                "egress" if outbound else "ingress",
-                pod,
-                None,
-                atom[0],
-                net.cluster.policies,
-                self.c.namespaces,
-                "TCP",
-                None,
-                net.options.ipblock_pods,
-            )
+            side = net.side("egress" if outbound else "ingress", pod, None, atom[0])
             out = out | side.ports
         return out
 

@@ -49,8 +49,10 @@ import numpy as np
 import numpy.typing as npt
 
 from reach.engine.addresses import AddressSet, address_key, parse_cidr
-from reach.engine.compiler import PortSetTable, bits_to_bool, iter_bits
+from reach.engine.compiler import rule_ports
+from reach.engine.portsets import PortSetTable, bits_to_bool, iter_bits
 from reach.engine.selectors import LabelIndex, matches
+from reach.engine.trace import TraceContext, resolve_on, trace_side
 from reach.model import (
     NAMESPACE_NAME_LABEL,
     ContainerPort,
@@ -67,7 +69,6 @@ from reach.model import (
     Rule,
 )
 from reach.network import Network
-from reach.verdict import explain_side, rule_ports_for
 
 __all__ = [
     "LINT_FORMATS",
@@ -284,13 +285,13 @@ class _Facts:
         named = any(isinstance(p.port, str) for p in rule.ports)
         if rule.direction == "ingress" or not named:
             dst = self.reps[selected] if rule.direction == "ingress" else None
-            ident = self.table.intern(rule_ports_for(rule, dst))
+            ident = self.table.intern(rule_ports(rule, resolve_on(dst)))
             return np.where(mask, ident, 0).astype(np.int64)
         ids = np.zeros(self.cols, dtype=np.int64)
         for k in range(self.n):
             if mask[k]:
-                ids[k] = self.table.intern(rule_ports_for(rule, self.reps[k]))
-        ids[self.n:] = np.where(mask[self.n:], self.table.intern(rule_ports_for(rule, None)), 0)
+                ids[k] = self.table.intern(rule_ports(rule, resolve_on(self.reps[k])))
+        ids[self.n:] = np.where(mask[self.n:], self.table.intern(rule_ports(rule, None)), 0)
         return ids
 
     def join(self, a: IntArray, b: IntArray) -> IntArray:
@@ -1104,18 +1105,10 @@ def _dns_allowed(
             if c.pod_ports(c.class_pods[k][0], target.index).allows(proto, port):
                 return True
         else:
-            side = explain_side(
-                "egress",
-                facts.reps[k],
-                target.pod,
-                None,
-                net.cluster.policies,
-                namespaces,
-                proto,
-                port,
-                net.options.ipblock_pods,
-            )
-            if side.ports.allows(proto, port):
+            ctx = TraceContext.of(net.cluster.policies, namespaces, net.cluster.nodes,
+                                  net.options.ipblock_pods)
+            walk = trace_side(ctx, "egress", facts.reps[k], target.pod, None)
+            if walk.allowed.allows(proto, port):
                 return True
         if not _pod_keys(target.pod) and net.options.ipblock_pods and _ipblock_may_allow(
             facts, k, target.pod, proto, port
@@ -1138,7 +1131,7 @@ def _ipblock_may_allow(facts: _Facts, k: int, dns: Pod, proto: str, port: int) -
                 for peer in rule.peers
             ):
                 continue
-            if rule_ports_for(rule, dns).allows(proto, port):
+            if rule_ports(rule, resolve_on(dns)).allows(proto, port):
                 return True
     return False
 

@@ -101,6 +101,11 @@ class AddressSet:
     def none() -> AddressSet:
         return AddressSet()
 
+    @staticmethod
+    def span(lo: int, hi: int) -> AddressSet:
+        """The addresses from key ``lo`` to key ``hi`` (see :func:`address_key`)."""
+        return AddressSet(IntervalSet.of((lo, hi)))
+
     @property
     def intervals(self) -> IntervalSet:
         return self._set

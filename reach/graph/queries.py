@@ -45,8 +45,8 @@ import numpy as np
 import numpy.typing as npt
 
 from reach.endpoints import Endpoint, parse_reference
-from reach.engine.compiler import NO_PORTS
 from reach.engine.ports import PortSet
+from reach.engine.portsets import NO_PORTS
 from reach.errors import UnknownEndpoint
 from reach.graph.services import controller_admits
 from reach.graph.views import (

@@ -50,6 +50,7 @@ from typing import Any
 from reach.endpoints import Endpoint, parse_reference
 from reach.engine.addresses import address_key
 from reach.engine.ports import PortSet
+from reach.engine.trace import TraceContext, trace_side
 from reach.errors import UnknownEndpoint
 from reach.model import (
     NAMESPACE_NAME_LABEL,
@@ -63,7 +64,6 @@ from reach.model import (
     Service,
 )
 from reach.network import Network, Resolved
-from reach.verdict import explain_side
 
 __all__ = [
     "INGRESS_CONTROLLER",
@@ -460,9 +460,9 @@ def controller_admits(net: Network, pod: Pod) -> PortSet:
     if phantom.namespace not in namespaces:
         namespaces[phantom.namespace] = Namespace(
             phantom.namespace, Labels({NAMESPACE_NAME_LABEL: phantom.namespace}), implicit=True)
-    side = explain_side("ingress", pod, phantom, None, net.cluster.policies, namespaces, "TCP",
-                        None, net.options.ipblock_pods)
-    return side.ports
+    ctx = TraceContext.of(net.cluster.policies, namespaces, net.cluster.nodes,
+                          net.options.ipblock_pods)
+    return trace_side(ctx, "ingress", pod, phantom, None).allowed
 
 
 # ---------------------------------------------------------------------------

@@ -96,8 +96,8 @@ import numpy.typing as npt
 
 from reach.endpoints import Endpoint
 from reach.engine.addresses import IPV4_ALL, AddressSet, format_range
-from reach.engine.compiler import NO_PORTS, PortSetTable
 from reach.engine.ports import PortSet
+from reach.engine.portsets import NO_PORTS, PortSetTable
 from reach.graph.services import (
     INGRESS_CONTROLLER,
     ServiceInfo,

@@ -313,13 +313,8 @@ def _outside(net: Network, ep: Endpoint, key: int, outbound: bool) -> PortSet:
 
 
 def _fallback(net: Network, ep: Endpoint, key: int, outbound: bool) -> PortSet:
-    from reach.verdict import explain_side
-
     pod = net.pods[net.resolve(ep).pods[0]]
-    side = explain_side("egress" if outbound else "ingress", pod, None, key,
-                        net.cluster.policies, net.compiled.namespaces, "TCP", None,
-                        net.options.ipblock_pods)
-    return side.ports
+    return net.side("egress" if outbound else "ingress", pod, None, key).ports
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

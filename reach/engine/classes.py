@@ -1,0 +1,436 @@
+"""Equivalence classes of pods, the outside world cut into atoms, and the sets policies name.
+
+Pods that no policy can tell apart (same answer to every subject and peer selector,
+same address atom, same resolution of every named port) form one *class*. The
+outside world is cut into *external atoms*: disjoint address ranges, each wholly
+inside or outside every address set a policy names (ipBlocks, ``networks``, the
+addresses of the Nodes a ``nodes`` peer selects). Every set the compiler asks about
+is a bitset over classes (see :mod:`reach.engine.portsets`) or a boolean array over
+atoms, computed once.
+
+Examples
+--------
+>>> from reach.model import Cluster, Labels, LabelSelector, Pod, Policy
+>>> pods = tuple(Pod("ns", f"web-{i}", Labels({"app": "web"})) for i in range(3))
+>>> u = build_universe(Cluster(pods=pods + (Pod("ns", "db", Labels({"app": "db"})),),
+...     policies=(Policy("ns", "db", LabelSelector(Labels({"app": "db"}))),)), CompileOptions())
+>>> u.class_pods
+[[0, 1, 2], [3]]
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from reach.engine.addresses import IPV4_ALL, IPV6_ALL, AddressSet, address_key
+from reach.engine.ports import PortSet
+from reach.engine.portsets import BoolArray, IntArray, bits_to_bool, bool_to_bits
+from reach.engine.selectors import LabelIndex, matches
+from reach.model import (
+    NAMESPACE_NAME_LABEL,
+    Cluster,
+    Labels,
+    Namespace,
+    Node,
+    Peer,
+    Pod,
+    Policy,
+)
+
+__all__ = [
+    "AddressKey",
+    "CompileOptions",
+    "NamedKey",
+    "Universe",
+    "atoms_inside",
+    "build_universe",
+    "named_port_keys",
+    "peer_address_key",
+    "peer_addresses",
+    "resolve_named",
+]
+
+AddressKey = Hashable
+"""What decides the addresses of an address peer: its ipBlock, or its node selector."""
+
+NamedKey = tuple[str, str]
+"""A named port as rules name it: ``(name, protocol)``; protocol ``""`` is any protocol."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompileOptions:
+    """How to compile.
+
+    ``ipblock_pods``: an address peer (ipBlock, ``networks``, ``nodes``) also matches
+    the pods whose IP it contains, as Calico and the upstream e2e suite do (and as
+    the admin policy API specifies for ``networks``). Switch off to match the
+    np-guard analyzer, where such peers only ever match traffic from or to outside
+    the cluster.
+
+    ``host_network_pods``: host-network pods are selected by policies and matched by
+    pod and namespace selectors like any other pod (as the np-guard analyzer does).
+    Off by default: their traffic is the node's, which network plugins do not police
+    with these policies.
+    """
+
+    ipblock_pods: bool = True
+    host_network_pods: bool = False
+
+    def prepare(self, cluster: Cluster) -> Cluster:
+        """The cluster as these options read it (host-network pods made ordinary or not)."""
+        if not self.host_network_pods or not any(p.host_network for p in cluster.pods):
+            return cluster
+        pods = tuple(replace(p, host_network=False) if p.host_network else p
+                     for p in cluster.pods)
+        return replace(cluster, pods=pods)
+
+
+@dataclass(slots=True)
+class Universe:
+    """Pods grouped into classes, with the bitsets (over classes) of every selector.
+
+    ``policy_bits[i]``: the classes ``cluster.policies[i]`` selects.
+    ``peer_bits[(peer, namespace)]``: the classes a peer of a policy of that
+    namespace (``""`` for cluster-scoped) matches. ``class_named[c]``: how each of
+    :attr:`named_ports` resolves on class ``c``.
+    """
+
+    cluster: Cluster
+    options: CompileOptions
+    pods: tuple[Pod, ...]
+    namespaces: dict[str, Namespace]
+    named_ports: tuple[NamedKey, ...]
+    ext_atoms: tuple[tuple[int, int], ...]
+    addresses: dict[AddressKey, AddressSet]
+    pod_class: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    class_pods: list[list[int]] = field(default_factory=list)
+    class_named: list[tuple[PortSet, ...]] = field(default_factory=list)
+    pod_index: LabelIndex | None = None
+    ns_index: LabelIndex | None = None
+    ns_names: list[str] = field(default_factory=list)
+    ns_members: list[int] = field(default_factory=list)
+    selectable: int = 0
+    class_atoms: list[tuple[int, ...]] = field(default_factory=list)
+    atom_owner: npt.NDArray[np.intp] | None = None
+    atom_index: npt.NDArray[np.intp] | None = None
+    atom_cache: dict[AddressKey, BoolArray] = field(default_factory=dict)
+    policy_bits: list[int] = field(default_factory=list)
+    peer_bits: dict[tuple[Peer, str], int] = field(default_factory=dict)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_pods)
+
+    def peer_externals(self, peer: Peer) -> BoolArray:
+        """Which external atoms an address peer holds (none for any other peer)."""
+        return atoms_inside(self.ext_atoms, self.atom_cache, self.addresses, peer)
+
+
+# ---------------------------------------------------------------------------
+# addresses
+
+
+def peer_address_key(peer: Peer) -> AddressKey | None:
+    """The key of the address set of an address peer; None for other peers."""
+    if peer.ip_block is not None:
+        return ("ipBlock", peer.ip_block.cidr, peer.ip_block.except_)
+    if peer.node_selector is not None:
+        return ("nodes", peer.node_selector)
+    return None
+
+
+def _block_set(cidr: str, excepts: Sequence[str]) -> AddressSet:
+    block = AddressSet.cidr(cidr)
+    for item in excepts:
+        block = block - AddressSet.cidr(item)
+    return block
+
+
+def _node_set(peer: Peer, nodes: Sequence[Node]) -> AddressSet:
+    assert peer.node_selector is not None
+    out = AddressSet.none()
+    for node in nodes:
+        if matches(peer.node_selector, node.labels):
+            for ip in node.addresses:
+                try:
+                    key = address_key(ip)
+                except ValueError:
+                    continue
+                out = out | AddressSet.span(key, key)
+    return out
+
+
+def peer_addresses(peer: Peer, nodes: Sequence[Node]) -> AddressSet:
+    """The addresses an address peer names (empty for any other peer)."""
+    if peer.ip_block is not None:
+        return _block_set(peer.ip_block.cidr, peer.ip_block.except_)
+    if peer.node_selector is not None:
+        return _node_set(peer, nodes)
+    return AddressSet.none()
+
+
+def atoms_inside(
+    atoms: Sequence[tuple[int, int]],
+    cache: dict[AddressKey, BoolArray],
+    addresses: dict[AddressKey, AddressSet],
+    peer: Peer,
+) -> BoolArray:
+    """Which external atoms an address peer holds (atoms are wholly in or out)."""
+    key = peer_address_key(peer)
+    if key is None:
+        return np.zeros(len(atoms), dtype=np.bool_)
+    found = cache.get(key)
+    if found is None:
+        block = addresses[key]
+        found = np.array([lo in block for lo, _hi in atoms], dtype=np.bool_)
+        cache[key] = found
+    return found
+
+
+def _external_atoms(blocks: Sequence[AddressSet]) -> tuple[tuple[int, int], ...]:
+    universe = IPV4_ALL
+    if any(block & IPV6_ALL for block in blocks):
+        universe = universe | IPV6_ALL
+    cuts: set[int] = set()
+    for block in blocks:
+        cuts |= block.intervals.boundaries()
+    atoms: list[tuple[int, int]] = []
+    for lo, hi in universe.ranges():
+        points = sorted(c for c in cuts if lo < c <= hi)
+        start = lo
+        for point in points:
+            atoms.append((start, point - 1))
+            start = point
+        atoms.append((start, hi))
+    return tuple(atoms)
+
+
+# ---------------------------------------------------------------------------
+# named ports
+
+
+def named_port_keys(policies: Sequence[Policy]) -> tuple[NamedKey, ...]:
+    """Every named port the rules of ``policies`` use, sorted."""
+    keys = {
+        (port.port, port.protocol)
+        for p in policies
+        for rule in p.ingress + p.egress
+        for port in rule.ports
+        if isinstance(port.port, str)
+    }
+    return tuple(sorted(keys))
+
+
+def resolve_named(pod: Pod, keys: Sequence[NamedKey]) -> tuple[PortSet, ...]:
+    """How each named port resolves on ``pod``: its container ports of that name (and protocol)."""
+    out = []
+    for name, protocol in keys:
+        ports = PortSet.none()
+        for cp in pod.ports:
+            if cp.name == name and (not protocol or cp.protocol == protocol):
+                ports = ports | PortSet.single(cp.protocol, cp.port)
+        out.append(ports)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------
+# building the universe
+
+
+def _all_peers(policies: Sequence[Policy]) -> list[Peer]:
+    return [peer for p in policies for rule in p.ingress + p.egress for peer in rule.peers]
+
+
+def build_universe(cluster: Cluster, options: CompileOptions) -> Universe:
+    """Group the pods of ``cluster`` into classes and compute every selector's bitset."""
+    policies = cluster.policies
+    namespaces = {ns.name: ns for ns in cluster.namespaces}
+    used = {pod.namespace for pod in cluster.pods} | {p.namespace for p in policies}
+    for name in sorted(used - {""}):
+        if name not in namespaces:
+            namespaces[name] = Namespace(name, Labels({NAMESPACE_NAME_LABEL: name}), implicit=True)
+    addresses: dict[AddressKey, AddressSet] = {}
+    for peer in _all_peers(policies):
+        key = peer_address_key(peer)
+        if key is not None and key not in addresses:
+            addresses[key] = peer_addresses(peer, cluster.nodes)
+    universe = Universe(
+        cluster=cluster,
+        options=options,
+        pods=cluster.pods,
+        namespaces=namespaces,
+        named_ports=named_port_keys(policies),
+        ext_atoms=_external_atoms(list(addresses.values())),
+        addresses=addresses,
+    )
+    _group_pods(universe)
+    _refine(universe)
+    return universe
+
+
+def _ip_signature(pod: Pod, atoms: Sequence[tuple[int, int]], starts: list[int]) -> tuple[int, ...]:
+    out = []
+    for ip in pod.ips:
+        try:
+            key = address_key(ip)
+        except ValueError:
+            continue
+        i = bisect.bisect_right(starts, key) - 1
+        if i >= 0 and key <= atoms[i][1]:  # an IPv6 IP is in no atom when all are IPv4
+            out.append(i)
+    return tuple(sorted(set(out)))
+
+
+def _group_pods(u: Universe) -> None:
+    """Groups: pods with equal namespace, labels, host network, address atom and named ports."""
+    starts = [lo for lo, _ in u.ext_atoms]
+    use_ips = u.options.ipblock_pods and bool(u.addresses)
+    keys: dict[tuple[object, ...], int] = {}
+    pod_class = np.zeros(len(u.pods), dtype=np.int32)
+    for i, pod in enumerate(u.pods):
+        named = resolve_named(pod, u.named_ports)
+        ip_sig = _ip_signature(pod, u.ext_atoms, starts) if use_ips else ()
+        key = (pod.namespace, pod.labels, pod.host_network, ip_sig, named)
+        ident = keys.get(key)
+        if ident is None:
+            ident = keys[key] = len(u.class_pods)
+            u.class_pods.append([])
+            u.class_named.append(named)
+        u.class_pods[ident].append(i)
+        pod_class[i] = ident
+    u.pod_class = pod_class
+    reps = [u.pods[members[0]] for members in u.class_pods]
+    u.pod_index = LabelIndex([pod.labels for pod in reps])
+    u.ns_names = sorted(u.namespaces)
+    u.ns_index = LabelIndex([u.namespaces[name].labels for name in u.ns_names])
+    position = {name: i for i, name in enumerate(u.ns_names)}
+    members = [0] * len(u.ns_names)
+    selectable = 0
+    for c, pod in enumerate(reps):
+        if pod.host_network:
+            continue  # host-network pods are not selected by pod or namespace selectors
+        members[position[pod.namespace]] |= 1 << c
+        selectable |= 1 << c
+    u.ns_members = members
+    u.selectable = selectable
+    if use_ips:
+        u.class_atoms = [_ip_signature(pod, u.ext_atoms, starts) for pod in reps]
+
+
+def _refine(u: Universe) -> None:
+    """Merge groups that no selector, address set or named port can tell apart.
+
+    Every set the compiler will ever ask about (the pods each policy selects, the
+    pods each peer matches) is computed once over the groups; groups with the same
+    membership everywhere and the same named-port resolution become one class, and
+    the sets are projected onto the classes.
+    """
+    groups = len(u.class_pods)
+    policy_bits = [_policy_selects(u, p) for p in u.cluster.policies]
+    peer_bits: dict[tuple[Peer, str], int] = {}
+    for policy in u.cluster.policies:
+        for rule in policy.ingress + policy.egress:
+            for peer in rule.peers:
+                key = (peer, policy.namespace)
+                if key not in peer_bits:
+                    peer_bits[key] = _peer_classes(u, peer, policy.namespace)
+    distinct = sorted(set(policy_bits) | set(peer_bits.values()))
+    named_ids: dict[tuple[PortSet, ...], int] = {}
+    named_col = np.array(
+        [named_ids.setdefault(named, len(named_ids)) for named in u.class_named], dtype=np.int64
+    )
+    if distinct:
+        matrix = np.stack([bits_to_bool(bits, groups) for bits in distinct], axis=1)
+        packed = np.packbits(matrix, axis=1, bitorder="little")
+        rows = np.concatenate([packed, named_col.view(np.uint8).reshape(groups, 8)], axis=1)
+    else:
+        rows = named_col.view(np.uint8).reshape(groups, 8)
+    keys = np.ascontiguousarray(rows).view(np.dtype((np.void, rows.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    # keep classes in the order of their first pod, so results stay deterministic
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    group_class = rank[inverse]
+    reps = first[order]
+    classes: list[list[int]] = [[] for _ in reps]
+    for group, members in enumerate(u.class_pods):
+        classes[int(group_class[group])].extend(members)
+    for members in classes:
+        members.sort()
+    u.class_pods = classes
+    u.class_named = [u.class_named[int(g)] for g in reps]
+    u.pod_class = group_class[u.pod_class].astype(np.int32)
+    u.policy_bits = [_project(bits, reps, groups) for bits in policy_bits]
+    u.peer_bits = {key: _project(bits, reps, groups) for key, bits in peer_bits.items()}
+    if u.class_atoms:
+        u.class_atoms = [u.class_atoms[int(g)] for g in reps]
+        u.atom_owner = u.atom_index = None
+    selectable = bits_to_bool(u.selectable, groups)[reps]
+    u.selectable = bool_to_bits(selectable)
+    u.ns_members = [_project(bits, reps, groups) for bits in u.ns_members]
+
+
+def _project(bits: int, reps: npt.NDArray[np.intp], groups: int) -> int:
+    """A bitset over groups as a bitset over classes (bit of each class's first group)."""
+    if not bits:
+        return 0
+    return bool_to_bits(bits_to_bool(bits, groups)[reps])
+
+
+# ---------------------------------------------------------------------------
+# selectors over groups
+
+
+def _namespaces_bits(u: Universe, ns_bits: int) -> int:
+    out = 0
+    i = 0
+    while ns_bits:
+        if ns_bits & 1:
+            out |= u.ns_members[i]
+        ns_bits >>= 1
+        i += 1
+    return out
+
+
+def _policy_selects(u: Universe, policy: Policy) -> int:
+    """The groups a policy's subject selects (never host-network pods)."""
+    assert u.pod_index is not None and u.ns_index is not None
+    if policy.namespace:
+        scope = u.ns_members[u.ns_names.index(policy.namespace)]
+    elif policy.namespace_selector is not None:
+        scope = _namespaces_bits(u, u.ns_index.select(policy.namespace_selector))
+    else:
+        scope = u.selectable
+    return u.pod_index.select(policy.pod_selector) & scope
+
+
+def _peer_classes(u: Universe, peer: Peer, namespace: str) -> int:
+    """The groups a peer matches (as a bitset)."""
+    assert u.pod_index is not None and u.ns_index is not None
+    if peer_address_key(peer) is not None:
+        if not u.options.ipblock_pods or not u.class_atoms:
+            return 0
+        if u.atom_owner is None:  # (group, atom) pairs, flattened once
+            pairs = [(g, a) for g, atoms in enumerate(u.class_atoms) for a in atoms]
+            u.atom_owner = np.array([g for g, _ in pairs] or [0], dtype=np.intp)[: len(pairs)]
+            u.atom_index = np.array([a for _, a in pairs] or [0], dtype=np.intp)[: len(pairs)]
+        assert u.atom_index is not None
+        hit = np.zeros(len(u.class_atoms), dtype=np.bool_)
+        hit[u.atom_owner[u.peer_externals(peer)[u.atom_index]]] = True
+        return bool_to_bits(hit)
+    if not peer.selects_pods:
+        return 0  # domain names, fields reach does not know: no pod
+    if peer.namespace_selector is None:
+        scope = u.ns_members[u.ns_names.index(namespace)]
+    else:
+        scope = _namespaces_bits(u, u.ns_index.select(peer.namespace_selector))
+    if peer.pod_selector is not None:
+        scope &= u.pod_index.select(peer.pod_selector)
+    return scope & u.selectable

@@ -1,0 +1,206 @@
+"""Interned port sets, element-wise algebra over arrays of their ids, and bitsets.
+
+The compiler's matrices hold small integers, each the id of a :class:`PortSet` in a
+:class:`PortSetTable`; meets, joins and differences of two ids are memoised, and
+the array forms apply an operation once per distinct pair of ids. Sets of classes
+are Python integers used as bitsets (bit ``i`` is class ``i``).
+
+Examples
+--------
+>>> table = PortSetTable()
+>>> web = table.intern(PortSet.single("TCP", 80))
+>>> str(table[table.subtract(ALL_PORTS, web)]).startswith("SCTP 1-65535,TCP 1-79,81-65535")
+True
+>>> table.meet_arrays(np.array([web, ALL_PORTS]), np.array([ALL_PORTS, NO_PORTS])).tolist()
+[2, 0]
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from reach.engine.intervals import IntervalSet
+from reach.engine.ports import PortSet
+
+__all__ = [
+    "ALL_PORTS",
+    "NO_PORTS",
+    "BoolArray",
+    "IntArray",
+    "PortSetTable",
+    "bits_to_bool",
+    "bool_to_bits",
+    "iter_bits",
+]
+
+IntArray = npt.NDArray[np.int32]
+AnyIntArray = TypeVar("AnyIntArray", npt.NDArray[np.int32], npt.NDArray[np.int64])
+BoolArray = npt.NDArray[np.bool_]
+
+NO_PORTS = 0
+ALL_PORTS = 1
+
+
+class PortSetTable:
+    """Interns port sets as small integers so matrices can hold them.
+
+    Id 0 is the empty set, id 1 every port. Unions and meets are memoised by id.
+
+    >>> table = PortSetTable()
+    >>> web = table.intern(PortSet.single("TCP", 80))
+    >>> table.meet(web, ALL_PORTS) == web, table.join(web, NO_PORTS) == web
+    (True, True)
+    """
+
+    def __init__(self) -> None:
+        self.sets: list[PortSet] = [PortSet.none(), PortSet.all()]
+        self._ids: dict[PortSet, int] = {PortSet.none(): NO_PORTS, PortSet.all(): ALL_PORTS}
+        self._meets: dict[tuple[int, int], int] = {}
+        self._joins: dict[tuple[int, ...], int] = {}
+        self._subtractions: dict[tuple[int, int], int] = {}
+
+    def intern(self, ports: PortSet) -> int:
+        found = self._ids.get(ports)
+        if found is None:
+            found = len(self.sets)
+            self.sets.append(ports)
+            self._ids[ports] = found
+        return found
+
+    def __getitem__(self, ident: int) -> PortSet:
+        return self.sets[ident]
+
+    def __len__(self) -> int:
+        return len(self.sets)
+
+    def meet(self, a: int, b: int) -> int:
+        if a == b or b == ALL_PORTS:
+            return a
+        if a == ALL_PORTS:
+            return b
+        if NO_PORTS in (a, b):
+            return NO_PORTS
+        key = (a, b) if a < b else (b, a)
+        found = self._meets.get(key)
+        if found is None:
+            found = self._meets[key] = self.intern(self.sets[a] & self.sets[b])
+        return found
+
+    def join(self, *ids: int) -> int:
+        key = tuple(sorted(set(ids) - {NO_PORTS}))
+        if not key:
+            return NO_PORTS
+        if len(key) == 1:
+            return key[0]
+        if ALL_PORTS in key:
+            return ALL_PORTS
+        found = self._joins.get(key)
+        if found is None:
+            union = PortSet.none()
+            for ident in key:
+                union = union | self.sets[ident]
+            found = self._joins[key] = self.intern(union)
+        return found
+
+    def subtract(self, a: int, b: int) -> int:
+        """The id of ``self[a] - self[b]``."""
+        if a == NO_PORTS or b == NO_PORTS:
+            return a
+        if b == ALL_PORTS or a == b:
+            return NO_PORTS
+        key = (a, b)
+        found = self._subtractions.get(key)
+        if found is None:
+            found = self._subtractions[key] = self.intern(self.sets[a] - self.sets[b])
+        return found
+
+    def meet_arrays(self, a: AnyIntArray, b: AnyIntArray) -> AnyIntArray:
+        """Element-wise :meth:`meet` of two arrays of ids (each distinct pair met once)."""
+        return _elementwise(a, b, self.meet)
+
+    def join_arrays(self, a: AnyIntArray, b: AnyIntArray) -> AnyIntArray:
+        """Element-wise :meth:`join` of two arrays of ids (each distinct pair joined once)."""
+        return _elementwise(a, b, self.join)
+
+    def join_many(self, ids: IntArray, groups: npt.ArrayLike, axis: int) -> IntArray:
+        """Join the ids of ``ids`` over consecutive runs along ``axis`` (like ``reduceat``).
+
+        ``groups`` holds the start of each run. Port sets become bitmasks over the
+        atoms of the port space (maximal ranges no set splits), so a join is a
+        vectorised OR; each distinct result mask is interned once.
+        """
+        atoms = sorted(set().union(*(s.intervals.boundaries() for s in self.sets)))
+        words = max(1, (len(atoms) + 63) // 64)
+        masks = np.zeros((len(self.sets), words), dtype=np.uint64)
+        for ident, ports in enumerate(self.sets):
+            for lo, hi in ports.intervals:
+                first, last = bisect.bisect_left(atoms, lo), bisect.bisect_left(atoms, hi + 1)
+                for atom in range(first, last):
+                    masks[ident, atom // 64] |= np.uint64(1 << (atom % 64))
+        joined = np.bitwise_or.reduceat(masks[ids], np.asarray(groups, dtype=np.intp), axis=axis)
+        flat = np.ascontiguousarray(joined).reshape(-1, words)
+        keys = flat.view(np.dtype((np.void, 8 * words))).ravel()
+        unique, inverse = np.unique(keys, return_inverse=True)
+        known = {masks[i].tobytes(): i for i in range(len(self.sets))}
+        out = np.zeros(len(unique), dtype=np.int32)
+        for u_i, raw in enumerate(unique):
+            found = known.get(raw.tobytes())
+            if found is None:
+                row = np.frombuffer(raw.tobytes(), dtype=np.uint64)
+                chosen = [a for a in range(len(atoms) - 1) if int(row[a // 64]) >> (a % 64) & 1]
+                found = self.intern(PortSet(IntervalSet.of(
+                    *((atoms[a], atoms[a + 1] - 1) for a in chosen))))
+            out[u_i] = found
+        return out[inverse.reshape(-1)].reshape(joined.shape[:2])
+
+
+def _elementwise(a: AnyIntArray, b: AnyIntArray, op: Callable[[int, int], int]) -> AnyIntArray:
+    """``op`` applied to every pair ``(a[i], b[i])``, once per distinct pair; dtype of ``a``."""
+    if a.size == 0:
+        return a.copy()
+    width = np.int64(max(int(a.max()), int(b.max())) + 1)
+    key = a.astype(np.int64) * width + b.astype(np.int64)
+    unique, inverse = np.unique(key, return_inverse=True)
+    values = np.fromiter((op(int(k // width), int(k % width)) for k in unique),
+                         dtype=a.dtype, count=len(unique))
+    out: AnyIntArray = values[inverse.reshape(a.shape)]
+    return out
+
+
+def iter_bits(bits: int) -> list[int]:
+    """The positions of the set bits of ``bits``, lowest first.
+
+    >>> iter_bits(0b10110)
+    [1, 2, 4]
+    """
+    out = []
+    while bits:
+        low = bits & -bits
+        out.append(low.bit_length() - 1)
+        bits ^= low
+    return out
+
+
+def bool_to_bits(flags: BoolArray) -> int:
+    """A boolean array as a bitset (entry ``i`` is bit ``i``)."""
+    return int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little")
+
+
+def bits_to_bool(bits: int, size: int) -> BoolArray:
+    """A bitset as a boolean array of ``size`` entries (bit ``i`` is entry ``i``).
+
+    >>> bits_to_bool(0b101, 4).tolist()
+    [True, False, True, False]
+    """
+    if size == 0:
+        return np.zeros(0, dtype=np.bool_)
+    raw = bits.to_bytes((size + 7) // 8, "little")
+    unpacked = np.unpackbits(np.frombuffer(raw, dtype=np.uint8), bitorder="little")
+    return unpacked[:size].astype(np.bool_)
+
+

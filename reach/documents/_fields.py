@@ -10,7 +10,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from reach.documents._names import label_key_problem, label_value_problem, port_name_problem
 from reach.documents._yaml import Mapping, Source, describe
-from reach.model import PROTOCOLS, Labels, Location
+from reach.model import PROTOCOLS, Labels, LabelSelector, Location, Requirement
 
 __all__ = [
     "Meta",
@@ -21,9 +21,14 @@ __all__ = [
     "read_port_name",
     "read_port_number",
     "read_protocol",
+    "read_selector",
 ]
 
 _STR = "tag:yaml.org,2002:str"
+_SELECTOR = frozenset({"matchLabels", "matchExpressions"})
+_REQUIREMENT = frozenset({"key", "operator", "values"})
+_OPERATORS = ("DoesNotExist", "Exists", "In", "NotIn")
+_REQUIREMENT_HINTS = {"value": "did you mean values? it takes a list"}
 _OBJECT_META = frozenset({
     "annotations", "clusterName", "creationTimestamp", "deletionGracePeriodSeconds",
     "deletionTimestamp", "finalizers", "generateName", "generation", "labels",
@@ -163,3 +168,73 @@ def read_port_name(src: Source, node: Node, name: str, what: str) -> str:
             "a port name is 1-15 lowercase letters, digits and '-', with at least one letter")
         src.fail(node, f'invalid {what} "{name}": {problem}', hint)
     return name
+
+
+def read_selector(
+    src: Source, node: Node, what: str, hints: dict[str, str] | None = None
+) -> LabelSelector | None:
+    """A metav1.LabelSelector (``matchLabels``, ``matchExpressions``), every part checked.
+
+    None for a null node; ``hints`` explain keys that belong elsewhere.
+    """
+    fields = src.mapping(node, what)
+    if fields is None:
+        return None
+    hints = dict(hints or {})
+    for key in fields:
+        if key not in _SELECTOR and key not in hints and not label_key_problem(key):
+            hints[key] = f"label keys go under matchLabels: `matchLabels: {{{key}: ...}}`"
+    check_fields(src, fields, _SELECTOR, what, hints)
+    labels_entry = fields.get("matchLabels")
+    labels = read_labels(src, labels_entry[1], f"{what}.matchLabels", selector=True) if (
+        labels_entry) else None
+    expr_entry = fields.get("matchExpressions")
+    items = (src.sequence(expr_entry[1], f"{what}.matchExpressions") if expr_entry else None)
+    requirements = tuple(_requirement(src, item, what) for item in items or [])
+    return LabelSelector(match_labels=labels, match_expressions=requirements) if labels else (
+        LabelSelector(match_expressions=requirements))
+
+
+def _requirement(src: Source, node: Node, what: str) -> Requirement:
+    fields = src.mapping(node, f"a {what}.matchExpressions entry") or {}
+    check_fields(src, fields, _REQUIREMENT, "matchExpressions entry", _REQUIREMENT_HINTS)
+    key_entry = fields.get("key")
+    key = src.string(key_entry[1], "key") if key_entry else None
+    if not key:
+        src.fail(key_entry[1] if key_entry else node, "a matchExpressions entry needs a key")
+    assert key_entry is not None
+    problem = label_key_problem(key)
+    if problem:
+        src.fail(key_entry[1], f'invalid label key "{key}" in matchExpressions: {problem}')
+    op_entry = fields.get("operator")
+    operator = src.string(op_entry[1], "operator") if op_entry else None
+    if operator not in _OPERATORS:
+        near = [op for op in _OPERATORS if operator and op.lower() == operator.lower()]
+        valid = "valid operators: " + ", ".join(_OPERATORS)
+        if operator is None:
+            src.fail(op_entry[1] if op_entry else node,
+                     "a matchExpressions entry needs an operator", valid)
+        assert op_entry is not None
+        src.fail(op_entry[1], f'unknown operator "{operator}" in matchExpressions',
+                 f"did you mean {near[0]}? {valid}" if near else valid)
+    values_entry = fields.get("values")
+    value_items = (src.sequence(values_entry[1], "values") if values_entry else None) or []
+    values: list[str] = []
+    for item in value_items:
+        value = src.string(item, "a matchExpressions value")
+        if value is None:
+            src.fail(item, "a matchExpressions value must be a string, not null",
+                     'write "" for the empty value')
+        problem = label_value_problem(value)
+        if problem:
+            src.fail(item, f'invalid label value "{value}" in matchExpressions: {problem}')
+        values.append(value)
+    if operator in ("In", "NotIn") and not values:
+        src.fail(op_entry[1] if op_entry else node,
+                 f"operator {operator} needs at least one value",
+                 "add `values: [...]`, or use Exists to match any value")
+    if operator in ("Exists", "DoesNotExist") and values:
+        assert values_entry is not None
+        src.fail(values_entry[0], f"operator {operator} takes no values",
+                 "remove `values`, or use In / NotIn")
+    return Requirement(key=key, operator=operator, values=tuple(values))  # type: ignore[arg-type]

@@ -12,12 +12,11 @@ from yaml.nodes import Node
 from reach.documents._fields import (
     Meta,
     check_fields,
-    read_labels,
     read_port_name,
     read_port_number,
     read_protocol,
+    read_selector,
 )
-from reach.documents._names import label_key_problem, label_value_problem
 from reach.documents._yaml import Mapping, Source, is_null
 from reach.engine.addresses import parse_cidr
 from reach.model import (
@@ -27,7 +26,6 @@ from reach.model import (
     Peer,
     Policy,
     PolicyPort,
-    Requirement,
     Rule,
 )
 
@@ -39,9 +37,6 @@ _RULE = {"ingress": frozenset({"from", "ports"}), "egress": frozenset({"to", "po
 _PEER = frozenset({"podSelector", "namespaceSelector", "ipBlock"})
 _IPBLOCK = frozenset({"cidr", "except"})
 _PORT = frozenset({"protocol", "port", "endPort"})
-_SELECTOR = frozenset({"matchLabels", "matchExpressions"})
-_REQUIREMENT = frozenset({"key", "operator", "values"})
-_OPERATORS = ("DoesNotExist", "Exists", "In", "NotIn")
 _POLICY_TYPES = ("Ingress", "Egress")
 
 _UNDER_SPEC = "it belongs under spec: indent it under `spec:`"
@@ -124,7 +119,6 @@ _SELECTOR_HINTS = {
     "not inside it",
     "ports": "ports belongs to the rule, beside from/to: check the indentation",
 }
-_REQUIREMENT_HINTS = {"value": "did you mean values? it takes a list"}
 
 
 def read_policy(
@@ -152,7 +146,8 @@ def read_policy(
             meta.location,
         ))
     pod_selector = (
-        _selector(src, selector_entry[1], "spec.podSelector") if selector_entry else None
+        read_selector(src, selector_entry[1], "spec.podSelector", _SELECTOR_HINTS)
+        if selector_entry else None
     ) or LabelSelector()
     rules = {
         direction: _rules(src, spec.get(direction), direction)
@@ -241,9 +236,10 @@ def _peer(src: Source, node: Node, direction: str) -> Peer:
     namespaces = present.get("namespaceSelector")
     block = present.get("ipBlock")
     return Peer(
-        pod_selector=_selector(src, pods[1], "podSelector") if pods else None,
+        pod_selector=read_selector(src, pods[1], "podSelector", _SELECTOR_HINTS) if pods else None,
         namespace_selector=(
-            _selector(src, namespaces[1], "namespaceSelector") if namespaces else None
+            read_selector(src, namespaces[1], "namespaceSelector", _SELECTOR_HINTS)
+            if namespaces else None
         ),
         ip_block=_ip_block(src, block[1], direction) if block else None,
         location=src.location(node),
@@ -322,67 +318,3 @@ def _port(src: Source, node: Node) -> PolicyPort:
                  "write `port: <first>` with `endPort: <last>`")
     return PolicyPort(protocol=protocol, port=port, end_port=end_port,
                       location=src.location(node))
-
-
-def _selector(src: Source, node: Node, what: str) -> LabelSelector | None:
-    fields = src.mapping(node, what)
-    if fields is None:
-        return None
-    hints = dict(_SELECTOR_HINTS)
-    for key in fields:
-        if key not in _SELECTOR and key not in hints and not label_key_problem(key):
-            hints[key] = f"label keys go under matchLabels: `matchLabels: {{{key}: ...}}`"
-    check_fields(src, fields, _SELECTOR, what, hints)
-    labels_entry = fields.get("matchLabels")
-    labels = read_labels(src, labels_entry[1], f"{what}.matchLabels", selector=True) if (
-        labels_entry) else None
-    expr_entry = fields.get("matchExpressions")
-    items = (src.sequence(expr_entry[1], f"{what}.matchExpressions") if expr_entry else None)
-    requirements = tuple(_requirement(src, item, what) for item in items or [])
-    return LabelSelector(match_labels=labels, match_expressions=requirements) if labels else (
-        LabelSelector(match_expressions=requirements))
-
-
-def _requirement(src: Source, node: Node, what: str) -> Requirement:
-    fields = src.mapping(node, f"a {what}.matchExpressions entry") or {}
-    check_fields(src, fields, _REQUIREMENT, "matchExpressions entry", _REQUIREMENT_HINTS)
-    key_entry = fields.get("key")
-    key = src.string(key_entry[1], "key") if key_entry else None
-    if not key:
-        src.fail(key_entry[1] if key_entry else node, "a matchExpressions entry needs a key")
-    assert key_entry is not None
-    problem = label_key_problem(key)
-    if problem:
-        src.fail(key_entry[1], f'invalid label key "{key}" in matchExpressions: {problem}')
-    op_entry = fields.get("operator")
-    operator = src.string(op_entry[1], "operator") if op_entry else None
-    if operator not in _OPERATORS:
-        near = [op for op in _OPERATORS if operator and op.lower() == operator.lower()]
-        valid = "valid operators: " + ", ".join(_OPERATORS)
-        if operator is None:
-            src.fail(op_entry[1] if op_entry else node,
-                     "a matchExpressions entry needs an operator", valid)
-        assert op_entry is not None
-        src.fail(op_entry[1], f'unknown operator "{operator}" in matchExpressions',
-                 f"did you mean {near[0]}? {valid}" if near else valid)
-    values_entry = fields.get("values")
-    value_items = (src.sequence(values_entry[1], "values") if values_entry else None) or []
-    values: list[str] = []
-    for item in value_items:
-        value = src.string(item, "a matchExpressions value")
-        if value is None:
-            src.fail(item, "a matchExpressions value must be a string, not null",
-                     'write "" for the empty value')
-        problem = label_value_problem(value)
-        if problem:
-            src.fail(item, f'invalid label value "{value}" in matchExpressions: {problem}')
-        values.append(value)
-    if operator in ("In", "NotIn") and not values:
-        src.fail(op_entry[1] if op_entry else node,
-                 f"operator {operator} needs at least one value",
-                 "add `values: [...]`, or use Exists to match any value")
-    if operator in ("Exists", "DoesNotExist") and values:
-        assert values_entry is not None
-        src.fail(values_entry[0], f"operator {operator} takes no values",
-                 "remove `values`, or use In / NotIn")
-    return Requirement(key=key, operator=operator, values=tuple(values))  # type: ignore[arg-type]

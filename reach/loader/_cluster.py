@@ -13,6 +13,7 @@ from reach.loader._objects import (
     read_endpoint_slice,
     read_endpoints,
     read_ingress,
+    read_node,
     read_pod,
     read_service,
     read_workload,
@@ -31,7 +32,8 @@ from reach.model import (
     Service,
     Workload,
 )
-from reach.policies.networkpolicy import read_policy
+from reach.model import Node as ClusterNode
+from reach.policies import Reader, not_analysed, reader_for
 
 __all__ = ["Collector"]
 
@@ -49,7 +51,7 @@ _GROUPS: dict[str, frozenset[str]] = {
     "CronJob": frozenset({"batch"}),
     "EndpointSlice": frozenset({"discovery.k8s.io"}),
     "Ingress": frozenset({"networking.k8s.io", "extensions"}),
-    "NetworkPolicy": frozenset({"networking.k8s.io", "extensions"}),
+    "Node": frozenset({""}),
 }
 _MAX_LIST_NESTING = 8
 
@@ -66,6 +68,7 @@ class Collector:
     endpoints: list[Endpoints] = field(default_factory=list)
     ingresses: list[Ingress] = field(default_factory=list)
     policies: list[Policy] = field(default_factory=list)
+    nodes: list[ClusterNode] = field(default_factory=list)
     _names: dict[tuple[str, str, str], Location] = field(default_factory=dict)
 
     def read_text(self, path: str, text: str) -> None:
@@ -98,9 +101,22 @@ class Collector:
         if kind == "List" or (kind.endswith("List") and "items" in fields):
             self._read_list(src, fields, kind, api_version, depth)
             return
+        policy_reader = reader_for(kind, api_version)
+        if policy_reader is not None:
+            self._read_policy(src, node, fields, kind, policy_reader)
+            return
         group = api_version.rpartition("/")[0]
         groups = _GROUPS.get(kind)
         if groups is None or group not in groups:
+            self._skip_kind(src, node, fields, kind, api_version, groups)
+            return
+        self._read_known(src, node, fields, kind)
+
+    def _skip_kind(self, src: Source, node: Node, fields: dict[str, tuple[Node, Node]],
+                   kind: str, api_version: str, groups: frozenset[str] | None) -> None:
+        """A kind reach does not read: a warning if it can change reachability, else a note."""
+        reason = not_analysed(kind, api_version)
+        if reason is None:
             self.notes.append(Diagnostic(
                 "info",
                 f"skipped {kind} ({api_version}): {_skip_reason(kind, groups)}",
@@ -108,7 +124,14 @@ class Collector:
                 code="unknown-kind",
             ))
             return
-        self._read_known(src, node, fields, kind)
+        name = _object_name(fields)
+        what = f'{kind} "{name}"' if name else kind
+        if reason.startswith("is not a kind"):
+            message = f"{what} {reason} It is skipped: verdicts ignore it"
+        else:
+            message = f"{what} is not analysed ({reason}); verdicts ignore it"
+        self.notes.append(Diagnostic("warning", message, src.location(node),
+                                     code="not-analysed"))
 
     def _read_list(
         self, src: Source, fields: dict[str, tuple[Node, Node]], kind: str, api_version: str,
@@ -127,8 +150,8 @@ class Collector:
     def _read_known(
         self, src: Source, node: Node, fields: dict[str, tuple[Node, Node]], kind: str
     ) -> None:
-        meta = read_meta(src, fields, node, kind, strict=kind == "NetworkPolicy")
-        namespace = "" if kind == "Namespace" else meta.namespace
+        meta = read_meta(src, fields, node, kind)
+        namespace = "" if kind in ("Namespace", "Node") else meta.namespace
         self._claim(src, node, kind, namespace, meta.name)
         if kind == "Namespace":
             self.namespaces.append(Namespace(meta.name, meta.labels, meta.location))
@@ -149,8 +172,15 @@ class Collector:
                 self.endpoints.append(endpoints)
         elif kind == "Ingress":
             self.ingresses.append(read_ingress(src, fields, meta))
-        else:
-            self.policies.append(read_policy(src, fields, meta, node, self.notes))
+        elif kind == "Node":
+            self.nodes.append(read_node(src, fields, meta))
+
+    def _read_policy(self, src: Source, node: Node, fields: dict[str, tuple[Node, Node]],
+                     kind: str, reader: Reader) -> None:
+        cluster_scoped = kind != "NetworkPolicy"
+        meta = read_meta(src, fields, node, kind, strict=True)
+        self._claim(src, node, kind, "" if cluster_scoped else meta.namespace, meta.name)
+        self.policies.append(reader(src, fields, meta, node, self.notes))
 
     def _claim(self, src: Source, node: Node, kind: str, namespace: str, name: str) -> None:
         key = (kind, namespace, name)
@@ -173,8 +203,9 @@ class Collector:
                 key=lambda e: (e.namespace, e.service, e.location.path, e.location.line),
             )),
             ingresses=tuple(sorted(self.ingresses, key=lambda i: (i.namespace, i.name))),
-            policies=tuple(sorted(self.policies, key=lambda p: (p.namespace, p.name))),
+            policies=tuple(sorted(self.policies, key=lambda p: (p.namespace, p.kind, p.name))),
             diagnostics=tuple(self.notes),
+            nodes=tuple(sorted(self.nodes, key=lambda n: n.name)),
         )
 
     def _all_namespaces(self) -> tuple[Namespace, ...]:
@@ -197,7 +228,7 @@ class Collector:
         )
         for group in groups:
             for obj in group:
-                if obj.namespace not in found:
+                if obj.namespace and obj.namespace not in found:
                     found[obj.namespace] = Namespace(
                         obj.namespace, Labels({NAMESPACE_NAME_LABEL: obj.namespace}),
                         implicit=True,
@@ -221,3 +252,16 @@ def _skip_reason(kind: str, groups: frozenset[str] | None) -> str:
         return "reach does not use this kind"
     wanted = " or ".join(sorted(f"{g}/..." if g else "v1" for g in groups))
     return f"reach reads {kind} from {wanted} only"
+
+
+def _object_name(fields: dict[str, tuple[Node, Node]]) -> str:
+    """``namespace/name`` (or ``name``) of an object reach does not read, if it has one."""
+    meta = fields.get("metadata")
+    if meta is None or type(meta[1]) is not MappingNode:
+        return ""
+    items = {key.value: value for key, value in meta[1].value if isinstance(key.value, str)}
+    name, namespace = (items.get(key) for key in ("name", "namespace"))
+    text = name.value if name is not None and isinstance(name.value, str) else ""
+    if text and namespace is not None and isinstance(namespace.value, str) and namespace.value:
+        return f"{namespace.value}/{text}"
+    return text

@@ -26,12 +26,14 @@ from reach.model import (
     ServicePort,
     Workload,
 )
+from reach.model import Node as ClusterNode
 
 __all__ = [
     "WORKLOAD_KINDS",
     "read_endpoint_slice",
     "read_endpoints",
     "read_ingress",
+    "read_node",
     "read_pod",
     "read_service",
     "read_workload",
@@ -139,6 +141,20 @@ def _controller(src: Source, meta: Meta) -> tuple[str, str]:
             if name and kind != "Node":
                 return kind, name
     return "", ""
+
+
+def read_node(src: Source, fields: Mapping, meta: Meta) -> ClusterNode:
+    """A Node: its labels and the IP addresses of ``status.addresses`` (host names left out)."""
+    status = _get(src, fields, "status", "status")
+    found: list[str] = []
+    for item in _items(src, status, "addresses", "status.addresses"):
+        entry = src.mapping(item, "a status.addresses entry") or {}
+        kind = _str(src, entry, "type", "status.addresses[].type") or ""
+        address = entry.get("address")
+        if address is None or kind not in ("InternalIP", "ExternalIP"):
+            continue  # Hostname, InternalDNS, ExternalDNS: names, not addresses
+        found.append(_ip(src, address[1], "status.addresses[].address"))
+    return ClusterNode(meta.name, meta.labels, tuple(dict.fromkeys(found)), meta.location)
 
 
 def read_pod(src: Source, fields: Mapping, meta: Meta, notes: list[Diagnostic]) -> Pod:

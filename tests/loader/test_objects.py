@@ -386,8 +386,8 @@ def test_collections_are_sorted_by_namespace_and_name():
 
 
 @pytest.mark.parametrize(("api", "kind"), [
-    ("v1", "ConfigMap"), ("policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy"),
-    ("route.openshift.io/v1", "Route"), ("v1", "Deployment"),
+    ("v1", "ConfigMap"), ("route.openshift.io/v1", "Route"), ("v1", "Deployment"),
+    ("rbac.authorization.k8s.io/v1", "Role"),
 ])
 def test_unknown_kinds_are_skipped_with_a_note(api: str, kind: str):
     cluster = load(f"apiVersion: {api}\nkind: {kind}\nmetadata: {{name: x}}\n")

@@ -561,14 +561,29 @@ def test_policy_without_pod_selector_selects_everything_with_a_warning():
     assert [d.severity for d in cluster.diagnostics] == ["warning"]
 
 
-def test_calico_network_policy_is_another_kind():
+def test_calico_network_policy_is_another_kind_and_never_ignored_in_silence():
     cluster = load("""\
         apiVersion: projectcalico.org/v3
         kind: NetworkPolicy
-        metadata: {name: p}
+        metadata: {name: p, namespace: shop}
         spec: {selector: all()}
         """)
     assert cluster.policies == ()
     assert [str(d) for d in cluster.diagnostics] == [
-        "<stdin>:1:1: info: skipped NetworkPolicy (projectcalico.org/v3): reach reads "
-        "NetworkPolicy from extensions/... or networking.k8s.io/... only"]
+        '<stdin>:1:1: warning: NetworkPolicy "shop/p" is not analysed (Calico policies are '
+        "not analysed yet); verdicts ignore it"]
+    assert [d.code for d in cluster.caveats] == ["not-analysed"]
+
+
+def test_a_networkpolicy_of_an_unknown_api_version_is_a_caveat():
+    cluster = load("""\
+        apiVersion: networking.k8s.io/v2
+        kind: NetworkPolicy
+        metadata: {name: p}
+        spec: {podSelector: {}}
+        """)
+    assert cluster.policies == ()
+    (caveat,) = cluster.caveats
+    assert caveat.message == (
+        'NetworkPolicy "p" is not analysed (reach reads NetworkPolicy at extensions/v1beta1 or '
+        "networking.k8s.io/v1, not networking.k8s.io/v2); verdicts ignore it")

@@ -283,7 +283,7 @@ class Network:
         egress = self.side("egress", pod_a, pod_b, b.address, protocol, port)
         ingress = self.side("ingress", pod_b, pod_a, a.address, protocol, port)
         return Verdict(a.endpoint, b.endpoint, protocol.upper(), port, ports, egress, ingress,
-                       tuple(str(c) for c in self.caveats))
+                       tuple(c.located for c in self.caveats))
 
     def connections(self, by: Granularity = "pod") -> list[Connection]:
         """Every allowed connection at the granularity asked for, sorted like upstream connlists.

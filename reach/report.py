@@ -5,7 +5,10 @@ The text format is line-compatible with the np-guard netpol-analyzer connlist
 stable machine contract::
 
     {"connections": [{"src": EP, "dst": EP, "protocols": {"TCP": [[80, 80]]}}],
-     "warnings": ["..."]}
+     "warnings": ["..."], "caveats": ["..."]}
+
+``caveats`` lists what reach did not analyse or had to assume that may make these
+connections differ from what the cluster enforces (see :attr:`reach.Network.caveats`).
 
 Examples
 --------
@@ -48,6 +51,7 @@ def format_connections(
         doc = {
             "connections": [c.to_json() for c in connections],
             "warnings": [str(w) for w in warnings if w.severity != "info"],
+            "caveats": [w.located for w in warnings if w.caveat],
         }
         return json.dumps(doc, indent=2)
     if fmt == "csv":

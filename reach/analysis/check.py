@@ -293,18 +293,18 @@ class CheckReport:
             text += f", {counts['error']} could not be evaluated"
         return text
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "source": self.source,
+            "summary": self.summary(),
+            "results": [r.to_json() for r in self.results],
+        }
+
     def format(self, fmt: str = "txt") -> str:
         """The report as ``txt`` (failures first, with explanations) or ``json``."""
         if fmt == "json":
-            return json.dumps(
-                {
-                    "ok": self.ok,
-                    "source": self.source,
-                    "summary": self.summary(),
-                    "results": [r.to_json() for r in self.results],
-                },
-                indent=2,
-            )
+            return json.dumps(self.to_json(), indent=2)
         if fmt != "txt":
             raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(CHECK_FORMATS)}")
         ordered = [r for r in self.results if not r.passed] + [

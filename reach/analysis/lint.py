@@ -75,6 +75,7 @@ __all__ = [
     "RULES",
     "SEVERITIES",
     "Finding",
+    "findings_json",
     "format_findings",
     "lint",
 ]
@@ -1212,6 +1213,12 @@ def lint(net: Network, *, severity: Severity = "info") -> list[Finding]:
 _EXPLAIN_EMPTY_RULES = ("peer-matches-nothing", "named-port-undefined")
 
 
+def findings_json(findings: Sequence[Finding]) -> dict[str, Any]:
+    """The JSON document of a list of findings: the findings and a count per severity."""
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
+    return {"findings": [f.to_json() for f in findings], "counts": counts}
+
+
 def format_findings(findings: Sequence[Finding], fmt: str = "txt") -> str:
     """Findings as ``txt`` (one block each, then a count) or ``json``.
 
@@ -1221,10 +1228,7 @@ def format_findings(findings: Sequence[Finding], fmt: str = "txt") -> str:
     no findings
     """
     if fmt == "json":
-        counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
-        return json.dumps(
-            {"findings": [f.to_json() for f in findings], "counts": counts}, indent=2
-        )
+        return json.dumps(findings_json(findings), indent=2)
     if fmt != "txt":
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(LINT_FORMATS)}")
     if not findings:

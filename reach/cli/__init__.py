@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from reach.errors import ManifestError, ReachError
+from reach.model import Diagnostic
 from reach.network import GRANULARITIES, Network
 
 __all__ = ["main"]
@@ -54,7 +55,13 @@ def _add_reading(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="policies select host-network pods like any other pod (np-guard's reading)",
     )
-    parser.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
+    parser.add_argument(
+        "--strict", action="store_true",
+        help="fail (exit 2) when the input holds anything that can change reachability but "
+        "that reach does not analyse, or when reach had to assume something (the caveats)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="do not print warnings (caveats are always printed)")
 
 
 class _Progress:
@@ -104,11 +111,30 @@ def load_network(args: argparse.Namespace, files: Sequence[str] | None = None) -
         )
     finally:
         progress.close()
-    if not getattr(args, "quiet", False):
-        for diag in net.warnings:
-            if diag.severity != "info":
-                print(f"reach: {diag}", file=sys.stderr)
+    strict = getattr(args, "strict", False)
+    _warn(args, [d for d in net.warnings if not (strict and d.caveat)])
+    if strict and net.caveats:
+        raise _StrictError(net.caveats)
     return net
+
+
+def _warn(args: argparse.Namespace, diagnostics: Sequence[Diagnostic]) -> None:
+    """Print warnings to stderr: caveats always, the others unless ``-q``."""
+    quiet = getattr(args, "quiet", False)
+    for diag in diagnostics:
+        if diag.severity != "info" and (diag.caveat or not quiet):
+            print(f"reach: {diag}", file=sys.stderr)
+
+
+def _caveats(nets: Sequence[Network]) -> list[str]:
+    return list(dict.fromkeys(c.located for net in nets for c in net.caveats))
+
+
+def _emit_json(doc: dict[str, Any], *nets: Network) -> None:
+    """A JSON answer, with the caveats of the networks it comes from."""
+    import json
+
+    _emit(json.dumps({**doc, "caveats": _caveats(nets)}, indent=2))
 
 
 def _emit(text: str) -> None:
@@ -159,7 +185,7 @@ def _setup_can(parser: argparse.ArgumentParser) -> None:
 def _run_can(args: argparse.Namespace) -> int:
     net = load_network(args)
     verdict = net.can(args.src, args.dst, port=args.port, protocol=args.protocol)
-    _emit_result(args, verdict)
+    _emit_result(args, verdict, net)
     return 0 if verdict else 1
 
 
@@ -186,8 +212,12 @@ def _run_diff(args: argparse.Namespace) -> int:
     new = ([args.new_path] if args.new_path else []) + list(args.new)
     if not old or not new:
         raise _UsageError("give the old and the new state: OLD NEW, or --old PATH --new PATH")
-    change = diff(load_network(args, old), load_network(args, new), by=args.by)
-    _emit(format_diff(change, args.output))
+    before, after = load_network(args, old), load_network(args, new)
+    change = diff(before, after, by=args.by)
+    if args.output == "json":
+        _emit_json(change.to_json(), before, after)
+    else:
+        _emit(format_diff(change, args.output))
     return 1 if change else 0
 
 
@@ -207,11 +237,14 @@ def _setup_lint(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_lint(args: argparse.Namespace) -> int:
-    from reach.analysis.lint import format_findings, lint
+    from reach.analysis.lint import findings_json, format_findings, lint
 
     net = load_network(args)
     findings = lint(net, severity=args.severity)
-    _emit(format_findings(findings, args.output))
+    if args.output == "json":
+        _emit_json(findings_json(findings), net)
+    else:
+        _emit(format_findings(findings, args.output))
     return 1 if any(f.severity == "error" for f in findings) else 0
 
 
@@ -236,7 +269,10 @@ def _run_check(args: argparse.Namespace) -> int:
     if args.junit:
         with open(args.junit, "w", encoding="utf-8") as handle:
             handle.write(report.to_junit() + "\n")
-    _emit(report.format(args.output))
+    if args.output == "json":
+        _emit_json(report.to_json(), net)
+    else:
+        _emit(report.format(args.output))
     return 0 if report.ok else 1
 
 
@@ -336,18 +372,13 @@ def _query_network(args: argparse.Namespace) -> Network:
     from reach.graph.views import class_view
 
     net = load_network(args)
-    if not getattr(args, "quiet", False):
-        for diag in class_view(net).warnings:
-            if diag.severity != "info":
-                print(f"reach: {diag}", file=sys.stderr)
+    _warn(args, class_view(net).warnings)
     return net
 
 
-def _emit_result(args: argparse.Namespace, result: Any) -> None:
-    import json
-
+def _emit_result(args: argparse.Namespace, result: Any, net: Network) -> None:
     if args.output == "json":
-        _emit(json.dumps(result.to_json(), indent=2))
+        _emit_json(result.to_json(), net)
     else:
         _emit(result.explain())
 
@@ -368,7 +399,7 @@ def _run_paths(args: argparse.Namespace) -> int:
     net = _query_network(args)
     result = paths(net, args.src, args.dst, max_hops=args.max_hops, port=args.port,
                    protocol=args.protocol, limit=args.limit, by=args.by)
-    _emit_result(args, result)
+    _emit_result(args, result, net)
     return 0 if result else 1
 
 
@@ -380,9 +411,9 @@ def _setup_reachable_from(parser: argparse.ArgumentParser) -> None:
 def _run_reachable_from(args: argparse.Namespace) -> int:
     from reach.graph.queries import reachable_from
 
-    result = reachable_from(_query_network(args), args.src, port=args.port,
-                            protocol=args.protocol, by=args.by)
-    _emit_result(args, result)
+    net = _query_network(args)
+    result = reachable_from(net, args.src, port=args.port, protocol=args.protocol, by=args.by)
+    _emit_result(args, result, net)
     return 0 if result else 1
 
 
@@ -394,9 +425,9 @@ def _setup_reachable_to(parser: argparse.ArgumentParser) -> None:
 def _run_reachable_to(args: argparse.Namespace) -> int:
     from reach.graph.queries import reachable_to
 
-    result = reachable_to(_query_network(args), args.dst, port=args.port,
-                          protocol=args.protocol, by=args.by)
-    _emit_result(args, result)
+    net = _query_network(args)
+    result = reachable_to(net, args.dst, port=args.port, protocol=args.protocol, by=args.by)
+    _emit_result(args, result, net)
     return 0 if result else 1
 
 
@@ -407,7 +438,8 @@ def _setup_isolated(parser: argparse.ArgumentParser) -> None:
 def _run_isolated(args: argparse.Namespace) -> int:
     from reach.graph.queries import isolated
 
-    _emit_result(args, isolated(_query_network(args)))
+    net = _query_network(args)
+    _emit_result(args, isolated(net), net)
     return 0
 
 
@@ -418,7 +450,8 @@ def _setup_exposure(parser: argparse.ArgumentParser) -> None:
 def _run_exposure(args: argparse.Namespace) -> int:
     from reach.graph.queries import exposure
 
-    _emit_result(args, exposure(_query_network(args), by=args.by))
+    net = _query_network(args)
+    _emit_result(args, exposure(net, by=args.by), net)
     return 0
 
 
@@ -428,6 +461,18 @@ def _run_exposure(args: argparse.Namespace) -> int:
 
 class _UsageError(Exception):
     pass
+
+
+class _StrictError(ReachError):
+    """``--strict`` and the input has caveats."""
+
+    def __init__(self, caveats: Sequence[Diagnostic]) -> None:
+        self.caveats = tuple(caveats)
+        lines = [f"{c.location}: error: {c.message}" if c.location else f"error: {c.message}"
+                 for c in self.caveats]
+        lines.append(f"reach: {len(self.caveats)} caveat(s) and --strict: stopping; the "
+                     "verdicts could differ from what the cluster enforces")
+        super().__init__("\n".join(lines))
 
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Runner]] = {
@@ -487,7 +532,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as exc:
         print(f"reach {args.command}: {exc}", file=sys.stderr)
         return 2
-    except ManifestError as exc:
+    except (ManifestError, _StrictError) as exc:
         print(exc, file=sys.stderr)
         return 2
     except ReachError as exc:

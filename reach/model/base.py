@@ -128,3 +128,8 @@ class Diagnostic:
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""
         return f"{where}{self.severity}: {self.message}"
+
+    @property
+    def located(self) -> str:
+        """``FILE:LINE:COL: message``, without the severity."""
+        return f"{self.location}: {self.message}" if self.location else self.message

@@ -26,7 +26,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_list_json_is_the_stable_contract(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "list", *STATE_2, "--by", "pod", "-o", "json")
     doc = json.loads(out)
-    assert code == 0 and set(doc) == {"connections", "warnings"}
+    assert code == 0 and set(doc) == {"connections", "warnings", "caveats"}
+    assert doc["caveats"] == []
     to_server = [c for c in doc["connections"] if c["dst"].get("name") == "server"]
     assert to_server == [{
         "src": {"kind": "Pod", "namespace": "network-policy", "name": "client-1"},

@@ -313,7 +313,7 @@ def test_cli_reachable(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_cli_isolated_and_exposure(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, "isolated", "-f", str(FIXTURE), "-o", "json")
-    assert code == 0 and {"pods"} == set(json.loads(out))
+    assert code == 0 and {"pods", "caveats"} == set(json.loads(out))
     code, out = run(capsys, "isolated", "-f", str(FIXTURE))
     assert "tools/debug[Pod]: ingress unprotected, egress unprotected" in out.splitlines()
     code, out = run(capsys, "exposure", "-f", str(FIXTURE))

@@ -1,9 +1,22 @@
-"""A brute-force reference evaluator of NetworkPolicy semantics, one connection at a time.
+"""A brute-force reference evaluator of policy semantics, one connection and one port at a time.
 
-Written independently of reach's compiler: it imports only the model dataclasses and
-decides every question by walking the policies for the single connection asked
-about. Ports are plain integer comparisons, addresses stdlib :mod:`ipaddress`,
-label selectors a few lines of set logic. Slow and obviously right is the point.
+Written independently of reach's compiler and of its explanation walk: it imports
+only the model dataclasses and decides every question by walking the policies for
+the single connection and the single (protocol, port) asked about. Ports are plain
+integer comparisons, addresses stdlib :mod:`ipaddress`, label selectors a few lines
+of set logic. Slow and obviously right is the point.
+
+The tiers, as the admin policy API (kubernetes-sigs/network-policy-api) and
+Kubernetes define them, per direction (egress at the source, ingress at the
+destination; both must allow):
+
+1. tiers in ascending order (Admin, NetworkPolicy, Baseline); in each, the policies
+   selecting the pod by ascending priority (ties by kind, then name), rules in
+   written order: the first rule whose peer and port match decides. Allow allows,
+   Deny denies, Pass leaves the tier, Log goes on.
+2. A tier that ends in deny (NetworkPolicy) and selects the pod denies what no rule
+   of it allowed.
+3. What no tier decides is allowed.
 
 An *endpoint* is a :class:`~reach.model.Pod` of the cluster or an IP address (a
 ``str``) outside it; no policy applies at an address's end.
@@ -26,7 +39,7 @@ import functools
 import ipaddress
 from collections.abc import Iterable, Mapping
 
-from reach.model import Cluster, LabelSelector, Peer, Pod, Policy, PolicyPort
+from reach.model import Cluster, LabelSelector, Peer, Pod, Policy, PolicyPort, Rule
 
 __all__ = [
     "allowed",
@@ -35,6 +48,7 @@ __all__ = [
     "in_ip_block",
     "isolated",
     "selector_matches",
+    "selects",
 ]
 
 Endpoint = Pod | str
@@ -86,8 +100,24 @@ def in_ip_block(address: str, cidr: str, excepts: tuple[str, ...]) -> bool:
     return inside(cidr) and not any(inside(e) for e in excepts)
 
 
+def _same_address(a: str, b: str) -> bool:
+    try:
+        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return False
+
+
 def _peer_matches(peer: Peer, policy: Policy, other: Endpoint, cluster: Cluster,
                   ipblock_pods: bool) -> bool:
+    if peer.node_selector is not None:
+        node_ips = [ip for node in cluster.nodes
+                    if selector_matches(peer.node_selector, node.labels) for ip in node.addresses]
+        if isinstance(other, str):
+            return any(_same_address(other, ip) for ip in node_ips)
+        return ipblock_pods and any(_same_address(mine, ip) for mine in other.ips
+                                    for ip in node_ips)
+    if peer.domain_names or peer.unknown:
+        return False  # names and unknown fields match no address
     if peer.ip_block is not None:
         block = peer.ip_block
         if isinstance(other, str):
@@ -117,63 +147,97 @@ def _valid_ip(text: str) -> bool:
 
 
 def _port_matches(pp: PolicyPort, dst: Endpoint, protocol: str, port: int) -> bool:
+    if isinstance(pp.port, str):
+        if isinstance(dst, str):
+            return False  # a named port means nothing outside the cluster
+        # a named port without a protocol (the admin APIs') names a port of any protocol
+        return any(cp.name == pp.port and cp.protocol.upper() == protocol.upper()
+                   and (not pp.protocol or pp.protocol.upper() == protocol.upper())
+                   and cp.port == port for cp in dst.ports)
     if pp.protocol.upper() != protocol.upper():
         return False
     if pp.port is None:
         return True
-    if isinstance(pp.port, str):
-        if isinstance(dst, str):
-            return False  # a named port means nothing outside the cluster
-        return any(cp.name == pp.port and cp.protocol.upper() == protocol.upper()
-                   and cp.port == port for cp in dst.ports)
     last = pp.end_port if pp.end_port is not None else pp.port
     return pp.port <= port <= last
 
 
-def applying(cluster: Cluster, pod: Pod, direction: str) -> list[Policy]:
-    """The policies that select ``pod`` and isolate it for ``direction``."""
-    kind = "Ingress" if direction == "ingress" else "Egress"
+def selects(cluster: Cluster, policy: Policy, pod: Pod) -> bool:
+    """Whether ``policy``'s subject is ``pod``; host-network pods are never subjects."""
     if pod.host_network:
-        return []
-    return [p for p in cluster.policies
-            if p.namespace == pod.namespace and kind in p.policy_types
-            and selector_matches(p.pod_selector, pod.labels)]
+        return False
+    if policy.namespace:
+        if policy.namespace != pod.namespace:
+            return False
+    elif policy.namespace_selector is not None and not selector_matches(
+            policy.namespace_selector, namespace_labels(cluster, pod.namespace)):
+        return False
+    return selector_matches(policy.pod_selector, pod.labels)
+
+
+def applying(cluster: Cluster, pod: Pod, direction: str) -> list[Policy]:
+    """The policies that select ``pod`` and take part in ``direction``."""
+    kind = "Ingress" if direction == "ingress" else "Egress"
+    return [p for p in cluster.policies if kind in p.policy_types and selects(cluster, p, pod)]
 
 
 def isolated(cluster: Cluster, pod: Pod, direction: str) -> bool:
-    return bool(applying(cluster, pod, direction))
+    """Selected for ``direction`` by a policy of a tier that ends in deny (NetworkPolicy)."""
+    return any(p.tier.ends_in_deny for p in applying(cluster, pod, direction))
 
 
 Probe = tuple[str, int]
 
 
-def _side_allows(cluster: Cluster, pod: Pod, other: Endpoint, direction: str,
-                 probes: Iterable[Probe], ipblock_pods: bool) -> set[Probe]:
-    """The probes ``pod``'s ``direction`` side allows for a connection with ``other``."""
-    probes = set(probes)
+Plan = list[tuple[bool, list[Rule]]]
+"""The tiers that select a pod, in order: (ends in deny, the rules whose peer matches)."""
+
+
+def _plan(cluster: Cluster, pod: Pod, other: Endpoint, direction: str,
+          ipblock_pods: bool) -> Plan:
     policies = applying(cluster, pod, direction)
-    if not policies:
-        return probes
-    dst = pod if direction == "ingress" else other
-    matching = [
-        rule
-        for policy in policies
-        for rule in (policy.ingress if direction == "ingress" else policy.egress)
-        if not rule.peers
-        or any(_peer_matches(peer, policy, other, cluster, ipblock_pods) for peer in rule.peers)
-    ]
-    return {
-        (protocol, port)
-        for protocol, port in probes
-        if any(not rule.ports or any(_port_matches(pp, dst, protocol, port) for pp in rule.ports)
-               for rule in matching)
-    }
+    plan: Plan = []
+    for tier in sorted({p.tier for p in policies}, key=lambda tier: tier.order):
+        members = sorted((p for p in policies if p.tier == tier),
+                         key=lambda p: (p.priority, p.kind, p.namespace, p.name))
+        matching = [
+            rule
+            for policy in members
+            for rule in (policy.ingress if direction == "ingress" else policy.egress)
+            if rule.action != "Log" and (not rule.peers or any(
+                _peer_matches(peer, policy, other, cluster, ipblock_pods) for peer in rule.peers))
+        ]
+        plan.append((tier.ends_in_deny, matching))
+    return plan
+
+
+def _decide(plan: Plan, dst: Endpoint, protocol: str, port: int) -> bool:
+    for ends_in_deny, rules in plan:
+        decided = next((rule.action for rule in rules if not rule.ports or any(
+            _port_matches(pp, dst, protocol, port) for pp in rule.ports)), None)
+        if decided == "Allow":
+            return True
+        if decided == "Deny":
+            return False
+        if decided is None and ends_in_deny:
+            return False
+        # Pass, or nothing decided in a tier that does not end in deny: the next tier
+    return True
 
 
 def direction_allows(cluster: Cluster, pod: Pod, other: Endpoint, direction: str,
                      protocol: str, port: int, ipblock_pods: bool = True) -> bool:
     """Whether ``pod``'s ``direction`` side allows the connection with ``other``."""
-    return bool(_side_allows(cluster, pod, other, direction, [(protocol, port)], ipblock_pods))
+    dst = pod if direction == "ingress" else other
+    return _decide(_plan(cluster, pod, other, direction, ipblock_pods), dst, protocol, port)
+
+
+def _side_allows(cluster: Cluster, pod: Pod, other: Endpoint, direction: str,
+                 probes: Iterable[Probe], ipblock_pods: bool) -> set[Probe]:
+    """The probes ``pod``'s ``direction`` side allows for a connection with ``other``."""
+    plan = _plan(cluster, pod, other, direction, ipblock_pods)
+    dst = pod if direction == "ingress" else other
+    return {(protocol, port) for protocol, port in probes if _decide(plan, dst, protocol, port)}
 
 
 def allowed_probes(cluster: Cluster, src: Endpoint, dst: Endpoint, probes: Iterable[Probe],

@@ -1,10 +1,13 @@
 """Hypothesis strategies for small clusters whose policies collide often.
 
 Everything is drawn from small vocabularies (label keys and values, container
-ports, pod IPs, CIDRs, policy ports) so that selectors match, named ports resolve,
-ranges overlap and ipBlocks cut through pod IPs far more often than chance would
-allow. The clusters are what the loader would produce: explicit namespaces carry
-their ``kubernetes.io/metadata.name`` label, undeclared ones are implicit.
+ports, pod IPs, node addresses, CIDRs, policy ports, priorities) so that selectors
+match, named ports resolve, ranges overlap, ipBlocks cut through pod IPs and admin
+policies share priorities far more often than chance would allow. The clusters are
+what the loader would produce: explicit namespaces carry their
+``kubernetes.io/metadata.name`` label, undeclared ones are implicit; admin and
+baseline policies (ClusterNetworkPolicy, AdminNetworkPolicy, BANP) are mixed with
+NetworkPolicies.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from reach.model import (
+    ADMIN_TIER,
+    BASELINE_TIER,
     NAMESPACE_NAME_LABEL,
     Cluster,
     ContainerPort,
@@ -19,6 +24,7 @@ from reach.model import (
     Labels,
     LabelSelector,
     Namespace,
+    Node,
     Peer,
     Pod,
     Policy,
@@ -30,6 +36,8 @@ from reach.model import (
 __all__ = [
     "CIDRS",
     "NAMESPACES",
+    "NODES",
+    "admin_policies",
     "clusters",
     "label_selectors",
     "labels",
@@ -86,6 +94,15 @@ CIDRS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("fd00::/112", ("fd00::/120",)),
     ("::/0", ()),
 )
+
+#: Nodes whose addresses overlap pod IPs (host-network pods) and outside addresses.
+NODES = (
+    Node("n1", Labels({"role": "infra"}), ("10.0.0.1",)),
+    Node("n2", Labels({"role": "worker"}), ("203.0.113.9", "fd00::5")),
+    Node("n3", Labels({"role": "worker", "zone": "b"}), ("192.168.1.1",)),
+)
+NODE_KEYS = ("role", "zone")
+NODE_VALUES = ("infra", "worker", "b")
 
 POLICY_PORTS = (
     PolicyPort("TCP", 80),
@@ -159,6 +176,32 @@ def policy_ports() -> st.SearchStrategy[PolicyPort]:
     return st.one_of(st.sampled_from(POLICY_PORTS), random_range)
 
 
+ADMIN_PORTS = (
+    PolicyPort("", "http"),  # the admin APIs' named ports carry no protocol
+    PolicyPort("", "dns"),
+    PolicyPort("", "nope"),
+    PolicyPort("TCP", 80),
+    PolicyPort("TCP", 1, 1024),
+    PolicyPort("UDP", 53),
+    PolicyPort("SCTP", 9000, 9005),
+    PolicyPort("TCP", 8080, 8090),
+)
+
+
+def admin_peers() -> st.SearchStrategy[Peer]:
+    """The peers of the admin APIs: namespaces, pods, networks, nodes, domain names."""
+    pod_sel = label_selectors()
+    ns_sel = label_selectors(NS_KEYS, NS_VALUES)
+    return st.one_of(
+        st.builds(Peer, namespace_selector=ns_sel),
+        st.builds(Peer, pod_selector=pod_sel, namespace_selector=ns_sel),
+        st.builds(Peer, ip_block=st.sampled_from(CIDRS).map(lambda c: IPBlock(c[0]))),
+        st.builds(Peer, node_selector=label_selectors(NODE_KEYS, NODE_VALUES)),
+        st.just(Peer(domain_names=("example.com",))),
+        st.just(Peer(unknown="someNewPeer")),
+    )
+
+
 # Built once: composite strategies below draw from these on every example.
 _POD_LABELS = labels()
 _POD_SELECTORS = label_selectors()
@@ -199,6 +242,47 @@ def policies(
     )
 
 
+_ADMIN_PEERS = admin_peers()
+_ADMIN_PORTS = st.one_of(st.sampled_from(ADMIN_PORTS), policy_ports())
+
+
+@st.composite
+def admin_rules(draw: st.DrawFn, direction: str, index: int, actions: tuple[str, ...]) -> Rule:
+    return Rule(
+        direction,  # type: ignore[arg-type]
+        index,
+        tuple(draw(st.lists(_ADMIN_PEERS, min_size=1, max_size=3))),
+        tuple(draw(st.lists(_ADMIN_PORTS, max_size=2))),
+        action=draw(st.sampled_from(actions)),  # type: ignore[arg-type]
+        name=f"r{index}",
+    )
+
+
+@st.composite
+def admin_policies(draw: st.DrawFn, name: str = "admin") -> Policy:
+    """An Admin or Baseline cluster policy: few priorities, so that ties happen."""
+    tier = draw(st.sampled_from((ADMIN_TIER, ADMIN_TIER, BASELINE_TIER)))
+    kind = draw(st.sampled_from(("ClusterNetworkPolicy", "AdminNetworkPolicy"))) if (
+        tier is ADMIN_TIER) else "ClusterNetworkPolicy"
+    actions = ("Allow", "Deny", "Pass", "Log")
+    n_in, n_out = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    ingress = tuple(draw(admin_rules("ingress", i, actions)) for i in range(n_in))
+    egress = tuple(draw(admin_rules("egress", i, actions)) for i in range(n_out))
+    pods_subject = draw(st.booleans())
+    return Policy(
+        namespace="",
+        name=name,
+        pod_selector=draw(_POD_SELECTORS) if pods_subject else LabelSelector(),
+        policy_types=tuple(t for t, rules in (("Ingress", ingress), ("Egress", egress)) if rules),
+        ingress=ingress,
+        egress=egress,
+        namespace_selector=draw(label_selectors(NS_KEYS, NS_VALUES)),
+        kind=kind,
+        tier=tier,
+        priority=draw(st.sampled_from((0, 1, 1, 2, 1000))),
+    )
+
+
 @st.composite
 def pods(draw: st.DrawFn, namespaces: tuple[str, ...], name: str) -> Pod:
     named: set[tuple[str | None, str]] = set()
@@ -222,7 +306,8 @@ def pods(draw: st.DrawFn, namespaces: tuple[str, ...], name: str) -> Pod:
 
 
 @st.composite
-def clusters(draw: st.DrawFn, max_pods: int = 6, max_policies: int = 4) -> Cluster:
+def clusters(draw: st.DrawFn, max_pods: int = 6, max_policies: int = 4,
+             max_admin: int = 2) -> Cluster:
     names = tuple(draw(st.lists(st.sampled_from(NAMESPACES), min_size=1, max_size=3,
                                 unique=True)))
     declared = []
@@ -234,8 +319,13 @@ def clusters(draw: st.DrawFn, max_pods: int = 6, max_policies: int = 4) -> Clust
     all_pods = tuple(draw(pods(names, f"p{i}")) for i in range(n_pods))
     n_pol = draw(st.integers(0, max_policies))
     all_policies = tuple(draw(policies(names, f"pol{i}")) for i in range(n_pol))
+    n_admin = draw(st.integers(0, max_admin))
+    admin = tuple(draw(admin_policies(f"admin{i}")) for i in range(n_admin))
+    nodes = tuple(draw(st.lists(st.sampled_from(NODES), max_size=3, unique=True))) if (
+        admin) else ()
     return Cluster(
         namespaces=tuple(sorted(declared, key=lambda n: n.name)),
         pods=tuple(sorted(all_pods, key=lambda p: (p.namespace, p.name))),
-        policies=all_policies,
+        policies=admin + all_policies,
+        nodes=tuple(sorted(nodes, key=lambda n: n.name)),
     )

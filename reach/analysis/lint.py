@@ -55,6 +55,7 @@ from reach.engine.selectors import LabelIndex, matches
 from reach.engine.trace import TraceContext, resolve_on, trace_side
 from reach.model import (
     NAMESPACE_NAME_LABEL,
+    NETWORKPOLICY_TIER,
     ContainerPort,
     Direction,
     IPBlock,
@@ -272,8 +273,7 @@ class _Facts:
         externals = np.zeros(len(self.atoms), dtype=np.bool_)
         for peer in rule.peers:
             classes |= self.peer_classes(peer, namespace)
-            if peer.ip_block is not None:
-                externals |= self.peer_externals(peer)
+            externals |= self.peer_externals(peer)
         return np.concatenate([bits_to_bool(classes, self.n), externals])
 
     def rule_row(self, policy: Policy, rule: Rule, selected: int) -> IntArray:
@@ -356,7 +356,7 @@ def _peer_findings(facts: _Facts) -> Iterator[Finding]:
     for policy in cluster.policies:
         for rule in policy.ingress + policy.egress:
             for i, peer in enumerate(rule.peers):
-                if peer.ip_block is not None or facts.peer_classes(peer, policy.namespace):
+                if not peer.selects_pods or facts.peer_classes(peer, policy.namespace):
                     continue
                 hint = _peer_hint(facts, policy, peer)
                 yield Finding(
@@ -379,9 +379,13 @@ def _peer_hint(facts: _Facts, policy: Policy, peer: Peer) -> str:
                 f"no namespace carries labels [{peer.namespace_selector}]; every namespace "
                 f"has the label {NAMESPACE_NAME_LABEL}: NAME"
             )
+        host = " (host-network pods never match selectors)" if any(
+            p.host_network and p.namespace in names for p in facts.net.cluster.pods) else ""
+        if peer.pod_selector is None:
+            return f"the namespaces it selects ({_short_list(names)}) have no pods{host}"
         return (
             f"the namespaces it selects ({_short_list(names)}) have no pod with labels "
-            f"[{peer.pod_selector}]"
+            f"[{peer.pod_selector}]{host}"
         )
     assert peer.pod_selector is not None
     elsewhere = sorted(
@@ -535,8 +539,13 @@ def _labels_cover(selector: Labels, pod: Pod) -> bool:
     return all(pod.labels.get(k) == v for k, v in selector.items())
 
 
+def _isolating(policy: Policy) -> bool:
+    """A policy of the NetworkPolicy tier: its rules allow, and it isolates what it selects."""
+    return policy.tier is NETWORKPOLICY_TIER
+
+
 def _by_direction(facts: _Facts, direction: Direction) -> tuple[list[Policy], list[int]]:
-    policies = [p for p in facts.net.cluster.policies if p.applies(direction)]
+    policies = [p for p in facts.net.cluster.policies if p.applies(direction) and _isolating(p)]
     return policies, [facts.selects(p) for p in policies]
 
 
@@ -558,7 +567,8 @@ def _profiles(facts: _Facts) -> list[_Profile]:
     cluster = facts.net.cluster
     out: list[_Profile] = []
     for direction in DIRECTIONS:
-        indices = [i for i, p in enumerate(cluster.policies) if p.applies(direction)]
+        indices = [i for i, p in enumerate(cluster.policies)
+                   if p.applies(direction) and _isolating(p)]
         selected = [facts.selects(cluster.policies[i]) for i in indices]
         groups: dict[tuple[tuple[int, ...], tuple[ContainerPort, ...]], int] = {}
         for k in range(facts.n):
@@ -1123,7 +1133,7 @@ def _ipblock_may_allow(facts: _Facts, k: int, dns: Pod, proto: str, port: int) -
     pod = facts.reps[k]
     for policy in facts.net.cluster.policies:
         if policy.namespace != pod.namespace or not policy.applies("egress"):
-            continue
+            continue  # (cluster-scoped policies have no namespace)
         if not matches(policy.pod_selector, pod.labels):
             continue
         for rule in policy.egress:

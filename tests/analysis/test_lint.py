@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -602,10 +603,9 @@ def _prune(cluster: Cluster, findings: Sequence[Finding]) -> Cluster:
         def keep(r: Rule, p: Policy = p) -> bool:
             return f"{p.ref} {r.direction}[{r.index}]" not in rules_gone
 
-        kept.append(Policy(p.namespace, p.name, p.pod_selector, p.policy_types,
-                           tuple(r for r in p.ingress if keep(r)),
-                           tuple(r for r in p.egress if keep(r))))
-    return Cluster(cluster.namespaces, cluster.pods, policies=tuple(kept))
+        kept.append(replace(p, ingress=tuple(r for r in p.ingress if keep(r)),
+                            egress=tuple(r for r in p.egress if keep(r))))
+    return replace(cluster, policies=tuple(kept))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -67,7 +67,9 @@ class Compiled:
     external atoms (``externals[i]`` is an address range as two address keys).
     ``allow[src, dst]`` is the id (in ``ports``) of the allowed port set.
     ``ingress_isolated``/``egress_isolated``: the classes that a policy of a tier
-    ending in deny (NetworkPolicy) selects for that direction.
+    ending in deny (NetworkPolicy) selects for that direction. ``ingress_open``/
+    ``egress_open``: the classes whose side allows everything with every column (no
+    policy of any tier restricts that direction).
     """
 
     cluster: Cluster
@@ -80,6 +82,8 @@ class Compiled:
     allow: IntArray
     ingress_isolated: BoolArray
     egress_isolated: BoolArray
+    ingress_open: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    egress_open: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
     namespaces: dict[str, Namespace] = field(default_factory=dict)
     policy_bits: list[int] = field(default_factory=list)
     peer_bits: dict[tuple[Peer, str], int] = field(default_factory=dict)
@@ -423,6 +427,8 @@ def compile_cluster(
         allow=allow,
         ingress_isolated=ingress_isolated,
         egress_isolated=egress_isolated,
+        ingress_open=(ingress == ALL_PORTS).all(axis=1),
+        egress_open=(egress == ALL_PORTS).all(axis=1),
         namespaces=u.namespaces,
         policy_bits=u.policy_bits,
         peer_bits=u.peer_bits,

@@ -46,7 +46,7 @@ import numpy.typing as npt
 
 from reach.endpoints import Endpoint, parse_reference
 from reach.engine.ports import PortSet
-from reach.engine.portsets import NO_PORTS
+from reach.engine.portsets import NO_PORTS, iter_bits
 from reach.errors import UnknownEndpoint
 from reach.graph.services import controller_admits
 from reach.graph.views import (
@@ -802,10 +802,13 @@ def reachable_to(
 class PodIsolation:
     """How isolated one pod is.
 
-    ``ingress_isolated``/``egress_isolated``: selected by a policy for that direction
-    (the Kubernetes meaning; otherwise the direction is *unprotected*: everything is
-    allowed). ``no_ingress_peers``/``no_egress_peers``: no pod, address or ingress
-    controller may open a connection to it / receive one from it, on any port.
+    ``ingress_isolated``/``egress_isolated``: selected by a NetworkPolicy for that
+    direction (the Kubernetes meaning). ``ingress_guards``/``egress_guards``: the
+    admin and baseline policies (ClusterNetworkPolicy, AdminNetworkPolicy, BANP)
+    that restrict that direction. A direction that neither isolates nor restricts is
+    *unprotected*: everything is allowed. ``no_ingress_peers``/``no_egress_peers``:
+    no pod, address or ingress controller may open a connection to it / receive one
+    from it, on any port.
     """
 
     pod: Endpoint
@@ -813,28 +816,42 @@ class PodIsolation:
     egress_isolated: bool
     no_ingress_peers: bool
     no_egress_peers: bool
+    ingress_guards: tuple[str, ...] = ()
+    egress_guards: tuple[str, ...] = ()
 
     @property
     def unprotected(self) -> tuple[str, ...]:
-        """The directions no policy isolates (``"ingress"``, ``"egress"``)."""
-        return tuple(d for d, iso in (("ingress", self.ingress_isolated),
-                                      ("egress", self.egress_isolated)) if not iso)
+        """The directions no policy of any tier isolates or restricts (``"ingress"``, ...)."""
+        return tuple(d for d, iso, guards in (
+            ("ingress", self.ingress_isolated, self.ingress_guards),
+            ("egress", self.egress_isolated, self.egress_guards)) if not (iso or guards))
 
     def __str__(self) -> str:
-        def side(name: str, isolated: bool, none: bool) -> str:
-            text = f"{name} {'isolated' if isolated else 'unprotected'}"
+        def side(name: str, isolated: bool, guards: tuple[str, ...], none: bool) -> str:
+            if isolated:
+                text = f"{name} isolated"
+            elif guards:
+                text = f"{name} restricted by {', '.join(guards)}"
+            else:
+                text = f"{name} unprotected"
+            if isolated and guards:
+                text += f" (also decided by {', '.join(guards)})"
             if none:
                 text += " (no peer)" if name == "ingress" else " (cannot send)"
             return text
 
-        return (f"{self.pod}: {side('ingress', self.ingress_isolated, self.no_ingress_peers)}, "
-                f"{side('egress', self.egress_isolated, self.no_egress_peers)}")
+        ingress = side("ingress", self.ingress_isolated, self.ingress_guards,
+                       self.no_ingress_peers)
+        egress = side("egress", self.egress_isolated, self.egress_guards, self.no_egress_peers)
+        return f"{self.pod}: {ingress}, {egress}"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "pod": self.pod.to_json(),
             "ingress_isolated": self.ingress_isolated,
             "egress_isolated": self.egress_isolated,
+            "ingress_restricted_by": list(self.ingress_guards),
+            "egress_restricted_by": list(self.egress_guards),
             "no_ingress_peers": self.no_ingress_peers,
             "no_egress_peers": self.no_egress_peers,
         }
@@ -898,6 +915,7 @@ def isolated(net: Network) -> Isolation:
     has_in = inner.any(axis=0) | ok[n:, :n].any(axis=0)
     has_out = inner.any(axis=1) | ok[:n, n:].any(axis=1)
     from_controller = view.ic_out[view.pod_role] != NO_PORTS
+    guards = _guards(net)
     entries = []
     for i, pod in enumerate(compiled.pods):
         c = int(compiled.pod_class[i])
@@ -907,9 +925,26 @@ def isolated(net: Network) -> Isolation:
             bool(compiled.egress_isolated[c]),
             not (bool(has_in[c]) or bool(from_controller[i])),
             not bool(has_out[c]),
+            guards["ingress"].get(c, ()) if not compiled.ingress_open[c] else (),
+            guards["egress"].get(c, ()) if not compiled.egress_open[c] else (),
         ))
     entries.sort(key=lambda e: (e.pod.namespace, e.pod.name))
     return Isolation(tuple(entries))
+
+
+def _guards(net: Network) -> dict[str, dict[int, tuple[str, ...]]]:
+    """Per direction and class, the admin and baseline policies that select it with rules."""
+    out: dict[str, dict[int, list[str]]] = {"ingress": {}, "egress": {}}
+    compiled = net.compiled
+    for index, policy in enumerate(net.cluster.policies):
+        if policy.tier.ends_in_deny:
+            continue  # NetworkPolicy: isolation says it
+        for direction in ("ingress", "egress"):
+            if not policy.applies(direction):
+                continue
+            for c in iter_bits(compiled.policy_classes(index)):
+                out[direction].setdefault(c, []).append(policy.ref)
+    return {d: {c: tuple(refs) for c, refs in by_class.items()} for d, by_class in out.items()}
 
 
 # ---------------------------------------------------------------------------

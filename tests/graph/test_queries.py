@@ -240,7 +240,7 @@ def test_isolated_json_has_the_contracted_shape(fixture: Network) -> None:
     assert set(doc) == {"pods"}
     for entry in doc["pods"]:
         assert set(entry) == {"pod", "ingress_isolated", "egress_isolated", "no_ingress_peers",
-                              "no_egress_peers"}
+                              "no_egress_peers", "ingress_restricted_by", "egress_restricted_by"}
         assert entry["pod"]["kind"] == "Pod"
     names = [(e["pod"]["namespace"], e["pod"]["name"]) for e in doc["pods"]]
     assert names == sorted(names)
@@ -427,3 +427,21 @@ def test_paths_agree_with_breadth_first_search(cluster: Cluster, probe: tuple[st
                 for hop, (a, b) in zip(path.hops, pairwise(nodes), strict=True):
                     assert b in adjacency[a]
                     assert hop.ports == compiled.pod_ports(a, b)
+
+
+def test_an_admin_deny_protects_a_pod_no_networkpolicy_isolates() -> None:
+    """A pod whose ingress only an AdminNetworkPolicy restricts is not "unprotected"."""
+    from reach.model import ADMIN_TIER
+
+    db, web = Pod("ns", "db", Labels({"app": "db"})), Pod("ns", "web", Labels({"app": "web"}))
+    deny = Policy("", "no-db", LabelSelector(Labels({"app": "db"})), ("Ingress",), (Rule(
+        "ingress", 0, (Peer(namespace_selector=LabelSelector()),), action="Deny"),),
+        kind="AdminNetworkPolicy", tier=ADMIN_TIER, priority=1,
+        namespace_selector=LabelSelector())
+    result = isolated(Network(Cluster(pods=(db, web), policies=(deny,))))
+    entry = result.get("ns/db")
+    assert not entry.ingress_isolated and entry.ingress_guards == ("anp/no-db",)
+    assert entry.unprotected == ("egress",)
+    # outside addresses still get in: namespaces peers are pods only
+    assert str(entry) == "ns/db[Pod]: ingress restricted by anp/no-db, egress unprotected"
+    assert result.get("ns/web").unprotected == ("ingress", "egress")

@@ -13,6 +13,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import ipaddress
 from collections.abc import Callable, Iterable
@@ -91,7 +92,7 @@ class Network:
         self.options = CompileOptions(ipblock_pods=ipblock_pods,
                                       host_network_pods=host_network_pods)
         # Every later stage (verdicts, services, lint) reads the cluster as compiled.
-        self.cluster = self.options.prepare(cluster)
+        self.cluster = _with_assumptions(self.options.prepare(cluster), self.options)
         self.compiled: Compiled = compile_cluster(self.cluster, self.options, progress)
         self._trace: TraceContext | None = None
         self._by_ref: dict[str, list[int]] = {}
@@ -294,6 +295,31 @@ class Network:
         if by not in GRANULARITIES:
             raise ValueError(f"by must be one of {', '.join(GRANULARITIES)}, not {by!r}")
         return _connections(self.compiled, by)
+
+
+def host_network_caveat(cluster: Cluster) -> Diagnostic | None:
+    """The caveat that host-network pods are read as their node's traffic, if any are."""
+    hosts = sorted({f"{p.namespace}/{p.workload_name}" for p in cluster.pods if p.host_network})
+    if not hosts:
+        return None
+    shown = ", ".join(hosts[:5]) + (f" and {len(hosts) - 5} more" if len(hosts) > 5 else "")
+    first = next(p for p in cluster.pods if p.host_network)
+    return Diagnostic(
+        "warning",
+        f"{len(hosts)} workload{'s use' if len(hosts) != 1 else ' uses'} the host network "
+        f"({shown}): "
+        "read as their node's traffic, which policies do not select and pod or namespace "
+        "selectors do not match; --host-network-pods (host_network_pods=True) analyses them "
+        "as ordinary pods",
+        first.location if first.location.line else None, "assumption")
+
+
+def _with_assumptions(cluster: Cluster, options: CompileOptions) -> Cluster:
+    """The cluster with a caveat for each reading reach had to choose."""
+    caveat = None if options.host_network_pods else host_network_caveat(cluster)
+    if caveat is None:
+        return cluster
+    return dataclasses.replace(cluster, diagnostics=(*cluster.diagnostics, caveat))
 
 
 def _same_ip(ip: str, key: int) -> bool:

@@ -10,14 +10,17 @@ from reach.documents._fields import read_meta
 from reach.documents._yaml import Source, describe
 from reach.loader._objects import (
     WORKLOAD_KINDS,
+    not_running,
     read_endpoint_slice,
     read_endpoints,
     read_ingress,
     read_node,
     read_pod,
+    read_route,
     read_service,
     read_workload,
 )
+from reach.loader._owners import resolve_owners
 from reach.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
@@ -52,6 +55,7 @@ _GROUPS: dict[str, frozenset[str]] = {
     "EndpointSlice": frozenset({"discovery.k8s.io"}),
     "Ingress": frozenset({"networking.k8s.io", "extensions"}),
     "Node": frozenset({""}),
+    "Route": frozenset({"route.openshift.io"}),
 }
 _MAX_LIST_NESTING = 8
 
@@ -69,13 +73,27 @@ class Collector:
     ingresses: list[Ingress] = field(default_factory=list)
     policies: list[Policy] = field(default_factory=list)
     nodes: list[ClusterNode] = field(default_factory=list)
+    stopped: list[tuple[Pod, str]] = field(default_factory=list)
     _names: dict[tuple[str, str, str], Location] = field(default_factory=dict)
+    _objects: int = 0
 
     def read_text(self, path: str, text: str) -> None:
-        """Read every document of one file."""
+        """Read every document of one file; a file without any object is a warning."""
         src = Source(path)
+        before, documents = self._objects, 0
         for root in src.documents(text):
+            documents += 1
             self._read_object(src, root, None, 0)
+        if not documents:
+            what = "is empty" if not text.strip() else "holds no YAML document"
+            self.notes.append(Diagnostic(
+                "warning", f"{path} {what}: no Kubernetes object read from it",
+                Location(path), code="empty-file"))
+        elif self._objects == before and not any(
+                d.location is not None and d.location.path == path for d in self.notes):
+            self.notes.append(Diagnostic(
+                "warning", f"{path} holds no Kubernetes object (an empty list)",
+                Location(path), code="empty-file"))
 
     def _skip(self, src: Source, node: Node, why: str) -> None:
         self.notes.append(Diagnostic(
@@ -150,13 +168,19 @@ class Collector:
     def _read_known(
         self, src: Source, node: Node, fields: dict[str, tuple[Node, Node]], kind: str
     ) -> None:
+        self._objects += 1
         meta = read_meta(src, fields, node, kind)
         namespace = "" if kind in ("Namespace", "Node") else meta.namespace
         self._claim(src, node, kind, namespace, meta.name)
         if kind == "Namespace":
             self.namespaces.append(Namespace(meta.name, meta.labels, meta.location))
         elif kind == "Pod":
-            self.pods.append(read_pod(src, fields, meta, self.notes))
+            pod = read_pod(src, fields, meta, self.notes)
+            why = not_running(src, fields, meta)
+            if why is None:
+                self.pods.append(pod)
+            else:
+                self.stopped.append((pod, why))
         elif kind in WORKLOAD_KINDS:
             workload, pod = read_workload(src, kind, fields, meta, self.notes)
             self.workloads.append(workload)
@@ -172,11 +196,14 @@ class Collector:
                 self.endpoints.append(endpoints)
         elif kind == "Ingress":
             self.ingresses.append(read_ingress(src, fields, meta))
+        elif kind == "Route":
+            self.ingresses.append(read_route(src, fields, meta))
         elif kind == "Node":
             self.nodes.append(read_node(src, fields, meta))
 
     def _read_policy(self, src: Source, node: Node, fields: dict[str, tuple[Node, Node]],
                      kind: str, reader: Reader) -> None:
+        self._objects += 1
         cluster_scoped = kind != "NetworkPolicy"
         meta = read_meta(src, fields, node, kind, strict=True)
         self._claim(src, node, kind, "" if cluster_scoped else meta.namespace, meta.name)
@@ -192,10 +219,23 @@ class Collector:
         self._names[key] = src.location(node)
 
     def cluster(self) -> Cluster:
-        """The sorted cluster, with implicit namespaces for those only referenced."""
+        """The sorted cluster, with implicit namespaces for those only referenced.
+
+        Pods belong to their top controller (see :mod:`reach.loader._owners`); pods
+        that do not run are left out with a warning.
+        """
+        pods = resolve_owners(self.pods, self.workloads, self.notes)
+        if self.stopped:
+            names = sorted(f"{pod.ref} ({why})" for pod, why in self.stopped)
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5
+                                             else "")
+            self.notes.append(Diagnostic(
+                "warning",
+                f"left out {len(names)} pod{'s' if len(names) != 1 else ''} that do not run: "
+                f"{shown}", self.stopped[0][0].location, code="not-running"))
         return Cluster(
             namespaces=self._all_namespaces(),
-            pods=tuple(sorted(self.pods, key=lambda p: (p.namespace, p.name, p.owner_kind))),
+            pods=tuple(sorted(pods, key=lambda p: (p.namespace, p.name, p.owner_kind))),
             workloads=tuple(sorted(self.workloads, key=lambda w: (w.namespace, w.name, w.kind))),
             services=tuple(sorted(self.services, key=lambda s: (s.namespace, s.name))),
             endpoints=tuple(sorted(

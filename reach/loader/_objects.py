@@ -30,11 +30,13 @@ from reach.model import Node as ClusterNode
 
 __all__ = [
     "WORKLOAD_KINDS",
+    "not_running",
     "read_endpoint_slice",
     "read_endpoints",
     "read_ingress",
     "read_node",
     "read_pod",
+    "read_route",
     "read_service",
     "read_workload",
 ]
@@ -157,10 +159,40 @@ def read_node(src: Source, fields: Mapping, meta: Meta) -> ClusterNode:
     return ClusterNode(meta.name, meta.labels, tuple(dict.fromkeys(found)), meta.location)
 
 
+_DONE_PHASES = ("Succeeded", "Failed")
+_HELM_HOOK = "helm.sh/hook"
+
+
+def _annotation(src: Source, meta: Meta, key: str) -> str | None:
+    annotations = meta.node.get("annotations")
+    found = src.mapping(annotations[1], "metadata.annotations") if annotations else None
+    entry = found.get(key) if found else None
+    if entry is None or not isinstance(entry[1].value, str):
+        return None
+    return str(entry[1].value)
+
+
+def not_running(src: Source, fields: Mapping, meta: Meta) -> str | None:
+    """Why a Pod that the input holds runs no traffic, or None when it may.
+
+    A pod whose ``status.phase`` is ``Succeeded`` or ``Failed`` has ended; a Helm test
+    hook (``helm.sh/hook: test``) runs only during ``helm test``.
+    """
+    status = _get(src, fields, "status", "status")
+    phase = _str(src, status, "phase", "status.phase") if status else None
+    if phase in _DONE_PHASES:
+        return f"phase {phase}"
+    hook = _annotation(src, meta, _HELM_HOOK)
+    if hook and any(h.strip().startswith("test") for h in hook.split(",")):
+        return f"a Helm test hook ({_HELM_HOOK}: {hook})"
+    return None
+
+
 def read_pod(src: Source, fields: Mapping, meta: Meta, notes: list[Diagnostic]) -> Pod:
     """A Pod as written (or dumped): labels, container ports, IPs, controlling owner."""
     spec = _get(src, fields, "spec", "spec")
     owner_kind, owner_name = _controller(src, meta)
+    generated = _str(src, meta.node, "generateName", "metadata.generateName")
     return Pod(
         namespace=meta.namespace,
         name=meta.name,
@@ -171,6 +203,7 @@ def read_pod(src: Source, fields: Mapping, meta: Meta, notes: list[Diagnostic]) 
         owner_kind=owner_kind,
         owner_name=owner_name,
         location=meta.location,
+        generated=bool(generated) and meta.name.startswith(generated),
     )
 
 
@@ -194,8 +227,10 @@ def read_workload(
         entry = spec["replicas"] if spec else None
         assert entry is not None
         src.fail(entry[1], f"spec.replicas {replicas} is negative")
+    owner_kind, owner_name = _controller(src, meta)
     workload = Workload(kind=kind, namespace=meta.namespace, name=meta.name,
-                        labels=meta.labels, replicas=replicas, location=meta.location)
+                        labels=meta.labels, replicas=replicas, location=meta.location,
+                        owner_kind=owner_kind, owner_name=owner_name)
     if template is None:
         notes.append(Diagnostic(
             "warning",
@@ -220,6 +255,7 @@ def read_workload(
         owner_name=meta.name,
         replicas=replicas,
         location=meta.location,
+        template=True,
     )
     return workload, pod
 
@@ -405,4 +441,43 @@ def read_ingress(src: Source, fields: Mapping, meta: Meta) -> Ingress:
         backends=tuple(backend for backend in backends if backend is not None),
         ingress_class=ingress_class,
         location=meta.location,
+    )
+
+
+def _route_backend(src: Source, node: Node, what: str, port: int | str | None,
+                   host: str, path: str) -> IngressBackend | None:
+    fields = src.mapping(node, what) or {}
+    kind = _str(src, fields, "kind", f"{what}.kind") or "Service"
+    name = _str(src, fields, "name", f"{what}.name")
+    if kind != "Service" or not name:
+        return None
+    return IngressBackend(service=name, port=port, host=host, path=path,
+                          target=isinstance(port, int))
+
+
+def read_route(src: Source, fields: Mapping, meta: Meta) -> Ingress:
+    """An OpenShift ``route.openshift.io/v1`` Route, read like an Ingress.
+
+    ``spec.to`` and ``spec.alternateBackends`` name the Services; ``spec.port.targetPort``
+    is a service port name or a number on the pods (every port of the Service when
+    absent), as the OpenShift router reads it.
+    """
+    spec = _get(src, fields, "spec", "spec")
+    host = _str(src, spec, "host", "spec.host") or ""
+    path = _str(src, spec, "path", "spec.path") or ""
+    port_fields = _get(src, spec, "port", "spec.port")
+    entry = port_fields.get("targetPort") if port_fields else None
+    port = src.int_or_string(entry[1], "spec.port.targetPort") if entry else None
+    backends: list[IngressBackend | None] = []
+    to = spec.get("to") if spec else None
+    if to is not None:
+        backends.append(_route_backend(src, to[1], "spec.to", port, host, path))
+    for item in _items(src, spec, "alternateBackends", "spec.alternateBackends"):
+        backends.append(_route_backend(src, item, "spec.alternateBackends[]", port, host, path))
+    return Ingress(
+        namespace=meta.namespace,
+        name=meta.name,
+        backends=tuple(b for b in backends if b is not None),
+        location=meta.location,
+        kind="Route",
     )

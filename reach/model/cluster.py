@@ -59,6 +59,10 @@ class Pod:
 
     ``owner_kind``/``owner_name`` name the top controller (``Deployment``...) or are
     empty for a bare pod; ``workload_kind``/``workload_name`` always name something.
+    ``template``: the pod is a workload's pod template standing for its replicas (no
+    such pod exists under that name). ``generated``: the controller generated the
+    pod's name (``metadata.generateName``): another rollout gives the same pod
+    another name.
     """
 
     namespace: str
@@ -71,6 +75,8 @@ class Pod:
     owner_name: str = ""
     replicas: int = 1
     location: Location = NOWHERE
+    template: bool = False
+    generated: bool = False
 
     @property
     def ref(self) -> str:
@@ -87,7 +93,11 @@ class Pod:
 
 @dataclass(frozen=True, slots=True)
 class Workload:
-    """A controller of pods (Deployment, StatefulSet, ...), as written in the manifests."""
+    """A controller of pods (Deployment, StatefulSet, ...), as written in the manifests.
+
+    ``owner_kind``/``owner_name``: its controlling owner as written (a ReplicaSet's
+    Deployment, a Job's CronJob), empty when it has none.
+    """
 
     kind: str
     namespace: str
@@ -95,6 +105,8 @@ class Workload:
     labels: Labels = field(default_factory=Labels)
     replicas: int = 1
     location: Location = NOWHERE
+    owner_kind: str = ""
+    owner_name: str = ""
 
     @property
     def ref(self) -> str:
@@ -166,23 +178,30 @@ class Endpoints:
 
 @dataclass(frozen=True, slots=True)
 class IngressBackend:
-    """A Service an Ingress routes to; ``port`` is a number or a service port name."""
+    """A Service an Ingress routes to; ``port`` is a number or a service port name.
+
+    ``port`` None: every port of the Service. ``target``: a number ``port`` is the
+    port on the pods (an OpenShift Route's ``targetPort``), not the service port.
+    """
 
     service: str
     port: int | str | None = None
     host: str = ""
     path: str = ""
+    target: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Ingress:
-    """A networking.k8s.io/v1 Ingress, reduced to the Services it routes to."""
+    """An Ingress (or an OpenShift Route, ``kind="Route"``), reduced to the Services it
+    routes to."""
 
     namespace: str
     name: str
     backends: tuple[IngressBackend, ...] = ()
     ingress_class: str | None = None
     location: Location = NOWHERE
+    kind: str = "Ingress"
 
     @property
     def ref(self) -> str:

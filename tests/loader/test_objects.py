@@ -50,8 +50,9 @@ def test_pod_keeps_labels_ports_ips_and_its_controller():
     assert pod.location == Location("<stdin>", 1, 1)
 
 
-def test_a_replicaset_owner_is_not_guessed_into_a_deployment():
-    """Like the upstream goldens: a pod owned by ReplicaSet web-7d4b9 is that ReplicaSet's."""
+def test_a_replicaset_owner_is_not_guessed_into_a_deployment_without_its_hash():
+    """Without the ReplicaSet object and without a pod-template-hash label, nothing says
+    that ReplicaSet web-7d4b9 belongs to a Deployment: the pod stays the ReplicaSet's."""
     assert load(POD).pods[0].owner_kind == "ReplicaSet"
 
 
@@ -386,7 +387,7 @@ def test_collections_are_sorted_by_namespace_and_name():
 
 
 @pytest.mark.parametrize(("api", "kind"), [
-    ("v1", "ConfigMap"), ("route.openshift.io/v1", "Route"), ("v1", "Deployment"),
+    ("v1", "ConfigMap"), ("route.example.io/v1", "Route"), ("v1", "Deployment"),
     ("rbac.authorization.k8s.io/v1", "Role"),
 ])
 def test_unknown_kinds_are_skipped_with_a_note(api: str, kind: str):

@@ -9,6 +9,11 @@ Load manifests, ask who can reach whom and why, and draw it:
 True
 >>> [str(c) for c in net.connections(by="pod") if c.dst.name == "server"]
 ['network-policy/client-1[Pod] => network-policy/server[Pod] : TCP 8888']
+>>> net.can("network-policy/client-1", "network-policy/server")  # doctest: +ELLIPSIS
+<Verdict network-policy/client-1[Pod] -> ...: ALLOWED on TCP 8888 (not on every port)>
+
+Human text is ``str()`` of any result (``print(verdict)``), its machine form
+``to_json()``; :func:`to_frame` turns connection lists into pandas data frames.
 
 The query functions (:func:`paths`, :func:`reachable_from`, :func:`reachable_to`,
 :func:`isolated`, :func:`exposure`) take the network first; they import networkx
@@ -29,6 +34,7 @@ from reach.engine.compiler import Compiled, CompileOptions, compile_cluster
 from reach.engine.ports import PortSet
 from reach.errors import (
     ExpectationError,
+    InvalidQuery,
     ManifestError,
     ReachError,
     RenderError,
@@ -36,8 +42,8 @@ from reach.errors import (
 )
 from reach.model import Cluster, Diagnostic, Location
 from reach.network import Connection, Network
-from reach.report import format_connections
-from reach.verdict import Side, Verdict
+from reach.report import format_connections, to_frame
+from reach.verdict import ServiceVerdict, Side, Verdict
 
 if TYPE_CHECKING:
     from reach.graph.queries import exposure, isolated, paths, reachable_from, reachable_to
@@ -55,12 +61,14 @@ __all__ = [
     "Endpoint",
     "ExpectationError",
     "Finding",
+    "InvalidQuery",
     "Location",
     "ManifestError",
     "Network",
     "PortSet",
     "ReachError",
     "RenderError",
+    "ServiceVerdict",
     "Side",
     "UnknownEndpoint",
     "Verdict",
@@ -76,6 +84,7 @@ __all__ = [
     "paths",
     "reachable_from",
     "reachable_to",
+    "to_frame",
 ]
 
 _LAZY = {name: "reach.graph.queries" for name in

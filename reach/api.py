@@ -24,6 +24,9 @@ def load(
     host_network_pods: bool = False,
     stdin_text: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    cluster: bool = False,
+    context: str | None = None,
+    kubeconfig: str | None = None,
 ) -> Network:
     """Read manifests (files, folders read recursively, ``"-"`` for stdin) and compile them.
 
@@ -31,6 +34,10 @@ def load(
     ----------
     *paths
         Files, folders or ``"-"`` (then ``stdin_text`` is the text read).
+    cluster
+        Also read the live cluster: ``kubectl get -A -o json`` for the kinds reach
+        reads (see :mod:`reach.loader._kubectl`), with ``context`` and ``kubeconfig``
+        passed to kubectl.
     ipblock_pods
         Whether ipBlocks also match pods whose IP they contain (as Calico does).
     host_network_pods
@@ -43,11 +50,12 @@ def load(
     reach.errors.ManifestError
         Input that cannot be analysed, as ``FILE:LINE:COL: message``.
     """
-    from reach.loader import read_cluster
+    from reach.loader import kubectl_dump, read_cluster
 
-    cluster = read_cluster(*paths, stdin_text=stdin_text)
+    live = kubectl_dump(context=context, kubeconfig=kubeconfig) if cluster else None
+    read = read_cluster(*paths, stdin_text=stdin_text, live=live)
     return Network(
-        cluster,
+        read,
         ipblock_pods=ipblock_pods,
         host_network_pods=host_network_pods,
         progress=progress,

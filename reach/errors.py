@@ -6,6 +6,7 @@ inherit the builtin exception they refine, so ``except ValueError`` keeps workin
     ReachError(Exception)
      ├── ManifestError(ReachError, ValueError)    bad input: FILE:LINE:COL: message
      ├── UnknownEndpoint(ReachError, KeyError)     a name that matches nothing (or too much)
+     ├── InvalidQuery(ReachError, ValueError)      a question that cannot be asked (port 0...)
      ├── RenderError(ReachError, RuntimeError)     no renderer can produce the format asked for
      └── ExpectationError(ReachError, ValueError)  a malformed expectations file
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 __all__ = [
     "ExpectationError",
+    "InvalidQuery",
     "ManifestError",
     "ReachError",
     "RenderError",
@@ -80,6 +82,11 @@ class UnknownEndpoint(ReachError, KeyError):
         if self.candidates:
             return f"{self.message}; candidates: {', '.join(self.candidates)}"
         return self.message
+
+
+class InvalidQuery(ReachError, ValueError):
+    """A question that cannot be asked: a port outside 1-65535, a port name the
+    destination does not define, a Service as the source of a connection."""
 
 
 class RenderError(ReachError, RuntimeError):

@@ -8,7 +8,8 @@ Examples
 True
 >>> [str(c) for c in net.connections(by="namespace")]
 ['0.0.0.0-255.255.255.255[External] => ns[Namespace] : All Connections', \
-'ns[Namespace] => 0.0.0.0-255.255.255.255[External] : All Connections']
+'ns[Namespace] => 0.0.0.0-255.255.255.255[External] : All Connections', \
+'ns[Namespace] => ns[Namespace] : All Connections']
 """
 
 from __future__ import annotations
@@ -16,25 +17,57 @@ from __future__ import annotations
 import dataclasses
 import html
 import ipaddress
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import numpy as np
 
-from reach.endpoints import Endpoint, parse_reference
-from reach.engine.addresses import address_key
+from reach.endpoints import (
+    INGRESS_CONTROLLER,
+    INTERNET,
+    PUBLIC_ADDRESSES,
+    Endpoint,
+    closest,
+    parse_reference,
+    pod_endpoint,
+)
+from reach.engine.addresses import IPV4_ALL, address_key
 from reach.engine.compiler import Compiled, CompileOptions, compile_cluster
-from reach.engine.ports import PortSet
-from reach.engine.trace import TraceContext
-from reach.errors import UnknownEndpoint
-from reach.model import Cluster, Diagnostic, Direction, Pod
-from reach.verdict import Side, Verdict, side_of
+from reach.engine.intervals import IntervalSet
+from reach.engine.ports import MAX_PORT, PortSet
+from reach.engine.trace import Step, TraceContext, Walk, trace_side
+from reach.errors import InvalidQuery, UnknownEndpoint
+from reach.model import PROTOCOLS, Cluster, Diagnostic, Direction, Pod, Policy
+from reach.services import (
+    SYNTHETIC_CONTROLLER_POD,
+    Route,
+    ServiceInfo,
+    ServiceMap,
+    controller_context,
+    service_map,
+)
+from reach.verdict import BackendVerdict, ServiceVerdict, Side, Verdict, side_of
 
-__all__ = ["Connection", "Granularity", "Network", "Resolved", "network_html"]
+__all__ = [
+    "GRANULARITIES",
+    "Connection",
+    "Granularity",
+    "Network",
+    "Resolved",
+    "connections_of",
+    "host_network_caveat",
+    "network_html",
+]
 
 Granularity = Literal["pod", "workload", "namespace"]
 GRANULARITIES: tuple[str, ...] = ("pod", "workload", "namespace")
+ResolvedKind = Literal["pods", "address", "internet", "controller", "service", "ingress"]
+
+_WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
+                   "ReplicationController", "Job", "CronJob")
+_INTERNET_WORDS = ("internet", "{internet}")
+_CONTROLLER_WORDS = ("ingress-controller", "{ingress-controller}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +81,9 @@ class Connection:
     def __str__(self) -> str:
         return f"{self.src} => {self.dst} : {self.ports}"
 
+    def __repr__(self) -> str:
+        return f"<Connection {self}>"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "src": self.src.to_json(),
@@ -58,19 +94,68 @@ class Connection:
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    """An endpoint reference resolved: in-cluster pods (indices) or one outside address."""
+    """An endpoint reference resolved (see :meth:`Network.resolve`).
+
+    ``pods``: the in-cluster pods (indices into :attr:`Network.pods`) it stands for.
+    ``address``/``last``: an outside address, or the first and last of a range.
+    ``service``: a Service; ``routes``: an Ingress or Route, per Service it routes to.
+    :attr:`kind` says which.
+    """
 
     endpoint: Endpoint
     pods: tuple[int, ...] = ()
     address: int | None = None
+    last: int | None = None
+    service: ServiceInfo | None = None
+    routes: tuple[Route, ...] = ()
+
+    @property
+    def kind(self) -> ResolvedKind:
+        if self.service is not None:
+            return "service"
+        if self.endpoint.kind in ("Ingress", "Route"):
+            return "ingress"
+        if self.endpoint.kind == "Internet":
+            return "internet"
+        if self.pods:
+            return "pods"
+        if self.endpoint == INGRESS_CONTROLLER:
+            return "controller"
+        return "address"
+
+    @property
+    def outside(self) -> bool:
+        """Whether this end is outside the cluster (an address, a range, the internet)."""
+        return self.kind in ("address", "internet")
+
+    @property
+    def span(self) -> tuple[int, int] | None:
+        """The address keys an outside end covers (None for other ends)."""
+        if self.address is None:
+            return None
+        return self.address, self.address if self.last is None else self.last
 
 
-def _endpoint_of(pod: Pod, by: str) -> Endpoint:
-    if by == "pod":
-        return Endpoint("Pod", pod.namespace, pod.name)
-    if by == "workload":
-        return Endpoint(pod.workload_kind, pod.namespace, pod.workload_name)
-    return Endpoint("Namespace", "", pod.namespace)
+@dataclass(frozen=True, slots=True)
+class _Point:
+    """One place of an end: a pod (its class column) or an outside atom (its column).
+
+    ``key`` is the address an outside point stands for in explanations.
+    """
+
+    column: int
+    pod: int | None = None
+    key: int | None = None
+
+
+def _internet_note(net: Network, dst: Resolved) -> str:
+    exposed = [info.endpoint for info in net.services.services if info.exposed and any(
+        b.pod in dst.pods for b in info.backends)]
+    text = ("the internet reaches pod addresses only where they are routable from outside; "
+            "it usually arrives through NodePort or LoadBalancer Services and Ingresses")
+    if exposed:
+        text += f" (here: {', '.join(str(e) for e in exposed)}; ask for the Service)"
+    return text
 
 
 class Network:
@@ -95,11 +180,14 @@ class Network:
         self.cluster = _with_assumptions(self.options.prepare(cluster), self.options)
         self.compiled: Compiled = compile_cluster(self.cluster, self.options, progress)
         self._trace: TraceContext | None = None
-        self._by_ref: dict[str, list[int]] = {}
+        self._controller_trace: TraceContext | None = None
+        self._services: ServiceMap | None = None
+        self._admits: dict[int, PortSet] = {}
+        self._by_ref: dict[tuple[str, str, str], list[int]] = {}
         for i, pod in enumerate(self.compiled.pods):
-            self._by_ref.setdefault(f"{pod.namespace}/Pod/{pod.name}", []).append(i)
+            self._by_ref.setdefault((pod.namespace, "Pod", pod.name), []).append(i)
             if pod.owner_kind:
-                key = f"{pod.namespace}/{pod.workload_kind}/{pod.workload_name}"
+                key = (pod.namespace, pod.workload_kind, pod.workload_name)
                 self._by_ref.setdefault(key, []).append(i)
 
     # -- basic facts --------------------------------------------------------
@@ -119,12 +207,50 @@ class Network:
         return self.cluster.caveats
 
     @property
+    def services(self) -> ServiceMap:
+        """The Services with their backends, the Ingress and Route routes, the controllers."""
+        if self._services is None:
+            self._services = service_map(self.cluster, self.compiled.pods)
+        return self._services
+
+    @property
     def trace(self) -> TraceContext:
         """The policies in evaluation order and what else a walk of one connection needs."""
         if self._trace is None:
             self._trace = TraceContext.of(self.cluster.policies, self.compiled.namespaces,
                                           self.cluster.nodes, self.options.ipblock_pods)
         return self._trace
+
+    @property
+    def controller_trace(self) -> TraceContext:
+        """:attr:`trace` with the synthetic ingress controller's namespace known."""
+        if self._controller_trace is None:
+            self._controller_trace = controller_context(
+                self.cluster.policies, self.compiled.namespaces, self.cluster.nodes,
+                self.options.ipblock_pods)
+        return self._controller_trace
+
+    def controller_admits(self, pod: int) -> PortSet:
+        """What pod index ``pod``'s ingress admits from the synthetic ingress controller
+        (:data:`reach.services.SYNTHETIC_CONTROLLER_POD`), computed once per class."""
+        cls = int(self.compiled.pod_class[pod])
+        found = self._admits.get(cls)
+        if found is None:
+            rep = self.pods[self.compiled.class_pods[cls][0]]
+            found = self._admits[cls] = trace_side(
+                self.controller_trace, "ingress", rep, SYNTHETIC_CONTROLLER_POD, None).allowed
+        return found
+
+    def selecting(self, pods: Iterable[int], direction: Direction) -> tuple[Policy, ...]:
+        """The policies (every tier, in evaluation order) that select any of ``pods`` for
+        ``direction``: what governs that side of their connections."""
+        c = self.compiled
+        bits = 0
+        for i in pods:
+            bits |= 1 << int(c.pod_class[i])
+        found = [p for k, p in enumerate(self.cluster.policies)
+                 if p.applies(direction) and c.policy_classes(k) & bits]
+        return tuple(sorted(found, key=lambda p: p.order))
 
     def side(
         self,
@@ -139,7 +265,8 @@ class Network:
 
         ``other`` None with ``other_key`` an address key: the other end is outside.
         """
-        return side_of(self.trace, direction, pod, other, other_key, protocol, port)
+        ctx = self.controller_trace if other is SYNTHETIC_CONTROLLER_POD else self.trace
+        return side_of(ctx, direction, pod, other, other_key, protocol, port)
 
     def __repr__(self) -> str:
         c = self.cluster
@@ -156,64 +283,159 @@ class Network:
     # -- endpoints ----------------------------------------------------------
 
     def resolve(self, reference: str | Endpoint) -> Resolved:
-        """Resolve ``NS/NAME``, ``NS/KIND/NAME``, an IP address or an :class:`Endpoint`.
+        """Resolve any endpoint reference (:data:`reach.endpoints.REFERENCE_FORMS`).
 
-        Raises :class:`~reach.errors.UnknownEndpoint` naming the candidates when the
-        reference matches nothing or several things.
+        ``NAMESPACE/NAME`` is a pod or a workload (a workload's pod template is the
+        workload), and a Service when no pod or workload has that name;
+        ``NAMESPACE/KIND/NAME`` takes kubectl's kinds and short forms (``svc``,
+        ``ingress``, ``route``...); an IP address is the pod that has it or an outside
+        address, a CIDR an outside range; ``internet`` every public address;
+        ``ingress-controller`` the controller pods in the input, or the synthetic one.
+
+        Raises :class:`~reach.errors.UnknownEndpoint` naming the closest candidates
+        (same kind first) when the reference matches nothing or several things.
+
+        Examples
+        --------
+        >>> from reach.model import Cluster, Pod
+        >>> net = Network(Cluster(pods=(Pod("shop", "web", owner_kind="Deployment",
+        ...                                 owner_name="web", template=True),)))
+        >>> net.resolve("shop/web").endpoint
+        Endpoint('Deployment', 'shop', 'web')
+        >>> net.resolve("shop/wbe")
+        Traceback (most recent call last):
+        ...
+        reach.errors.UnknownEndpoint: nothing called "wbe" in namespace "shop"; \
+candidates: shop/Deployment/web
         """
         if isinstance(reference, Endpoint):
-            if reference.is_external:
-                return Resolved(reference, (), reference.lo)
-            if reference.kind == "Namespace":
-                members = tuple(
-                    i for i, p in enumerate(self.pods) if p.namespace == reference.name
-                )
-                if not members:
-                    raise UnknownEndpoint(reference.name, f'no pod in namespace "{reference.name}"')
-                return Resolved(reference, members)
-            reference = f"{reference.namespace}/{reference.kind}/{reference.name}"
+            return self._resolve_endpoint(reference)
         text = reference.strip()
+        lowered = text.lower()
+        if lowered in _INTERNET_WORDS:
+            return Resolved(INTERNET)
+        if lowered in _CONTROLLER_WORDS:
+            return self._controller()
         try:
             ipaddress.ip_address(text)
         except ValueError:
             pass
         else:
             return self._resolve_ip(text)
+        if "/" in text and text.count("/") == 1:
+            try:
+                network = ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                pass
+            else:
+                return self._resolve_range(text, network)
         try:
             namespace, kind, name = parse_reference(text)
         except ValueError as exc:
             raise UnknownEndpoint(text, str(exc)) from None
-        if kind is not None:
-            found = self._by_ref.get(f"{namespace}/{kind}/{name}")
-            if not found:
-                raise UnknownEndpoint(
-                    text, f'no {kind} "{name}" in namespace "{namespace}"', self._near(namespace)
-                )
-            return Resolved(Endpoint(kind, namespace, name), tuple(found))
-        matches = sorted(
-            key for key in self._by_ref if key.startswith(f"{namespace}/") and key.endswith(
-                f"/{name}") and key.count("/") == 2
-        )
-        if not matches:
-            raise UnknownEndpoint(
-                text, f'nothing called "{name}" in namespace "{namespace}"', self._near(namespace)
-            )
-        if len(matches) > 1:
-            # A pod named like the workload it belongs to (a workload's representative
-            # pod) is that workload: prefer the workload.
-            owned = {i for m in matches if m.split("/")[1] != "Pod" for i in self._by_ref[m]}
-            kept = [m for m in matches
-                    if m.split("/")[1] != "Pod" or not set(self._by_ref[m]) <= owned]
-            if len(kept) != 1:
-                raise UnknownEndpoint(text, f'"{text}" is ambiguous', tuple(matches))
-            matches = kept
-        _, kind, _ = matches[0].split("/")
-        found = self._by_ref[matches[0]]
-        return Resolved(Endpoint(kind, namespace, name), tuple(found))
+        return self._resolve_name(text, namespace, kind, name)
 
-    def _near(self, namespace: str) -> tuple[str, ...]:
-        keys = sorted(k for k in self._by_ref if k.startswith(f"{namespace}/"))
-        return tuple(keys[:10])
+    def _resolve_endpoint(self, ep: Endpoint) -> Resolved:
+        if ep.is_external:
+            return Resolved(ep, (), ep.lo, ep.hi if ep.hi != ep.lo else None)
+        if ep.kind == "Internet":
+            return Resolved(INTERNET)
+        if ep.kind == "IngressController" and not ep.namespace:
+            return self._controller()
+        if ep.kind == "Namespace":
+            members = tuple(i for i, p in enumerate(self.pods) if p.namespace == ep.name)
+            if not members:
+                raise UnknownEndpoint(ep.name, f'no pod in namespace "{ep.name}"')
+            return Resolved(ep, members)
+        return self._resolve_name(str(ep), ep.namespace, ep.kind, ep.name)
+
+    def _resolve_name(self, text: str, namespace: str, kind: str | None, name: str) -> Resolved:
+        smap = self.services
+        if kind == "Service":
+            try:
+                return Resolved(Endpoint("Service", namespace, name),
+                                service=smap.find(namespace, name))
+            except UnknownEndpoint:
+                self._unknown(text, namespace, kind, name)
+        if kind in ("Ingress", "Route"):
+            found = [i for i in self.cluster.ingresses
+                     if (i.kind, i.namespace, i.name) == (kind, namespace, name)]
+            if not found:
+                self._unknown(text, namespace, kind, name)
+            return Resolved(Endpoint(kind, namespace, name),
+                            routes=smap.routes_of(kind, namespace, name))
+        if kind is not None:
+            pods = self._by_ref.get((namespace, kind, name))
+            if not pods:
+                self._unknown(text, namespace, kind, name)
+            return Resolved(self._shown(kind, namespace, name, pods), tuple(pods))
+        matches = sorted(k for k in self._by_ref if k[0] == namespace and k[2] == name)
+        if len(matches) > 1:
+            # A workload's pod template (a pod named like the workload it stands for) is
+            # that workload: prefer the workload.
+            owned = {i for m in matches if m[1] != "Pod" for i in self._by_ref[m]}
+            matches = [m for m in matches
+                       if m[1] != "Pod" or not set(self._by_ref[m]) <= owned]
+            if len(matches) > 1:
+                raise UnknownEndpoint(
+                    text, f'"{text}" is ambiguous: say which with NAMESPACE/KIND/NAME',
+                    tuple(f"{ns}/{k}/{n}" for ns, k, n in matches))
+        if matches:
+            key = matches[0]
+            pods = self._by_ref[key]
+            return Resolved(self._shown(key[1], namespace, name, pods), tuple(pods))
+        for info in smap.services:
+            if (info.service.namespace, info.service.name) == (namespace, name):
+                return Resolved(info.endpoint, service=info)
+        self._unknown(text, namespace, None, name)
+
+    def _shown(self, kind: str, namespace: str, name: str, pods: Sequence[int]) -> Endpoint:
+        """The endpoint a resolved name is shown as: a lone template pod is its workload."""
+        if kind == "Pod" and len(pods) == 1:
+            return pod_endpoint(self.pods[pods[0]], "pod")
+        return Endpoint(kind, namespace, name)
+
+    def _names(self) -> list[tuple[str, str, str]]:
+        """Every (namespace, kind, name) a reference may name."""
+        out = [k for k in self._by_ref if not (k[1] == "Pod" and all(
+            self.pods[i].template for i in self._by_ref[k]))]
+        out += [(i.service.namespace, "Service", i.service.name) for i in self.services.services]
+        out += [(i.namespace, i.kind, i.name) for i in self.cluster.ingresses]
+        return out
+
+    def _unknown(self, text: str, namespace: str, kind: str | None, name: str) -> NoReturn:
+        names = self._names()
+        here = [k for k in names if k[0] == namespace]
+        what = f"{kind} " if kind else ""
+        if not here:
+            spaces = sorted({k[0] for k in names})
+            near_ns = closest(namespace, spaces, 3)
+            candidates = tuple(f"{ns}/{k}/{n}" for ns in near_ns for (s, k, n) in names
+                               if s == ns and n == name) or tuple(f"namespace {ns}"
+                                                                  for ns in near_ns)
+            raise UnknownEndpoint(text, f'no {what or "object "}"{name}": there is no '
+                                  f'namespace "{namespace}"', tuple(candidates[:5]))
+        by_name = closest(name, [n for _, _, n in here], 10) or sorted(
+            {n for _, _, n in here})[:5]
+        rank = {n: i for i, n in enumerate(by_name)}
+        ordered = sorted((k for k in here if k[2] in rank),
+                         key=lambda k: (k[1] != kind, rank[k[2]], k[1]))
+        candidates = tuple(f"{ns}/{k}/{n}" for ns, k, n in ordered[:5])
+        if kind:
+            message = f'no {kind} "{name}" in namespace "{namespace}"'
+        else:
+            message = f'nothing called "{name}" in namespace "{namespace}"'
+        raise UnknownEndpoint(text, message, candidates)
+
+    def _controller(self) -> Resolved:
+        smap = self.services
+        if smap.controllers:
+            pod = self.pods[smap.controllers[0]]
+            return Resolved(pod_endpoint(pod, "workload"), smap.controllers)
+        if smap.synthetic_controller:
+            return Resolved(INGRESS_CONTROLLER)
+        raise UnknownEndpoint("ingress-controller", "no ingress controller: the input has no "
+                              "Ingress or Route and no ingress controller pod")
 
     def _resolve_ip(self, text: str) -> Resolved:
         key = address_key(text)
@@ -221,53 +443,118 @@ class Network:
             i for i, pod in enumerate(self.pods) if any(_same_ip(ip, key) for ip in pod.ips)
         )
         if owners:
-            pod = self.pods[owners[0]]
-            return Resolved(Endpoint("Pod", pod.namespace, pod.name), owners[:1])
+            return Resolved(pod_endpoint(self.pods[owners[0]], "pod"), owners[:1])
         try:
-            column = self.compiled.external_column(key)
+            self.compiled.external_column(key)
         except KeyError:
-            raise UnknownEndpoint(
-                text,
-                f"{text} is outside the analysed address space (no policy names an IPv6 range, "
-                "so only IPv4 addresses outside the cluster are analysed)",
-            ) from None
-        lo, hi = self.compiled.externals[column - self.compiled.n_classes]
-        return Resolved(Endpoint("External", "", text, lo, hi), (), key)
+            raise UnknownEndpoint(text, _outside_space(text)) from None
+        return Resolved(Endpoint.external(key, key), (), key)
+
+    def _resolve_range(self, text: str, network: Any) -> Resolved:
+        lo, hi = address_key(str(network.network_address)), address_key(
+            str(network.broadcast_address))
+        if not self._columns(lo, hi):
+            raise UnknownEndpoint(text, _outside_space(text))
+        shown = Endpoint("External", "", str(network), lo, hi)
+        return Resolved(shown, (), lo, hi if hi != lo else None)
+
+    # -- columns ------------------------------------------------------------
+
+    def _columns(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        """The outside atoms overlapping ``lo..hi``: (column, first address in both)."""
+        c = self.compiled
+        return [(c.n_classes + e, max(a, lo)) for e, (a, b) in enumerate(c.externals)
+                if a <= hi and lo <= b]
+
+    def _public_columns(self) -> list[tuple[int, int]]:
+        c = self.compiled
+        public = PUBLIC_ADDRESSES.intervals
+        out = []
+        for e, (a, b) in enumerate(c.externals):
+            inside = public & IntervalSet.of((a, b))
+            if inside:
+                out.append((c.n_classes + e, inside.intervals[0][0]))
+        return out
+
+    def _points(self, end: Resolved) -> list[_Point]:
+        c = self.compiled
+        if end.kind == "internet":
+            return [_Point(col, None, key) for col, key in self._public_columns()]
+        if end.kind == "address":
+            span = end.span
+            assert span is not None
+            return [_Point(col, None, key) for col, key in self._columns(*span)]
+        return [_Point(int(c.pod_class[i]), i) for i in end.pods]
+
+    def _pairs(self, a: Resolved, b: Resolved) -> Iterator[tuple[_Point, _Point]]:
+        """One pair of points per (column, column) of two ends, never a pod with itself."""
+        mine: dict[int, list[_Point]] = {}
+        for p in self._points(a):
+            mine.setdefault(p.column, []).append(p)
+        theirs: dict[int, list[_Point]] = {}
+        for q in self._points(b):
+            theirs.setdefault(q.column, []).append(q)
+        for ps in mine.values():
+            for qs in theirs.values():
+                pair = next(((p, q) for p in ps for q in qs
+                             if p.pod is None or q.pod is None or p.pod != q.pod), None)
+                if pair is not None:
+                    yield pair
 
     # -- questions ----------------------------------------------------------
 
     def ports_between(self, src: Resolved, dst: Resolved) -> PortSet:
-        """Every port allowed from ``src`` to ``dst`` (for groups: between any of their pods)."""
+        """Every port allowed from ``src`` to ``dst`` (for groups: between any of their pods).
+
+        The ends are pods, outside addresses or ranges, the internet (its public
+        addresses) or the synthetic ingress controller.
+        """
+        if src.pods and dst.pods and set(src.pods) & set(dst.pods) and (
+                src.endpoint == dst.endpoint):
+            return PortSet.all()
+        if src.outside and dst.outside:
+            return PortSet.all()  # outside to outside: no policy applies
+        if src.kind == "controller":
+            return _union(self.controller_admits(i) for i in self._class_reps(dst.pods))
+        if dst.kind == "controller":
+            return _union(trace_side(self.controller_trace, "egress", self.pods[i],
+                                     SYNTHETIC_CONTROLLER_POD, None).allowed
+                          for i in self._class_reps(src.pods))
         c = self.compiled
-        if src.pods and dst.pods:
-            if set(src.pods) & set(dst.pods) and src.endpoint == dst.endpoint:
-                return PortSet.all()
-            out = PortSet.none()
-            for ident in {(int(c.pod_class[s]), int(c.pod_class[d])) for s in src.pods
-                          for d in dst.pods if s != d}:
-                out = out | c.ports[int(c.allow[ident])]
-            return out
-        if src.pods and dst.address is not None:
-            column = c.external_column(dst.address)
-            classes = {int(c.pod_class[s]) for s in src.pods}
-            return _union(c.column_ports(k, column) for k in classes)
-        if dst.pods and src.address is not None:
-            column = c.external_column(src.address)
-            classes = {int(c.pod_class[d]) for d in dst.pods}
-            return _union(c.column_ports(column, k) for k in classes)
-        return PortSet.all()  # outside to outside: no policy applies
+        return _union(c.ports[int(c.allow[p.column, q.column])] for p, q in self._pairs(src, dst))
+
+    def _class_reps(self, pods: Iterable[int]) -> list[int]:
+        reps: dict[int, int] = {}
+        for i in pods:
+            reps.setdefault(int(self.compiled.pod_class[i]), i)
+        return list(reps.values())
 
     def can(
         self,
         src: str | Endpoint,
         dst: str | Endpoint,
-        port: int | None = None,
+        port: int | str | None = None,
         protocol: str = "TCP",
-    ) -> Verdict:
+        *,
+        any_backend: bool = False,
+    ) -> Verdict | ServiceVerdict:
         """Whether ``src`` may open a connection to ``dst``, and which rules decide.
 
-        With ``port`` None the question is "on any port"; the verdict's ``ports``
-        always lists every allowed port.
+        ``port`` is a number (1-65535), a port name (resolved on the destination: a
+        container port name, or a service port name for a Service), or None for "on
+        any port"; the verdict's ``ports`` always lists every allowed port.
+
+        A Service destination (``NS/svc/NAME``) is answered per backend, on the target
+        port each backend resolves the service port to (:class:`ServiceVerdict`):
+        allowed when every backend admits the client, or with ``any_backend`` when at
+        least one does. From outside (an address, a range, ``internet``) a Service is
+        reachable only when it is a NodePort or LoadBalancer; its backends then see the
+        client's address (``externalTrafficPolicy: Local``) or a node's (``Cluster``),
+        an address the manifests do not tell: they must admit every outside IPv4 address.
+
+        Raises :class:`~reach.errors.UnknownEndpoint` for a reference that names
+        nothing, :class:`~reach.errors.InvalidQuery` for a question that cannot be
+        asked (port 0, an unknown port name, a Service as the source).
 
         Examples
         --------
@@ -276,25 +563,317 @@ class Network:
         ...                  "samples/seed/policies/allow-us-east.yaml")
         >>> bool(net.can("network-policy/client-2", "network-policy/server", port=8888))
         False
+        >>> net.can("network-policy/client-1", "network-policy/server").answer
+        'ALLOWED on TCP 8888 (not on every port)'
         """
+        protocol = protocol.upper()
+        if protocol not in PROTOCOLS:
+            raise InvalidQuery(f"unknown protocol {protocol!r}: use one of "
+                               f"{', '.join(PROTOCOLS)}")
         a, b = self.resolve(src), self.resolve(dst)
+        if a.kind == "service":
+            raise InvalidQuery(
+                f"{a.endpoint} is a Service: a Service opens no connection, its backends do "
+                "(name one of them, or their workload)")
+        if a.kind == "ingress":
+            raise InvalidQuery(
+                f"{a.endpoint} opens no connection: the ingress controller does "
+                "(ingress-controller)")
+        if b.kind == "service":
+            assert b.service is not None
+            return self._can_service(a, b.service, port, protocol, any_backend)
+        if b.kind == "ingress":
+            return self._can_ingress(a, b, port, protocol, any_backend)
+        if a.outside and b.outside:
+            raise InvalidQuery(f"{a.endpoint} and {b.endpoint} are both outside the cluster: "
+                               "no policy applies there")
+        number, name, protocol = self._port_on(b, port, protocol)
+        notes: tuple[str, ...] = ()
+        if a.kind == "internet" and b.pods:
+            notes = (_internet_note(self, b),)
+        if b.pods and b.endpoint.kind != "Service":
+            twin = self._twin_service(b, number, protocol)
+            if twin:
+                notes = (*notes, twin)
+        return self._verdict(a, b, number, protocol, name, notes)
+
+    def _twin_service(self, dst: Resolved, port: int | None, protocol: str) -> str:
+        """A note when a Service has the name of the workload asked about, on the port asked."""
+        ep = dst.endpoint
+        for info in self.services.services:
+            svc = info.service
+            if (svc.namespace, svc.name) != (ep.namespace, ep.name):
+                continue
+            if port is None or info.port_indices(port, protocol):
+                return (f"{ep.namespace}/{ep.name} is also a Service: this answer is about "
+                        f"{ep} itself; ask {ep.namespace}/svc/{ep.name} for its service ports "
+                        f"({info.describe_ports()})")
+        return ""
+
+    def resolve_port(self, dst: str | Endpoint, port: int | str | None,
+                     protocol: str = "TCP") -> tuple[int | None, str]:
+        """The number and protocol a port (a number, or a name resolved on the pods of
+        ``dst``) stands for. Raises :class:`~reach.errors.InvalidQuery` for a number out
+        of 1-65535, a name ``dst`` does not define or that differs between its pods.
+
+        >>> from reach.model import Cluster, ContainerPort, Pod
+        >>> net = Network(Cluster(pods=(Pod("ns", "dns", ports=(ContainerPort(53, "UDP",
+        ...                                                                    "dns"),)),)))
+        >>> net.resolve_port("ns/dns", "dns")
+        (53, 'UDP')
+        """
+        number, _, protocol = self._port_on(self.resolve(dst), port, protocol.upper())
+        return number, protocol
+
+    def _port_on(self, dst: Resolved, port: int | str | None,
+                 protocol: str) -> tuple[int | None, str, str]:
+        """The port number asked about, its name when given as one, and the protocol."""
+        if port is None:
+            return None, "", protocol
+        if isinstance(port, str) and port.strip().isdigit():
+            port = int(port)
+        if isinstance(port, int):
+            if not 1 <= port <= MAX_PORT:
+                raise InvalidQuery(f"port {port} is out of range: ports are 1-{MAX_PORT}")
+            return port, "", protocol
+        name = port.strip()
+        if dst.service is not None:
+            named = [sp for sp in dst.service.service.ports if sp.name == name]
+            if not named:
+                raise InvalidQuery(f'{dst.endpoint} has no port named "{name}" (its ports: '
+                                   f"{dst.service.describe_ports()})")
+            return named[0].port, name, named[0].protocol
+        if not dst.pods:
+            raise InvalidQuery(f'a port name ("{name}") needs a pod or Service destination, '
+                               f"not {dst.endpoint}")
+        found: dict[tuple[str, int], list[str]] = {}
+        for i in dst.pods:
+            pod = self.pods[i]
+            for cp in pod.ports:
+                if cp.name == name:
+                    found.setdefault((cp.protocol, cp.port), []).append(pod.name)
+        if not found:
+            declared = sorted({cp.name for i in dst.pods for cp in self.pods[i].ports
+                               if cp.name})
+            raise InvalidQuery(f'{dst.endpoint} has no container port named "{name}" '
+                               f"(its named ports: {', '.join(declared) or 'none'})")
+        protocols = {proto for proto, _ in found}
+        if protocol in protocols:
+            found = {k: v for k, v in found.items() if k[0] == protocol}
+        elif len(protocols) == 1:
+            protocol = next(iter(protocols))
+        numbers = sorted(found)
+        if len(numbers) > 1:
+            shown = "; ".join(f"{p} {n} on {', '.join(pods)}" for (p, n), pods in found.items())
+            raise InvalidQuery(f'port "{name}" is not the same number on every pod of '
+                               f"{dst.endpoint} ({shown}): ask one pod, or give a number")
+        return numbers[0][1], name, protocol
+
+    def _verdict(self, a: Resolved, b: Resolved, port: int | None, protocol: str,
+                 name: str = "", notes: tuple[str, ...] = ()) -> Verdict:
         ports = self.ports_between(a, b)
-        pod_a = self.pods[a.pods[0]] if a.pods else None
-        pod_b = self.pods[b.pods[0]] if b.pods else None
-        egress = self.side("egress", pod_a, pod_b, b.address, protocol, port)
-        ingress = self.side("ingress", pod_b, pod_a, a.address, protocol, port)
-        return Verdict(a.endpoint, b.endpoint, protocol.upper(), port, ports, egress, ingress,
-                       tuple(c.located for c in self.caveats))
+        pod_a, key_a, pod_b, key_b = self._witness(a, b, port, protocol)
+        if a.kind == "controller":
+            egress = Side("egress", None, _everything(), protocol, port)
+            ingress = self.side("ingress", pod_b, SYNTHETIC_CONTROLLER_POD, None, protocol, port)
+            notes = (*notes, _SYNTHETIC_NOTE)
+        elif b.kind == "controller":
+            egress = self.side("egress", pod_a, SYNTHETIC_CONTROLLER_POD, None, protocol, port)
+            ingress = Side("ingress", None, _everything(), protocol, port)
+            notes = (*notes, _SYNTHETIC_NOTE)
+        else:
+            egress = self.side("egress", pod_a, pod_b, key_b, protocol, port)
+            ingress = self.side("ingress", pod_b, pod_a, key_a, protocol, port)
+        return Verdict(a.endpoint, b.endpoint, protocol, port, ports, egress, ingress,
+                       tuple(c.located for c in self.caveats), notes, name)
+
+    def _witness(self, a: Resolved, b: Resolved, port: int | None,
+                 protocol: str) -> tuple[Pod | None, int | None, Pod | None, int | None]:
+        """The pair of points the explanation walks: one that allows the question if any."""
+        if a.kind == "controller" or b.kind == "controller":
+            pods = b.pods if a.kind == "controller" else a.pods
+            reps = self._class_reps(pods)
+            for i in reps:
+                ports = (self.controller_admits(i) if a.kind == "controller" else
+                         self.ports_between(Resolved(a.endpoint, (i,)), b))
+                if _answers(ports, port, protocol):
+                    reps = [i]
+                    break
+            pod = self.pods[reps[0]] if reps else None
+            return (None, None, pod, None) if a.kind == "controller" else (pod, None, None, None)
+        c = self.compiled
+        first: tuple[_Point, _Point] | None = None
+        for p, q in self._pairs(a, b):
+            if first is None:
+                first = (p, q)
+            if _answers(c.ports[int(c.allow[p.column, q.column])], port, protocol):
+                first = (p, q)
+                break
+        if first is None:  # a pod with itself
+            pod = self.pods[a.pods[0]] if a.pods else None
+            return pod, None, pod, None
+        p, q = first
+        return (self.pods[p.pod] if p.pod is not None else None, p.key,
+                self.pods[q.pod] if q.pod is not None else None, q.key)
+
+    # -- Services and Ingresses as destinations ------------------------------
+
+    def _can_service(self, a: Resolved, info: ServiceInfo, port: int | str | None,
+                     protocol: str, any_backend: bool) -> ServiceVerdict:
+        outside = a.outside
+        caveats = tuple(c.located for c in self.caveats)
+        notes = tuple(w.message for w in info.warnings)
+        svc = info.service
+        if outside and not info.exposed:
+            return ServiceVerdict(
+                a.endpoint, info.endpoint, protocol, port, (), any_backend, caveats, notes,
+                unreachable=f"{info.endpoint} is a {svc.type} Service: only NodePort and "
+                "LoadBalancer Services are reachable from outside the cluster")
+        if isinstance(port, str) and port.strip().isdigit():
+            port = int(port)
+        if isinstance(port, int) and not 1 <= port <= MAX_PORT:
+            raise InvalidQuery(f"port {port} is out of range: ports are 1-{MAX_PORT}")
+        indices = info.port_indices(port, protocol if isinstance(port, int) else None, outside)
+        if port is not None and not indices:
+            raise InvalidQuery(f"{info.endpoint} has no port {port}"
+                               f"{'/' + protocol if isinstance(port, int) else ''} "
+                               f"(its ports: {info.describe_ports()})")
+        if outside:
+            seen = ("the client's address (externalTrafficPolicy: Local)"
+                    if svc.external_traffic_policy == "Local" else
+                    "a node's address (externalTrafficPolicy: Cluster), which the manifests "
+                    "do not tell: they must admit every IPv4 address outside the cluster")
+            notes = (*notes, f"from outside, the backends see {seen}")
+        entries = []
+        for i in indices:
+            for backend in info.backends:
+                target = backend.targets[i]
+                front = info.entry(i) if outside else info.front(i, backend)
+                if not target:
+                    entries.append(BackendVerdict(backend.endpoint, i, front, target, None))
+                    continue
+                proto, number = _single(target)
+                there = (Resolved(backend.endpoint, (backend.pod,)) if backend.pod is not None
+                         else Resolved(backend.endpoint, (), backend.address))
+                if outside and svc.external_traffic_policy != "Local" and there.pods:
+                    verdict = self._node_verdict(a, there, number, proto)
+                elif outside and not there.pods:
+                    verdict = None  # outside to outside: no policy applies
+                else:
+                    verdict = self._verdict(a, there, number, proto)
+                entries.append(BackendVerdict(backend.endpoint, i, front, target, verdict))
+        return ServiceVerdict(a.endpoint, info.endpoint, protocol, port, tuple(entries),
+                              any_backend, caveats, notes)
+
+    def _node_verdict(self, client: Resolved, backend: Resolved, port: int,
+                      protocol: str) -> Verdict:
+        """A backend seen from a node's unknown address: what every IPv4 outside atom gets."""
+        c = self.compiled
+        cls = int(c.pod_class[backend.pods[0]])
+        columns = self._columns(*_IPV4_SPAN)
+        ports = PortSet.all()
+        witness = columns[0][1] if columns else None
+        for col, key in columns:
+            got = c.ports[int(c.allow[col, cls])]
+            if witness is not None and not got.allows(protocol, port) and _answers(
+                    ports, port, protocol):
+                witness = key
+            ports = ports & got
+        pod = self.pods[backend.pods[0]]
+        egress = Side("egress", None, _everything(), protocol, port)
+        ingress = self.side("ingress", pod, None, witness, protocol, port)
+        return Verdict(client.endpoint, backend.endpoint, protocol, port, ports, egress, ingress,
+                       tuple(d.located for d in self.caveats))
+
+    def _can_ingress(self, a: Resolved, b: Resolved, port: int | str | None, protocol: str,
+                     any_backend: bool) -> ServiceVerdict:
+        """An Ingress or Route: the ingress controller's verdicts on the backends it routes
+        to, on the routed service ports; the client reaches the controller (a note)."""
+        if not b.routes:
+            raise InvalidQuery(f"{b.endpoint} routes to no Service in the input")
+        controller = self._controller()
+        entries: list[BackendVerdict] = []
+        notes: list[str] = []
+        for route in b.routes:
+            wanted = route.ports if port is None else tuple(
+                i for i in route.ports if i in route.service.port_indices(port))
+            found = self._can_service(controller, route.service, None, protocol, any_backend)
+            entries.extend(e for e in found.entries if e.index in wanted)
+            notes.extend(found.notes)
+        if a.endpoint != controller.endpoint:
+            notes.append(f"{b.endpoint} is served by {controller.endpoint}: this answer is "
+                         f"what it gets from the backends; ask reach can {a.endpoint} "
+                         "ingress-controller for the way in")
+        return ServiceVerdict(controller.endpoint, b.endpoint, protocol, port, tuple(entries),
+                              any_backend, tuple(c.located for c in self.caveats),
+                              tuple(dict.fromkeys(notes)))
+
+    # -- connection lists ----------------------------------------------------
 
     def connections(self, by: Granularity = "pod") -> list[Connection]:
         """Every allowed connection at the granularity asked for, sorted like upstream connlists.
 
-        Pairs with no connection and an endpoint with itself are left out; outside
-        address ranges appear as ``External`` endpoints.
+        Outside address ranges appear as ``External`` endpoints (neighbouring ranges
+        with the same connections merged); the synthetic ingress controller's
+        connections to what Ingresses and Routes route it to appear as
+        ``{ingress-controller}``. An endpoint with itself is left out, except at
+        namespace granularity, where it is the traffic between the namespace's pods.
         """
         if by not in GRANULARITIES:
             raise ValueError(f"by must be one of {', '.join(GRANULARITIES)}, not {by!r}")
-        return _connections(self.compiled, by)
+        out = connections_of(self.compiled, by, inner=by == "namespace")
+        out += self.controller_connections(by)
+        out.sort(key=lambda conn: (str(conn.src), str(conn.dst)))
+        return _merge_external(out)
+
+    def controller_connections(
+        self, by: Granularity = "workload",
+        endpoint: Callable[[Pod, str], Endpoint] = pod_endpoint,
+    ) -> list[Connection]:
+        """What the synthetic ingress controller reaches through Ingresses and Routes: each
+        backend on the target ports of the routed service ports, as its policies admit.
+
+        ``endpoint`` says which endpoint a pod is at granularity ``by``."""
+        smap = self.services
+        if not smap.synthetic_controller:
+            return []
+        found: dict[Endpoint, PortSet] = {}
+        for route in smap.routes:
+            for backend in route.service.backends:
+                if backend.pod is None:
+                    continue
+                targets = _union(backend.targets[i] for i in route.ports)
+                got = targets & self.controller_admits(backend.pod)
+                if got:
+                    ep = endpoint(self.pods[backend.pod], by)
+                    found[ep] = found.get(ep, PortSet.none()) | got
+        return [Connection(INGRESS_CONTROLLER, ep, ports) for ep, ports in found.items()]
+
+
+_SYNTHETIC_NOTE = ("{ingress-controller} is synthetic (the input holds no ingress controller "
+                   "pod): assumed to be a default ingress-nginx install, its own policies "
+                   "unknown")
+_IPV4_SPAN = IPV4_ALL.ranges()[0]
+
+
+def _everything() -> Walk:
+    everything = PortSet.all()
+    return Walk((Step("default", everything),), everything, (), False)
+
+
+def _answers(ports: PortSet, port: int | None, protocol: str) -> bool:
+    return ports.allows(protocol, port) if port is not None else bool(ports)
+
+
+def _single(ports: PortSet) -> tuple[str, int]:
+    for proto, ranges in ports.to_dict().items():
+        return proto, ranges[0][0]
+    raise ValueError("empty port set")  # pragma: no cover - callers check
+
+
+def _outside_space(text: str) -> str:
+    return (f"{text} is outside the analysed address space (no policy names an IPv6 range, "
+            "so only IPv4 addresses outside the cluster are analysed)")
 
 
 def host_network_caveat(cluster: Cluster) -> Diagnostic | None:
@@ -307,10 +886,9 @@ def host_network_caveat(cluster: Cluster) -> Diagnostic | None:
     return Diagnostic(
         "warning",
         f"{len(hosts)} workload{'s use' if len(hosts) != 1 else ' uses'} the host network "
-        f"({shown}): "
-        "read as their node's traffic, which policies do not select and pod or namespace "
-        "selectors do not match; --host-network-pods (host_network_pods=True) analyses them "
-        "as ordinary pods",
+        f"({shown}): read as their node's traffic, which policies do not select and pod or "
+        "namespace selectors do not match; --host-network-pods (host_network_pods=True) "
+        "analyses them as ordinary pods",
         first.location if first.location.line else None, "assumption")
 
 
@@ -336,11 +914,52 @@ def _union(sets: Iterable[PortSet]) -> PortSet:
     return out
 
 
-def _connections(c: Compiled, by: str) -> list[Connection]:
-    """Connections in upstream order (by source, then destination, as text)."""
+def _merge_external(conns: list[Connection]) -> list[Connection]:
+    """Neighbouring outside ranges with the same other end and ports, as one range."""
+    out: list[Connection] = []
+    last: dict[tuple[bool, Endpoint], int] = {}
+    for conn in conns:
+        outside = conn.src if conn.src.is_external else conn.dst if conn.dst.is_external else None
+        if outside is None:
+            out.append(conn)
+            continue
+        towards = conn.src.is_external
+        other = conn.dst if towards else conn.src
+        k = last.get((towards, other))
+        if k is not None:
+            prev = out[k]
+            mine = prev.src if towards else prev.dst
+            if prev.ports == conn.ports and mine.hi + 1 == outside.lo:
+                joined = Endpoint.external(mine.lo, outside.hi)
+                out[k] = Connection(joined, other, conn.ports) if towards else Connection(
+                    other, joined, conn.ports)
+                continue
+        last[(towards, other)] = len(out)
+        out.append(conn)
+    out.sort(key=lambda conn: (str(conn.src), str(conn.dst)))
+    return out
+
+
+def connections_of(c: Compiled, by: str, inner: bool = False,
+                   endpoint: Callable[[Pod, str], Endpoint] = pod_endpoint,
+                   replicated: Callable[[Endpoint], bool] | None = None) -> list[Connection]:
+    """Connections in upstream order (by source, then destination, as text), outside
+    ranges as the compiler cuts them.
+
+    ``inner``: an endpoint with itself too, the traffic between two distinct pods of it
+    (a pod standing for several replicas counts as that many pods). ``replicated``: the
+    endpoints whose traffic with themselves is what the policies allow between two of
+    their pods, however many pods the input holds now (a workload scaled from one
+    replica to three has the same connections). ``endpoint`` says which endpoint a pod
+    is at granularity ``by``.
+    """
     groups: dict[Endpoint, set[int]] = {}
+    weight: dict[tuple[Endpoint, int], int] = {}
     for i, pod in enumerate(c.pods):
-        groups.setdefault(_endpoint_of(pod, by), set()).add(int(c.pod_class[i]))
+        ep = endpoint(pod, by)
+        cls = int(c.pod_class[i])
+        groups.setdefault(ep, set()).add(cls)
+        weight[(ep, cls)] = weight.get((ep, cls), 0) + max(pod.replicas, 1)
     n = c.n_classes
     ends: list[tuple[str, Endpoint, list[int]]] = [
         (str(e), e, sorted(classes)) for e, classes in groups.items()
@@ -352,9 +971,7 @@ def _connections(c: Compiled, by: str) -> list[Connection]:
         return []
     cols = np.array([columns[0] for _, _, columns in ends], dtype=np.intp)
     matrix = c.allow[np.ix_(cols, cols)].copy()
-    np.fill_diagonal(matrix, 0)
     is_outside = np.array([e.is_external for _, e, _ in ends], dtype=np.bool_)
-    matrix[np.ix_(is_outside, is_outside)] = 0  # outside to outside: not the cluster's business
     if any(len(columns) > 1 for _, _, columns in ends):
         # An endpoint spanning several classes allows what any of its pods allows.
         every = np.array([col for _, _, columns in ends for col in columns], dtype=np.intp)
@@ -362,8 +979,19 @@ def _connections(c: Compiled, by: str) -> list[Connection]:
         spread = c.allow[np.ix_(every, every)]
         rows = c.ports.join_many(spread, starts, axis=0)
         matrix = c.ports.join_many(rows, starts, axis=1)
-        np.fill_diagonal(matrix, 0)
-        matrix[np.ix_(is_outside, is_outside)] = 0
+    diagonal = np.zeros(len(ends), dtype=matrix.dtype)
+    if inner or replicated is not None:
+        for k, (_, ep, columns) in enumerate(ends):
+            if ep.is_external:
+                continue
+            replicas = replicated is not None and replicated(ep)
+            if not (inner or replicas):
+                continue
+            ids = [int(c.allow[a, b]) for a in columns for b in columns
+                   if a != b or replicas or weight[(ep, a)] >= 2]
+            diagonal[k] = c.ports.join(*ids) if ids else 0
+    np.fill_diagonal(matrix, diagonal)
+    matrix[np.ix_(is_outside, is_outside)] = 0  # outside to outside: not the cluster's business
     return [
         Connection(ends[i][1], ends[j][1], c.ports[int(matrix[i, j])])
         for i, j in zip(*np.nonzero(matrix), strict=True)

@@ -1,4 +1,4 @@
-"""Connection lists as text, JSON, CSV and Markdown.
+"""Connection lists as text, JSON, CSV, Markdown and pandas data frames.
 
 The text format is line-compatible with the np-guard netpol-analyzer connlist
 (``src => dst : TCP 80,UDP 53``), so the two tools can be diffed. JSON is the
@@ -22,6 +22,8 @@ ns/a[Pod] => ns/b[Pod] : TCP 80
 >>> print(format_connections([conn], "csv"))
 src,dst,connections
 ns/a[Pod],ns/b[Pod],TCP 80
+>>> frame_rows([conn])
+[('ns', 'a', 'Pod', 'ns', 'b', 'Pod', 'TCP', 80, 80)]
 """
 
 from __future__ import annotations
@@ -29,14 +31,69 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
+from reach.endpoints import Endpoint
 from reach.model import Diagnostic
 from reach.network import Connection
 
-__all__ = ["CONNECTION_FORMATS", "format_connections"]
+if TYPE_CHECKING:
+    import pandas
+
+__all__ = ["CONNECTION_FORMATS", "FRAME_COLUMNS", "format_connections", "frame_rows", "to_frame"]
 
 CONNECTION_FORMATS = ("txt", "json", "csv", "md")
+
+#: The columns of :func:`to_frame`, one row per connection, protocol and port range.
+FRAME_COLUMNS = ("src_namespace", "src_name", "src_kind", "dst_namespace", "dst_name",
+                 "dst_kind", "protocol", "port_from", "port_to")
+
+Row = tuple[str, str, str, str, str, str, str, int, int]
+
+
+def _end(ep: Endpoint) -> tuple[str, str, str]:
+    if ep.kind == "Namespace":
+        return ep.name, ep.name, "Namespace"
+    if ep.kind in ("Internet", "IngressController") and not ep.namespace:
+        return "", str(ep), ep.kind
+    return ep.namespace, ep.name, ep.kind
+
+
+def frame_rows(connections: Iterable[Connection]) -> list[Row]:
+    """The rows of :func:`to_frame`, as plain tuples (no pandas needed)."""
+    rows: list[Row] = []
+    for conn in connections:
+        ends = (*_end(conn.src), *_end(conn.dst))
+        for protocol, ranges in conn.ports.to_dict().items():
+            for first, last in ranges:
+                rows.append((*ends, protocol, first, last))
+    return rows
+
+
+def to_frame(connections: Iterable[Connection]) -> pandas.DataFrame:
+    """Connections as a flat pandas ``DataFrame``: :data:`FRAME_COLUMNS`, one row per
+    connection, protocol and port range (``All Connections`` is three rows).
+
+    An outside range's ``*_name`` is its addresses (``10.0.0.0-10.255.255.255``), a
+    namespace's is its name (also in ``*_namespace``). Needs pandas (the ``frames``
+    extra: ``pip install 'reach-netpol[frames]'``).
+
+    Examples
+    --------
+    >>> import reach
+    >>> net = reach.load("samples/seed/cluster.yaml", "samples/seed/policies/allow-us-east.yaml")
+    >>> frame = reach.to_frame(net.connections(by="workload"))
+    >>> frame[frame.dst_name == "server"][["src_name", "protocol", "port_from", "port_to"]]
+         src_name protocol  port_from  port_to
+    ...  client-1      TCP       8888     8888
+    """
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError("reach.to_frame needs pandas: pip install 'reach-netpol[frames]'"
+                          ) from None
+    return pd.DataFrame(frame_rows(connections), columns=list(FRAME_COLUMNS))
 
 
 def format_connections(

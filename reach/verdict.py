@@ -20,9 +20,14 @@ Examples
 (True, PortSet<No Connections>)
 >>> [p.name for p in side.selecting]
 ['deny-all']
->>> print(side.describe())
+>>> print(side)
 ingress of destination ns/server: isolated by deny-all (<generated>)
   no rule of these policies allows this connection
+>>> side.reason
+'ingress of destination ns/server: isolated by deny-all (<generated>): no rule allows TCP 80'
+
+Human text is ``str()`` for every result type (a verdict, a side, a Service
+verdict); ``to_json()`` is the machine form.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from reach.engine.ports import PortSet
 from reach.engine.trace import Step, TraceContext, Walk, trace_side
 from reach.model import NETWORKPOLICY_TIER, Direction, Pod, Policy, Rule
 
-__all__ = ["RuleMatch", "Side", "Verdict", "side_of"]
+__all__ = ["BackendVerdict", "RuleMatch", "ServiceVerdict", "Side", "Verdict", "side_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +130,47 @@ class Side:
         """Whether a policy of another tier than NetworkPolicy selects the pod."""
         return any(p.tier != NETWORKPOLICY_TIER for p in self.selecting)
 
-    def describe(self) -> str:
+    @property
+    def what(self) -> str:
+        """The question asked, as text: ``TCP 8080`` or ``any port``."""
+        return f"{self.protocol} {self.port}" if self.port is not None else "any port"
+
+    @property
+    def denies(self) -> bool:
+        """Whether this direction denies the question asked."""
+        if self.port is None:
+            return not self.ports
+        return not self.ports.allows(self.protocol, self.port)
+
+    @property
+    def _head(self) -> str:
         who = "source" if self.direction == "egress" else "destination"
         name = f"{self.pod.ref}" if self.pod else "outside the cluster"
-        head = f"{self.direction} of {who} {name}"
+        return f"{self.direction} of {who} {name}"
+
+    @property
+    def reason(self) -> str:
+        """One line: why this direction denies the question (or allows it)."""
+        head = self._head
+        if self.pod is None or self.pod.host_network or not self.selecting:
+            return str(self).splitlines()[0]
+        deciding = [s for s in self.steps if s.denies]
+        if not self.denies:
+            return f"{head}: allows {self.what}"
+        if not self.tiered or not deciding:
+            return (f"{head}: isolated by {_names(self.selecting)}: no rule allows "
+                    f"{self.what}")
+        step = deciding[0]
+        if step.action == "isolated":
+            np_selecting = [p for p in self.selecting if p.tier == NETWORKPOLICY_TIER]
+            return (f"{head}: [{step.tier}] isolated by {_names(np_selecting)}: no "
+                    f"NetworkPolicy rule allows {self.what}")
+        assert step.policy is not None and step.rule is not None
+        return (f"{head}: [{step.tier}] Deny by {step.policy.ref} {step.rule.label} "
+                f"({step.rule.location})")
+
+    def __str__(self) -> str:
+        head = self._head
         if self.pod is None:
             return f"{head}: no policy applies, everything allowed"
         if self.pod.host_network:
@@ -144,6 +186,9 @@ class Side:
                 lines.append("  no rule of these policies allows this connection")
             return "\n".join(lines)
         return "\n".join([f"{head}: decided through the tiers", *self._tier_lines()])
+
+    def __repr__(self) -> str:
+        return f"<Side {self._head}: {self.ports}>"
 
     def _tier_lines(self) -> list[str]:
         lines: list[str] = []
@@ -210,12 +255,27 @@ def side_of(
                 protocol.upper(), port)
 
 
+def _html(text: str, allowed: bool) -> str:
+    import html
+
+    colour = "#1a7f37" if allowed else "#cf222e"
+    body = html.escape(text)
+    return f'<pre style="border-left: 4px solid {colour}; padding-left: 8px">{body}</pre>'
+
+
+def _indent(text: str, by: str = "  ") -> list[str]:
+    return [by + line for line in text.splitlines()]
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """Whether ``src`` may open a connection to ``dst`` (on one port, or on any), and why.
 
     Truthy when allowed. ``ports`` is every port allowed between the two;
-    ``caveats`` what reach could not analyse that may change the answer.
+    ``caveats`` what reach could not analyse that may change the answer; ``notes``
+    what the answer assumed about this question (the address an outside client is
+    seen from, a Service of the same name...). ``str()`` says the verdict and the rules
+    that decide it.
     """
 
     src: Endpoint
@@ -226,6 +286,8 @@ class Verdict:
     egress: Side
     ingress: Side
     caveats: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    port_name: str = ""
 
     @property
     def allowed(self) -> bool:
@@ -240,23 +302,50 @@ class Verdict:
 
     @property
     def what(self) -> str:
-        return f"{self.protocol} {self.port}" if self.port is not None else "any port"
+        """The question asked: ``TCP 8080`` (``TCP 8080 (http)`` for a name) or ``any port``."""
+        if self.port is None:
+            return "any port"
+        named = f" ({self.port_name})" if self.port_name else ""
+        return f"{self.protocol} {self.port}{named}"
 
-    def explain(self) -> str:
-        """A few lines saying the verdict and the rules that decide it."""
-        word = "ALLOWED" if self.allowed else "DENIED"
-        lines = [f"{self.src} -> {self.dst} on {self.what}: {word}"]
+    @property
+    def answer(self) -> str:
+        """``ALLOWED on TCP 8080``, ``ALLOWED on TCP 8080 (not on every port)``,
+        ``ALLOWED on every port``, ``DENIED on ...``: one phrase that cannot be misread."""
+        if self.port is not None:
+            return f"{'ALLOWED' if self.allowed else 'DENIED'} on {self.what}"
+        if self.src == self.dst or self.ports.is_all():
+            return "ALLOWED on every port"
+        if self.ports:
+            return f"ALLOWED on {self.ports} (not on every port)"
+        return "DENIED on every port"
+
+    @property
+    def reason(self) -> str:
+        """One line: why the connection is denied (empty when it is allowed)."""
+        if self.allowed:
+            return ""
+        sides = [side.reason for side in (self.egress, self.ingress) if side.denies]
+        if not sides:
+            # each side allows part of it, but not the same part
+            return (f"egress allows {self.egress.ports}, ingress allows {self.ingress.ports}: "
+                    "no port is allowed by both")
+        return "; ".join(sides)
+
+    def __str__(self) -> str:
+        lines = [f"{self.src} -> {self.dst}: {self.answer}"]
         if self.src == self.dst:
             lines.append("a pod always reaches itself")
         else:
-            lines.append(self.egress.describe())
-            lines.append(self.ingress.describe())
+            lines.append(str(self.egress))
+            lines.append(str(self.ingress))
             lines.append(f"allowed between them: {self.ports}")
+        lines.extend(f"note: {n}" for n in self.notes)
         lines.extend(f"caveat: {c}" for c in self.caveats)
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.explain()
+    def __repr__(self) -> str:
+        return f"<Verdict {self.src} -> {self.dst}: {self.answer}>"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -266,14 +355,199 @@ class Verdict:
             "protocol": self.protocol,
             "port": self.port,
             "ports": self.ports.to_dict(),
+            "answer": self.answer,
             "egress": self.egress.to_json(),
             "ingress": self.ingress.to_json(),
+            "notes": list(self.notes),
             "caveats": list(self.caveats),
         }
 
     def _repr_html_(self) -> str:
-        import html
+        return _html(str(self), self.allowed)
 
-        colour = "#1a7f37" if self.allowed else "#cf222e"
-        body = html.escape(self.explain())
-        return f'<pre style="border-left: 4px solid {colour}; padding-left: 8px">{body}</pre>'
+
+@dataclass(frozen=True, slots=True)
+class BackendVerdict:
+    """What a client gets from one service port through one backend.
+
+    ``index`` is the service port's index, ``front`` what the client connects to (the
+    service port; from outside, the node port or the load balancer's port), ``target``
+    the port the backend receives it on (empty: the backend does not serve that port),
+    ``verdict`` the client's verdict on the backend at ``target`` (None when not served).
+    """
+
+    backend: Endpoint
+    index: int
+    front: PortSet
+    target: PortSet
+    verdict: Verdict | None
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict is not None and self.verdict.allowed
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    @property
+    def reason(self) -> str:
+        if self.verdict is None:
+            return f"{self.backend} serves no {self.front} (its targetPort does not resolve)"
+        return self.verdict.reason
+
+    def __str__(self) -> str:
+        if self.verdict is None:
+            return f"{self.front} -> {self.backend}: not served (unresolved targetPort)"
+        word = "allowed" if self.allowed else "denied"
+        return f"{self.front} -> {self.backend} {self.target}: {word}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend.to_json(),
+            "front": str(self.front),
+            "target": str(self.target),
+            "allowed": self.allowed,
+            "verdict": self.verdict.to_json() if self.verdict is not None else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceVerdict:
+    """Whether ``src`` may use ``service`` (on one service port, or any), per backend.
+
+    kube-proxy rewrites a connection to a Service into a connection to one backend on
+    the target port that service port resolves to there, and NetworkPolicy sees only
+    that. So the answer is one :class:`Verdict` per backend and service port
+    (``entries``). Truthy when *every* backend admits the client (``any_backend``:
+    when at least one does); a Service without backends admits nobody.
+    ``unreachable`` says why no entry was asked at all (a ClusterIP Service seen from
+    outside); ``notes`` what the answer assumed.
+    """
+
+    src: Endpoint
+    service: Endpoint
+    protocol: str
+    port: int | str | None
+    entries: tuple[BackendVerdict, ...]
+    any_backend: bool = False
+    caveats: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    unreachable: str = ""
+
+    @property
+    def backends(self) -> tuple[Endpoint, ...]:
+        """Every backend, in order."""
+        return tuple(dict.fromkeys(e.backend for e in self.entries))
+
+    @property
+    def admitting(self) -> tuple[Endpoint, ...]:
+        """The backends that admit the client (on some service port asked)."""
+        return tuple(dict.fromkeys(e.backend for e in self.entries if e.allowed))
+
+    @property
+    def refusing(self) -> tuple[Endpoint, ...]:
+        """The backends that admit the client on no service port asked."""
+        admitting = set(self.admitting)
+        return tuple(b for b in self.backends if b not in admitting)
+
+    @property
+    def allowed(self) -> bool:
+        if not self.backends:
+            return False
+        if self.any_backend:
+            return bool(self.admitting)
+        return not self.refusing
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    @property
+    def ports(self) -> PortSet:
+        """The front ports the client may use: through every backend (``any_backend``:
+        through at least one)."""
+        out = PortSet.none()
+        backends = set(self.backends)
+        for index in sorted({e.index for e in self.entries}):
+            mine = [e for e in self.entries if e.index == index]
+            through = {e.backend for e in mine if e.allowed}
+            if through and (self.any_backend or through == backends):
+                for entry in mine:
+                    if entry.allowed:
+                        out = out | entry.front
+        return out
+
+    @property
+    def what(self) -> str:
+        if self.port is None:
+            return "any service port"
+        fronts = PortSet.none()
+        for entry in self.entries:
+            fronts = fronts | entry.front
+        if isinstance(self.port, str):
+            return f"{fronts} ({self.port})" if fronts else self.port
+        return str(fronts) if fronts else f"{self.protocol} {self.port}"
+
+    @property
+    def answer(self) -> str:
+        """``ALLOWED on TCP 80 to every backend (3 of 3)``, ``DENIED: allowed to 2 of 3
+        backends: a, b; denied to c by ...``, ``DENIED: no backend``."""
+        word = "ALLOWED" if self.allowed else "DENIED"
+        if self.unreachable:
+            return f"DENIED: {self.unreachable}"
+        backends, admitting = self.backends, self.admitting
+        if not backends:
+            return "DENIED: no backend"
+        on = f"on {self.what}" if self.port is not None else (
+            f"on {self.ports}" if self.allowed else "on every service port")
+        n, k = len(backends), len(admitting)
+        if k == n:
+            return f"{word} {on} to every backend ({k} of {n})"
+        if not k:
+            return f"{word} {on}: denied by every backend ({n}): {self._refusals()}"
+        allowed_to = ", ".join(b.name for b in admitting)
+        return (f"{word} {on}: allowed to {k} of {n} backends: {allowed_to}; denied to "
+                f"{self._refusals()}")
+
+    def _refusals(self) -> str:
+        parts = []
+        for backend in self.refusing:
+            entry = next(e for e in self.entries if e.backend == backend)
+            parts.append(f"{backend.name} by {entry.reason}")
+        return "; ".join(parts)
+
+    def __str__(self) -> str:
+        lines = [f"{self.src} -> {self.service}: {self.answer}"]
+        if self.any_backend:
+            lines.append("(--any-backend: allowed when at least one backend admits it)")
+        for entry in self.entries:
+            lines.append(f"  {entry}")
+            if entry.verdict is not None:
+                verdict = entry.verdict
+                lines.extend(_indent(str(verdict.egress), "    "))
+                lines.extend(_indent(str(verdict.ingress), "    "))
+        lines.extend(f"note: {n}" for n in self.notes)
+        lines.extend(f"caveat: {c}" for c in self.caveats)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<ServiceVerdict {self.src} -> {self.service}: {self.answer.split(':')[0]}>"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "allowed": self.allowed,
+            "src": self.src.to_json(),
+            "dst": self.service.to_json(),
+            "protocol": self.protocol,
+            "port": self.port,
+            "ports": self.ports.to_dict(),
+            "answer": self.answer,
+            "any_backend": self.any_backend,
+            "backends": [e.to_json() for e in self.entries],
+            "admitting": [b.to_json() for b in self.admitting],
+            "refusing": [b.to_json() for b in self.refusing],
+            "notes": list(self.notes),
+            "caveats": list(self.caveats),
+        }
+
+    def _repr_html_(self) -> str:
+        return _html(str(self), self.allowed)

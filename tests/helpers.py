@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterable
 
 import pytest
 
+from reach.endpoints import Endpoint
+from reach.engine.compiler import Compiled
+from reach.engine.ports import PortSet
 from reach.errors import ManifestError
 from reach.loader import read_cluster
 from reach.model import Cluster
+from reach.network import Connection
 
 POLICY_HEAD = """\
 apiVersion: networking.k8s.io/v1
@@ -42,3 +47,24 @@ def policy_error(body: str) -> str:
     with pytest.raises(ManifestError) as info:
         read_cluster("-", stdin_text=policy(body))
     return str(info.value)
+
+
+def per_atom(connections: Iterable[Connection], compiled: Compiled
+             ) -> dict[tuple[Endpoint, Endpoint], PortSet]:
+    """Connections by (src, dst), outside ranges split back into the compiler's atoms.
+
+    Connection lists merge neighbouring ranges with the same connections; tests that
+    compute what each atom gets compare atom by atom.
+    """
+    out: dict[tuple[Endpoint, Endpoint], PortSet] = {}
+    atoms = [Endpoint.external(lo, hi) for lo, hi in compiled.externals]
+    for conn in connections:
+        srcs = [a for a in atoms if conn.src.lo <= a.lo and a.hi <= conn.src.hi] \
+            if conn.src.is_external else [conn.src]
+        dsts = [a for a in atoms if conn.dst.lo <= a.lo and a.hi <= conn.dst.hi] \
+            if conn.dst.is_external else [conn.dst]
+        for s in srcs:
+            for d in dsts:
+                assert (s, d) not in out, f"{s} => {d} listed twice"
+                out[(s, d)] = conn.ports
+    return out

@@ -9,10 +9,11 @@ import reach
 
 PUBLIC = [
     "CheckReport", "Cluster", "CompileOptions", "Compiled", "Connection", "Diagnostic", "Diff",
-    "Endpoint", "ExpectationError", "Finding", "Location", "ManifestError", "Network",
-    "PortSet", "ReachError", "RenderError", "Side", "UnknownEndpoint", "Verdict", "check",
-    "compile_cluster", "diff", "exposure", "format_connections", "isolated", "lint", "load",
-    "load_expectations", "paths", "reachable_from", "reachable_to",
+    "Endpoint", "ExpectationError", "Finding", "InvalidQuery", "Location", "ManifestError",
+    "Network", "PortSet", "ReachError", "RenderError", "ServiceVerdict", "Side",
+    "UnknownEndpoint", "Verdict", "check", "compile_cluster", "diff", "exposure",
+    "format_connections", "isolated", "lint", "load", "load_expectations", "paths",
+    "reachable_from", "reachable_to", "to_frame",
 ]
 
 
@@ -42,6 +43,12 @@ def test_import_reach_leaves_plotting_and_graph_libraries_alone() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_import_reach_leaves_pandas_alone_until_to_frame() -> None:
+    code = "import sys, reach; print('pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_unknown_attributes_raise_attribute_error() -> None:

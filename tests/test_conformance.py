@@ -2,9 +2,11 @@
 
 The corpus lives outside the project, in ``../shared/conformance/netpol-analyzer``
 (or the folder named by ``REACH_CONFORMANCE_DIR``); these tests skip when it is
-absent. Each "NetworkPolicy only" and "ANP/BANP (+NP)" case must produce exactly the
-golden connections at workload granularity with address peers matching no pod.
-External ranges are compared by address, not by how the ranges happen to be cut.
+absent. Each "NetworkPolicy only", "ANP/BANP (+NP)" and "NP + Ingress/Route" case must
+produce exactly the golden connections at workload granularity with address peers
+matching no pod; ``{ingress-controller}`` lines are the synthetic controller's
+connections to what Ingresses and OpenShift Routes route it to. External ranges are
+compared by address, not by how the ranges happen to be cut.
 
 Two documented differences:
 
@@ -87,7 +89,7 @@ def _external(name: str) -> tuple[int, int] | None:
     if not name.endswith("[External]"):
         return None
     lo, _, hi = name[: -len("[External]")].partition("-")
-    return address_key(lo), address_key(hi)
+    return address_key(lo), address_key(hi or lo)  # reach writes one address as itself
 
 
 Ranges = list[tuple[int, int, PortSet]]
@@ -226,6 +228,7 @@ def diff_report(expected: list[str], actual: list[str]) -> str:
 IPV6_BASE = address_key("::")
 NP_ONLY = cases("NetworkPolicy only")
 ADMIN = cases("ANP/BANP (+NP)")
+INGRESS = cases("NP + Ingress/Route")
 
 
 @pytest.mark.skipif(corpus_dir() is None, reason="conformance corpus not present")
@@ -238,7 +241,12 @@ def test_corpus_has_the_54_admin_policy_cases() -> None:
     assert len(ADMIN) == 54
 
 
-@pytest.mark.parametrize("name", NP_ONLY + ADMIN)
+@pytest.mark.skipif(corpus_dir() is None, reason="conformance corpus not present")
+def test_corpus_has_the_8_ingress_and_route_cases() -> None:
+    assert len(INGRESS) == 8
+
+
+@pytest.mark.parametrize("name", NP_ONLY + ADMIN + INGRESS)
 def test_case_matches_golden(name: str) -> None:
     base = corpus_dir()
     assert base is not None

@@ -112,7 +112,7 @@ class World:
         a, b = self.endpoint(src), self.endpoint(dst)
         if port is not None:
             expected = oracle.allowed(self.cluster, a, b, protocol, port, self.ipblock_pods)
-            assert bool(verdict) == expected, verdict.explain()
+            assert bool(verdict) == expected, str(verdict)
             if isinstance(a, Pod) and isinstance(b, Pod):
                 pods = self.cluster.pods
                 compiled = self.net.compiled.pod_ports(pods.index(a), pods.index(b))

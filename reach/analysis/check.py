@@ -30,7 +30,7 @@ no pod fails its expectation: a typo must not pass silently. The full format is 
 Examples
 --------
 >>> from reach.model import Cluster, Labels, LabelSelector, Pod, Policy
->>> from reach.network import Network
+>>> from reach.network import Network, Resolved
 >>> pods = (Pod("shop", "web", Labels({"app": "web"})), Pod("shop", "db", Labels({"app": "db"})))
 >>> deny_db = Policy("shop", "deny-db", LabelSelector(Labels({"app": "db"})))
 >>> net = Network(Cluster(pods=pods, policies=(deny_db,)))
@@ -56,14 +56,14 @@ from typing import Any, Literal, NoReturn
 
 import yaml
 
-from reach.endpoints import Endpoint
+from reach.endpoints import PUBLIC_ADDRESSES, Endpoint, pod_endpoint
 from reach.engine.addresses import IPV4_ALL, IPV6_ALL, AddressSet, format_range
 from reach.engine.intervals import IntervalSet
 from reach.engine.ports import MAX_PORT, PortSet
 from reach.engine.selectors import matches
 from reach.errors import ExpectationError, ReachError
 from reach.model import PROTOCOLS, Labels, LabelSelector, Location, Pod
-from reach.network import Network
+from reach.network import Network, Resolved
 
 __all__ = [
     "API_VERSION",
@@ -88,33 +88,8 @@ Kind = Literal["allow", "deny", "isolated"]
 Status = Literal["pass", "fail", "error"]
 MAX_SHOWN = 3
 
-# Addresses that are not "the internet": private, shared, loopback, link-local,
-# multicast and reserved ranges of both families.
-_NOT_PUBLIC = (
-    "0.0.0.0/8",
-    "10.0.0.0/8",
-    "100.64.0.0/10",
-    "127.0.0.0/8",
-    "169.254.0.0/16",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "224.0.0.0/4",
-    "240.0.0.0/4",
-    "::1/128",
-    "fc00::/7",
-    "fe80::/10",
-    "ff00::/8",
-)
-
-
-def _internet() -> AddressSet:
-    out = IPV4_ALL | IPV6_ALL
-    for cidr in _NOT_PUBLIC:
-        out = out - AddressSet.cidr(cidr)
-    return out
-
-
-INTERNET = _internet()
+#: "internet": the public addresses, as every command reads ``internet``.
+INTERNET = PUBLIC_ADDRESSES
 OUTSIDE = IPV4_ALL | IPV6_ALL
 
 
@@ -168,9 +143,9 @@ class Expectation:
     @property
     def title(self) -> str:
         """The name given, or a description of the fact."""
-        return self.name or self.describe()
+        return self.name or str(self)
 
-    def describe(self) -> str:
+    def __str__(self) -> str:
         if self.kind == "isolated":
             but = f" except {self.excepted}" if self.excepted is not None else ""
             return f"namespace {self.namespace} is isolated ({self.direction}){but}"
@@ -378,7 +353,7 @@ def parse_expectations(text: str, path: str = "<string>") -> tuple[Expectation, 
 
     Examples
     --------
-    >>> [e.describe() for e in parse_expectations("- isolated: shop")]
+    >>> [str(e) for e in parse_expectations("- isolated: shop")]
     ['namespace shop is isolated (ingress)']
     >>> parse_expectations("- allow: {from: shop/web}", "e.yaml")
     Traceback (most recent call last):
@@ -570,8 +545,10 @@ class _Reader:
     def group_text(self, node: yaml.Node) -> Group:
         text = self.text(node, "an endpoint")
         low = text.lower()
-        if low == "internet":
+        if low in ("internet", "{internet}"):
             return Group("internet", addresses=INTERNET)
+        if low in ("ingress-controller", "{ingress-controller}"):
+            return Group(text, ref=text)
         if low == "outside":
             return Group("outside", addresses=OUTSIDE)
         try:
@@ -727,7 +704,7 @@ def _resolve(net: Network, group: Group) -> _Members:
 
 
 def _pod_endpoint(pod: Pod) -> Endpoint:
-    return Endpoint("Pod", pod.namespace, pod.name)
+    return pod_endpoint(pod, "pod")
 
 
 def _display(pod: Pod) -> Endpoint:
@@ -780,7 +757,7 @@ def _explain(net: Network, src: Endpoint, dst: Endpoint, ports: PortSet | None) 
             verdict = net.can(src, dst, port=first[1], protocol=first[0])
     except ReachError as exc:  # pragma: no cover - the ends come from the network itself
         return f"(no explanation: {exc})"
-    return verdict.explain()
+    return str(verdict)
 
 
 def _check_pairs(
@@ -813,6 +790,83 @@ def _check_pairs(
     else:
         message = f"{total} pair{'s' if total != 1 else ''} can connect{outside_note}"
     return Result(e, "fail", message, tuple(violations), total)
+
+
+def _service_target(net: Network, group: Group) -> Resolved | None:
+    """The Service (or Ingress, Route) a destination names, if it names one."""
+    if group.ref is None:
+        return None
+    try:
+        found = net.resolve(group.ref)
+    except ReachError:
+        return None
+    return found if found.kind in ("service", "ingress") else None
+
+
+def _service_ports(net: Network, target: Resolved, e: Expectation) -> list[int | None]:
+    """The service ports an expectation asks about (None: any service port)."""
+    if e.ports is None:
+        return [None]
+    infos = [target.service] if target.service is not None else [
+        r.service for r in target.routes]
+    numbers = sorted({sp.port for info in infos if info is not None
+                      for sp in info.service.ports
+                      if e.ports.allows(sp.protocol, sp.port)})
+    return list(numbers)
+
+
+def _check_service(net: Network, e: Expectation, src: _Members, target: Resolved) -> Result:
+    """A Service (or Ingress) destination: every client pod (or outside atom) asked per
+    backend on each service port the expectation lists. ``allow`` holds when every
+    backend admits every client; ``deny`` when no backend admits any."""
+    reason = _empty(e.src or "", src)
+    if reason:
+        return Result(e, "fail", reason)
+    wanted = _service_ports(net, target, e)
+    if not wanted:
+        return Result(e, "error" if e.kind == "allow" else "pass",
+                      f"{target.endpoint} has none of the ports {e.ports}"
+                      if e.kind == "allow" else "")
+    clients: list[tuple[Endpoint, Endpoint]] = []
+    seen: set[int] = set()
+    for i in src.pods:
+        cls = int(net.compiled.pod_class[i])
+        if cls not in seen:
+            seen.add(cls)
+            pod = net.pods[i]
+            clients.append((_display(pod), _pod_endpoint(pod)))
+    for _, lo, hi, text in src.atoms:
+        clients.append((Endpoint("External", "", text, lo, hi), Endpoint.external(lo, lo)))
+    violations: list[Violation] = []
+    total = 0
+    for shown, client in clients:
+        for port in wanted:
+            verdict = net.can(client, target.endpoint, port, any_backend=e.kind == "deny")
+            bad = not verdict if e.kind == "allow" else bool(verdict)
+            if not bad:
+                continue
+            total += 1
+            if len(violations) < MAX_SHOWN:
+                asked = _service_port_set(target, port)
+                violations.append(Violation(shown, target.endpoint, verdict.ports,
+                                            asked - verdict.ports if e.kind == "allow"
+                                            else verdict.ports & asked, str(verdict)))
+    if not total:
+        return Result(e, "pass")
+    what = "cannot use it as expected" if e.kind == "allow" else "can use it"
+    return Result(e, "fail", f"{total} client{'s' if total != 1 else ''} {what}",
+                  tuple(violations), total)
+
+
+def _service_port_set(target: Resolved, port: int | None) -> PortSet:
+    infos = [target.service] if target.service is not None else [
+        r.service for r in target.routes]
+    out = PortSet.none()
+    for info in infos:
+        for sp in info.service.ports:
+            if port is None or sp.port == port:
+                out = out | PortSet.single(sp.protocol, sp.port)
+    return out
 
 
 def _empty(group: Group | str, members: _Members) -> str:
@@ -862,6 +916,13 @@ def _evaluate(net: Network, e: Expectation) -> Result:
             sum(r.total for r in failed),
         )
     assert e.src is not None and e.dst is not None
+    target = _service_target(net, e.dst)
+    if target is not None:
+        try:
+            src = _resolve(net, e.src)
+        except _Unresolved as exc:
+            return Result(e, "error", f"cannot resolve {exc}")
+        return _check_service(net, e, src, target)
     try:
         src, dst = _resolve(net, e.src), _resolve(net, e.dst)
     except _Unresolved as exc:
@@ -907,7 +968,7 @@ def check(
     FAIL  ns/a does not reach ns/b on TCP 22 (<string>:1:3)
           1 pair can connect
           ns/a[Pod] => ns/b[Pod] : allowed TCP 22
-            ns/a[Pod] -> ns/b[Pod] on TCP 22: ALLOWED
+            ns/a[Pod] -> ns/b[Pod]: ALLOWED on TCP 22
             egress of source ns/a: not isolated (no policy selects it for egress), ...
             ingress of destination ns/b: not isolated (no policy selects it for ingress), ...
             allowed between them: All Connections

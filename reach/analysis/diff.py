@@ -5,7 +5,13 @@ YAML text: a policy rewritten with other words but the same meaning makes no
 difference, and a one-character label change that opens a database shows up.
 
 Connections are compared at a granularity (``pod``, ``workload`` or
-``namespace``). Only endpoints present on both sides are compared edge by edge;
+``namespace``), every connection of that level included: the traffic inside a
+namespace (``shop => shop``), between the replicas of a workload, and from the
+synthetic ingress controller. Endpoints keep their identity across a rollout: a pod
+whose name its controller generated (``web-7d4b9c8f6d-x2b7q``) is compared as its
+workload (:func:`diff_endpoint`), and a ReplicaSet's pods belong to its Deployment, so
+a new ReplicaSet hash with the same policies is no difference.
+Only endpoints present on both sides are compared edge by edge;
 endpoints (and namespaces) that appear or disappear are reported as such, with the
 number of connections they bring or take away, so a new namespace is one line and
 not thousands of edge changes. Outside address ranges may be cut differently by the
@@ -33,6 +39,11 @@ True
 ...     print(c)
 0.0.0.0-255.255.255.255[External] => ns/db[Pod] : All Connections -> TCP 5432
 ns/web[Pod] => ns/db[Pod] : All Connections -> TCP 5432
+>>> deny_all = Policy("ns", "deny-all", LabelSelector())
+>>> locked = Network(Cluster(pods=pods, policies=(deny_all,)))
+>>> [str(c) for c in diff(Network(Cluster(pods=pods)), locked, by="namespace").removed]
+['0.0.0.0-255.255.255.255[External] => ns[Namespace] : All Connections', \
+'ns[Namespace] => ns[Namespace] : All Connections']
 >>> str(change.changed[0].closed)
 'SCTP 1-65535,TCP 1-5431,5433-65535,UDP 1-65535'
 """
@@ -47,10 +58,11 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from reach.endpoints import Endpoint
+from reach.endpoints import Endpoint, pod_endpoint
 from reach.engine.ports import PortSet
+from reach.engine.portsets import NO_PORTS, PortSetTable
 from reach.model import Pod
-from reach.network import GRANULARITIES, Connection, Granularity, Network
+from reach.network import GRANULARITIES, Connection, Granularity, Network, connections_of
 
 __all__ = [
     "DIFF_FORMATS",
@@ -59,6 +71,7 @@ __all__ = [
     "Diff",
     "EndpointChange",
     "diff",
+    "diff_endpoint",
     "format_diff",
 ]
 
@@ -92,16 +105,25 @@ class Change:
     dst: Endpoint
     old: PortSet
     new: PortSet
+    opened_ports: PortSet | None = None
+    closed_ports: PortSet | None = None
 
     @property
     def opened(self) -> PortSet:
-        """Ports allowed now that were not allowed before."""
-        return self.new - self.old
+        """Ports allowed now that were not allowed before (between some of the two
+        endpoints' pods, when they stand for several)."""
+        return self.opened_ports if self.opened_ports is not None else self.new - self.old
 
     @property
     def closed(self) -> PortSet:
-        """Ports allowed before that are not allowed any more."""
-        return self.old - self.new
+        """Ports allowed before that are not allowed any more (between some of their pods)."""
+        return self.closed_ports if self.closed_ports is not None else self.old - self.new
+
+    @property
+    def inside(self) -> bool:
+        """Whether the change is between some pods of the two endpoints only: what they
+        allow as a whole (any pod to any pod) stays ``old``."""
+        return self.old == self.new
 
     @property
     def kind(self) -> ChangeKind:
@@ -121,6 +143,8 @@ class Change:
             return f"{self.src} => {self.dst} : {self.new}"
         if not self.new:
             return f"{self.src} => {self.dst} : {self.old}"
+        if self.inside:
+            return f"{self.src} => {self.dst} : {self.old} (changed between some of their pods)"
         return f"{self.src} => {self.dst} : {self.old} -> {self.new}"
 
     def to_json(self) -> dict[str, Any]:
@@ -248,6 +272,12 @@ class Diff:
         """This diff as ``txt``, ``json`` or ``md`` (see :func:`format_diff`)."""
         return format_diff(self, fmt)
 
+    def __str__(self) -> str:
+        return format_diff(self, "txt")
+
+    def __repr__(self) -> str:
+        return f"<Diff {self.summary()}>"
+
 
 # ---------------------------------------------------------------------------
 # computing
@@ -257,12 +287,21 @@ def _change_key(change: Change) -> tuple[str, str]:
     return (str(change.src), str(change.dst))
 
 
-def _endpoint_of(pod: Pod, by: str) -> Endpoint:
-    if by == "pod":
-        return Endpoint("Pod", pod.namespace, pod.name)
-    if by == "workload":
-        return Endpoint(pod.workload_kind, pod.namespace, pod.workload_name)
-    return Endpoint("Namespace", "", pod.namespace)
+def diff_endpoint(pod: Pod, by: str) -> Endpoint:
+    """The endpoint ``pod`` is compared as at granularity ``by``.
+
+    As :func:`reach.endpoints.pod_endpoint`, except that at pod granularity a pod whose
+    name its controller generated is its workload: the next rollout names it anew.
+
+    >>> from reach.model import Pod
+    >>> live = Pod("shop", "web-7d4b9c8f6d-x2b7q", owner_kind="Deployment", owner_name="web",
+    ...            generated=True)
+    >>> str(diff_endpoint(live, "pod")), str(diff_endpoint(Pod("shop", "db-0"), "pod"))
+    ('shop/web[Deployment]', 'shop/db-0[Pod]')
+    """
+    if by == "pod" and pod.generated and pod.owner_kind:
+        return pod_endpoint(pod, "workload")
+    return pod_endpoint(pod, by)
 
 
 def _groups(net: Network, by: str) -> dict[Endpoint, list[int]]:
@@ -270,8 +309,23 @@ def _groups(net: Network, by: str) -> dict[Endpoint, list[int]]:
     c = net.compiled
     out: dict[Endpoint, set[int]] = {}
     for i, pod in enumerate(c.pods):
-        out.setdefault(_endpoint_of(pod, by), set()).add(int(c.pod_class[i]))
+        out.setdefault(diff_endpoint(pod, by), set()).add(int(c.pod_class[i]))
     return {ep: sorted(classes) for ep, classes in out.items()}
+
+
+def _replicated(ep: Endpoint) -> bool:
+    """Whether ``ep`` stands for replicas (a workload, a namespace) rather than one pod.
+
+    Its traffic with itself is what policies allow between two of its pods, whether the
+    input holds one of them or ten: scaling a workload is no difference.
+    """
+    return ep.kind != "Pod"
+
+
+def _listed(net: Network, by: str) -> list[Connection]:
+    """Every connection at granularity ``by`` as the diff compares it (see the module)."""
+    return (connections_of(net.compiled, by, endpoint=diff_endpoint, replicated=_replicated)
+            + net.controller_connections(by, endpoint=diff_endpoint))  # type: ignore[arg-type]
 
 
 def _namespaces(net: Network) -> set[str]:
@@ -350,6 +404,22 @@ def _internal(conns: Iterable[Connection]) -> dict[tuple[Endpoint, Endpoint], Po
     }
 
 
+def _controller_changes(old: Network, new: Network, by: Granularity,
+                        both: Sequence[Endpoint]) -> list[Change]:
+    """What the synthetic ingress controller reaches, before and after."""
+    keep = set(both)
+    before = {c.dst: c.ports for c in old.controller_connections(by, endpoint=diff_endpoint)}
+    after = {c.dst: c.ports for c in new.controller_connections(by, endpoint=diff_endpoint)}
+    out = []
+    for dst in sorted((before.keys() | after.keys()) & keep):
+        was, now = before.get(dst, PortSet.none()), after.get(dst, PortSet.none())
+        if was != now:
+            src = next(c.src for c in (*old.controller_connections(by),
+                                       *new.controller_connections(by)))
+            out.append(Change(src, dst, was, now))
+    return out
+
+
 def _single(groups: dict[Endpoint, list[int]], endpoints: Iterable[Endpoint]) -> bool:
     return all(len(groups[ep]) == 1 for ep in endpoints)
 
@@ -363,18 +433,127 @@ def _internal_changes(
     by: Granularity,
 ) -> list[Change]:
     """Changed connections between endpoints present on both sides."""
-    if _single(old_groups, both) and _single(new_groups, both):
-        return _joint_changes(old, new, old_groups, new_groups, both)
-    keep = set(both)
-    old_conns, new_conns = _internal(old.connections(by)), _internal(new.connections(by))
+    if _single(old_groups, both) and _single(new_groups, both) and (
+            by == "pod" or _units_are_endpoints(old, new, by)):
+        return _joint_changes(old, new, old_groups, new_groups, both, by)
+    return _grouped_changes(old, new, both, by)
+
+
+def _unit(pod: Pod, by: str) -> Endpoint:
+    """What the grouped comparison at ``by`` tells apart: above pod granularity a
+    workload's pods are its replicas (one unit, so scaling or a rollout changes nothing);
+    a pod without controller is itself."""
+    if by == "pod" or not pod.owner_kind:
+        return diff_endpoint(pod, "pod")
+    return pod_endpoint(pod, "workload")
+
+
+def _units_are_endpoints(old: Network, new: Network, by: str) -> bool:
+    """Whether every endpoint at ``by`` is one unit on both sides."""
+    for net in (old, new):
+        seen: dict[Endpoint, Endpoint] = {}
+        for pod in net.pods:
+            ep, unit = diff_endpoint(pod, by), _unit(pod, by)
+            if seen.setdefault(ep, unit) != unit:
+                return False
+    return True
+
+
+@dataclass(slots=True)
+class _Group:
+    """Units (:func:`_unit`) of one endpoint that every policy treats alike on both sides."""
+
+    endpoint: Endpoint
+    old: tuple[int, ...]
+    new: tuple[int, ...]
+    replicated: bool
+    units: int = 0
+
+
+def _unit_classes(net: Network, by: str) -> dict[Endpoint, tuple[int, ...]]:
+    out: dict[Endpoint, set[int]] = {}
+    for i, pod in enumerate(net.pods):
+        out.setdefault(_unit(pod, by), set()).add(int(net.compiled.pod_class[i]))
+    return {unit: tuple(sorted(classes)) for unit, classes in out.items()}
+
+
+def _unit_groups(old: Network, new: Network, by: str) -> list[_Group]:
+    """The pod-level units of both sides, grouped by endpoint and classes on each side."""
+    old_units, new_units = _unit_classes(old, by), _unit_classes(new, by)
+    coarse: dict[Endpoint, Endpoint] = {}
+    for net in (old, new):
+        for pod in net.pods:
+            coarse.setdefault(_unit(pod, by), diff_endpoint(pod, by))
+    groups: dict[tuple[Endpoint, tuple[int, ...], tuple[int, ...], bool], _Group] = {}
+    for unit in sorted(coarse):
+        key = (coarse[unit], old_units.get(unit, ()), new_units.get(unit, ()),
+               _replicated(unit))
+        group = groups.setdefault(key, _Group(*key))
+        group.units += 1
+    return sorted(groups.values(), key=lambda g: str(g.endpoint))
+
+
+def _group_matrix(net: Network, groups: Sequence[_Group], side: str,
+                  table: PortSetTable) -> npt.NDArray[np.int32]:
+    """Group by group, what the units of one group may send to those of another on one
+    side (ids of ``table``); never a unit with itself, unless it stands for replicas."""
+    c = net.compiled
+    ids = np.array([table.intern(c.ports[i]) for i in range(len(c.ports))], dtype=np.int32)
+    members = [getattr(g, side) or (-1,) for g in groups]
+    flat = np.array([k for m in members for k in m], dtype=np.intp)
+    starts = np.cumsum([0] + [len(m) for m in members[:-1]])
+    valid = flat >= 0
+    spread = np.zeros((len(flat), len(flat)), dtype=np.int32)
+    inner = np.ix_(np.nonzero(valid)[0], np.nonzero(valid)[0])
+    spread[inner] = ids[c.allow[np.ix_(flat[valid], flat[valid])]]
+    matrix = table.join_many(table.join_many(spread, starts, axis=0), starts, axis=1)
+    for k, group in enumerate(groups):
+        if group.units < 2 and not group.replicated:
+            matrix[k, k] = NO_PORTS  # one pod with itself
+    out: npt.NDArray[np.int32] = matrix.astype(np.int32)
+    return out
+
+
+def _grouped_changes(old: Network, new: Network, both: Sequence[Endpoint],
+                     by: str) -> list[Change]:
+    """Endpoints standing for several pods: a connection changed when it changed between
+    some of their pods, even where the endpoints as a whole allow the same."""
+    groups = [g for g in _unit_groups(old, new, by) if g.endpoint in set(both)]
+    if not groups:
+        return []
+    table = PortSetTable()
+    before = _group_matrix(old, groups, "old", table)
+    after = _group_matrix(new, groups, "new", table)
+    opened = table_subtract(table, after, before)
+    closed = table_subtract(table, before, after)
+    ends = [g.endpoint for g in groups]
+    starts = [k for k in range(len(ends)) if k == 0 or ends[k] != ends[k - 1]]
+    names = [ends[k] for k in starts]
+
+    def coarse(matrix: npt.NDArray[np.int32]) -> npt.NDArray[np.int32]:
+        joined: npt.NDArray[np.int32] = table.join_many(
+            table.join_many(matrix, starts, axis=0), starts, axis=1)
+        return joined
+
+    was, now, more, less = coarse(before), coarse(after), coarse(opened), coarse(closed)
     out = []
-    for pair in old_conns.keys() | new_conns.keys():
-        if pair[0] not in keep or pair[1] not in keep:
-            continue
-        before = old_conns.get(pair, PortSet.none())
-        after = new_conns.get(pair, PortSet.none())
-        if before != after:
-            out.append(Change(pair[0], pair[1], before, after))
+    for i, j in zip(*np.nonzero((more != NO_PORTS) | (less != NO_PORTS)), strict=True):
+        out.append(Change(names[i], names[j], table[int(was[i, j])], table[int(now[i, j])],
+                          table[int(more[i, j])], table[int(less[i, j])]))
+    return out
+
+
+def table_subtract(table: PortSetTable, a: npt.NDArray[np.int32],
+                   b: npt.NDArray[np.int32]) -> npt.NDArray[np.int32]:
+    """Element-wise ``a - b`` over ids of ``table`` (each distinct pair once)."""
+    if a.size == 0:
+        return a.copy()
+    width = np.int64(max(int(a.max()), int(b.max())) + 1)
+    key = a.astype(np.int64) * width + b.astype(np.int64)
+    unique, inverse = np.unique(key, return_inverse=True)
+    values = np.fromiter((table.subtract(int(k // width), int(k % width)) for k in unique),
+                         dtype=np.int32, count=len(unique))
+    out: npt.NDArray[np.int32] = values[inverse.reshape(a.shape)]
     return out
 
 
@@ -384,6 +563,7 @@ def _joint_changes(
     old_groups: dict[Endpoint, list[int]],
     new_groups: dict[Endpoint, list[int]],
     both: Sequence[Endpoint],
+    by: str,
 ) -> list[Change]:
     """Every endpoint is one class on each side: compare (old class, new class) pairs.
 
@@ -397,6 +577,7 @@ def _joint_changes(
     keys = list(joint)
     if not keys:
         return []
+    out = _self_changes(old, new, old_groups, new_groups, both, by)
     jo = np.array([k[0] for k in keys], dtype=np.intp)
     jn = np.array([k[1] for k in keys], dtype=np.intp)
     before_ids = old.compiled.allow[np.ix_(jo, jo)].astype(np.int64)
@@ -409,7 +590,6 @@ def _joint_changes(
         dtype=np.bool_,
     )
     mask = differs[inverse.reshape(-1)].reshape(before_ids.shape)
-    out = []
     for i, j in zip(*np.nonzero(mask), strict=True):
         before = old_ports[int(before_ids[i, j])]
         after = new_ports[int(after_ids[i, j])]
@@ -420,13 +600,33 @@ def _joint_changes(
     return out
 
 
-class _Degrees:
-    """How many endpoints (and outside ranges) an endpoint accepts connections from and
-    opens connections to, in one network."""
+def _self_changes(old: Network, new: Network, old_groups: dict[Endpoint, list[int]],
+                  new_groups: dict[Endpoint, list[int]], both: Sequence[Endpoint],
+                  by: str) -> list[Change]:
+    """Endpoints of one class standing for replicas whose traffic with themselves
+    (between two of their pods) changed."""
+    out = []
+    for ep in both:
+        if not _replicated(ep):
+            continue
+        a, b = old_groups[ep][0], new_groups[ep][0]
+        before, after = old.compiled.column_ports(a, a), new.compiled.column_ports(b, b)
+        if before != after:
+            out.append(Change(ep, ep, before, after))
+    return out
 
-    def __init__(self, net: Network, groups: dict[Endpoint, list[int]]) -> None:
+
+class _Degrees:
+    """How many connections an endpoint has in one network, counted as the connection
+    list at that granularity counts them: other endpoints, outside ranges (neighbours
+    with the same ports as one), the endpoint itself (between two of its pods) and the
+    synthetic ingress controller."""
+
+    def __init__(self, net: Network, groups: dict[Endpoint, list[int]], by: str) -> None:
         self.c = net.compiled
         self.groups = groups
+        self.controlled = {c.dst for c in net.controller_connections(
+            by, endpoint=diff_endpoint)}  # type: ignore[arg-type]
         self.weights: npt.NDArray[np.int64] | None = None
         if _single(groups, groups):  # each endpoint one class: count by class weights
             first = np.array([its[0] for its in groups.values()], dtype=np.intp)
@@ -437,14 +637,29 @@ class _Degrees:
         classes = self.groups[ep]
         out_cols = (c.allow[classes, :] != 0).any(axis=0)
         in_cols = (c.allow[:, classes] != 0).any(axis=1)
-        outbound = int(out_cols[n:].sum())
-        inbound = int(in_cols[n:].sum())
+        outbound = self._runs(classes, outbound=True)
+        inbound = self._runs(classes, outbound=False)
+        if _replicated(ep) and (c.allow[np.ix_(classes, classes)] != 0).any():
+            outbound, inbound = outbound + 1, inbound + 1
+        inbound += ep in self.controlled
         if self.weights is not None:
             own = classes[0]  # the endpoint itself is one of its class's weight
             outbound += int(self.weights @ out_cols[:n]) - int(out_cols[own])
             inbound += int(self.weights @ in_cols[:n]) - int(in_cols[own])
             return inbound, outbound
         return self._slow(ep, in_cols, out_cols, inbound, outbound)
+
+    def _runs(self, classes: list[int], outbound: bool) -> int:
+        """Outside connections: runs of neighbouring atoms with the same ports."""
+        c, n = self.c, self.c.n_classes
+        count, last = 0, None
+        for e, (lo, hi) in enumerate(c.externals):
+            ids = c.allow[classes, n + e] if outbound else c.allow[n + e, classes]
+            ident = c.ports.join(*(int(i) for i in ids))
+            if ident and not (last is not None and last[0] == ident and last[1] + 1 == lo):
+                count += 1
+            last = (ident, hi) if ident else None
+        return count
 
     def _slow(
         self,
@@ -499,12 +714,13 @@ def diff(old: Network, new: Network, by: Granularity = "workload") -> Diff:
     old_groups, new_groups = _groups(old, by), _groups(new, by)
     both = sorted(set(old_groups) & set(new_groups))
     changes = _internal_changes(old, new, old_groups, new_groups, both, by)
-    changes.extend(_external_changes(old, new, old_groups, new_groups, both))
+    changes.extend(_external_changes(old, new, both, by))
+    changes.extend(_controller_changes(old, new, by, both))
     changes.sort(key=_change_key)
 
     gone = [ep for ep in old_groups if ep not in new_groups]
     came = [ep for ep in new_groups if ep not in old_groups]
-    old_degrees, new_degrees = _Degrees(old, old_groups), _Degrees(new, new_groups)
+    old_degrees, new_degrees = _Degrees(old, old_groups, by), _Degrees(new, new_groups, by)
     old_ns, new_ns = _namespaces(old), _namespaces(new)
     removed = tuple(c for c in changes if c.kind == "removed")
     changed = tuple(c for c in changes if c.kind not in ("added", "removed"))
@@ -531,42 +747,53 @@ def diff(old: Network, new: Network, by: Granularity = "workload") -> Diff:
 def _external_changes(
     old: Network,
     new: Network,
-    old_groups: dict[Endpoint, list[int]],
-    new_groups: dict[Endpoint, list[int]],
     endpoints: Sequence[Endpoint],
+    by: str,
 ) -> list[Change]:
+    """Changes with outside ranges, unit group by unit group (a pod that loses access
+    while another pod of its endpoint keeps it is a change), neighbouring atoms with the
+    same change merged."""
     atoms = _common_atoms(old, new)
     if not atoms:
         return []
     views = _ExternalView(old), _ExternalView(new)
+    wanted = set(endpoints)
+    by_endpoint: dict[Endpoint, list[_Group]] = {}
+    for group in _unit_groups(old, new, by):
+        if group.endpoint in wanted:
+            by_endpoint.setdefault(group.endpoint, []).append(group)
     out: list[Change] = []
-    for ep in endpoints:
+    for ep in sorted(by_endpoint):
+        groups = by_endpoint[ep]
         for outbound in (True, False):
-            run: tuple[int, int, PortSet, PortSet] | None = None
+            run: tuple[int, int, tuple[PortSet, ...]] | None = None
             for atom in atoms:
-                before = views[0].ports(old_groups[ep], atom, outbound)
-                after = views[1].ports(new_groups[ep], atom, outbound)
-                if run is not None and run[1] + 1 == atom[0] and (run[2], run[3]) == (
-                    before,
-                    after,
-                ):
-                    run = (run[0], atom[1], before, after)
+                was = now = more = less = PortSet.none()
+                for g in groups:
+                    before = views[0].ports(g.old, atom, outbound) if g.old else PortSet.none()
+                    after = views[1].ports(g.new, atom, outbound) if g.new else PortSet.none()
+                    was, now = was | before, now | after
+                    more, less = more | (after - before), less | (before - after)
+                state = (was, now, more, less)
+                if run is not None and run[1] + 1 == atom[0] and run[2] == state:
+                    run = (run[0], atom[1], state)
                     continue
-                if run is not None and run[2] != run[3]:
+                if run is not None and (run[2][2] or run[2][3]):
                     out.append(_external_change(ep, run, outbound))
-                run = (atom[0], atom[1], before, after)
-            if run is not None and run[2] != run[3]:
+                run = (atom[0], atom[1], state)
+            if run is not None and (run[2][2] or run[2][3]):
                 out.append(_external_change(ep, run, outbound))
     return out
 
 
 def _external_change(
-    ep: Endpoint, run: tuple[int, int, PortSet, PortSet], outbound: bool
+    ep: Endpoint, run: tuple[int, int, tuple[PortSet, ...]], outbound: bool
 ) -> Change:
     ext = Endpoint.external(run[0], run[1])
+    was, now, more, less = run[2]
     if outbound:
-        return Change(ep, ext, run[2], run[3])
-    return Change(ext, ep, run[2], run[3])
+        return Change(ep, ext, was, now, more, less)
+    return Change(ext, ep, was, now, more, less)
 
 
 # ---------------------------------------------------------------------------

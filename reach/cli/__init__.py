@@ -16,13 +16,19 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
+from reach.endpoints import REFERENCE_FORMS
+from reach.engine.ports import MAX_PORT
 from reach.errors import ManifestError, ReachError
 from reach.model import Diagnostic
 from reach.network import GRANULARITIES, Network
+from reach.selection import Selection
 
 __all__ = ["main"]
 
 Runner = Callable[[argparse.Namespace], int]
+
+#: What every endpoint argument accepts (the README lists the same forms).
+ENDPOINT_HELP = REFERENCE_FORMS
 
 
 # ---------------------------------------------------------------------------
@@ -35,11 +41,21 @@ def _add_input(parser: argparse.ArgumentParser) -> None:
         "--file",
         dest="files",
         action="append",
-        required=True,
+        default=[],
         metavar="PATH",
         help="manifest file, folder (read recursively) or - for stdin; repeatable",
     )
+    _add_cluster(parser)
     _add_reading(parser)
+
+
+def _add_cluster(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cluster", action="store_true",
+        help="read the live cluster: kubectl get -A -o json for the kinds reach reads "
+        "(with -f, the files are read too)")
+    parser.add_argument("--context", help="the kubectl context --cluster reads")
+    parser.add_argument("--kubeconfig", metavar="FILE", help="the kubeconfig --cluster uses")
 
 
 def _add_reading(parser: argparse.ArgumentParser) -> None:
@@ -94,11 +110,17 @@ class _Progress:
             self.bar.close()
 
 
-def load_network(args: argparse.Namespace, files: Sequence[str] | None = None) -> Network:
-    """Load and compile the ``-f`` inputs, printing warnings to stderr unless ``-q``."""
+def load_network(args: argparse.Namespace, files: Sequence[str] | None = None,
+                 cluster: bool | None = None) -> Network:
+    """Load and compile the inputs (``-f`` and ``--cluster``), printing warnings to
+    stderr unless ``-q``."""
     from reach.api import load
 
     paths = list(files if files is not None else args.files)
+    live = bool(getattr(args, "cluster", False) if cluster is None else cluster)
+    if not paths and not live:
+        raise _UsageError("give the manifests with -f PATH (repeatable), or read the live "
+                          "cluster with --cluster")
     stdin_text = sys.stdin.read() if "-" in paths else None
     progress = _Progress(sys.stderr)
     try:
@@ -108,6 +130,9 @@ def load_network(args: argparse.Namespace, files: Sequence[str] | None = None) -
             host_network_pods=getattr(args, "host_network_pods", False),
             stdin_text=stdin_text,
             progress=progress,
+            cluster=live,
+            context=getattr(args, "context", None),
+            kubeconfig=getattr(args, "kubeconfig", None),
         )
     finally:
         progress.close()
@@ -142,30 +167,117 @@ def _emit(text: str) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def _port(text: str) -> int | str:
+    """``--port``: a number 1-65535 or a port name (resolved on the destination)."""
+    text = text.strip()
+    if text.isdigit() or (text[:1] in "+-" and text[1:].isdigit()):
+        number = int(text)
+        if not 1 <= number <= MAX_PORT:
+            raise argparse.ArgumentTypeError(f"{number} is out of range: ports are 1-{MAX_PORT}")
+        return number
+    if not text or not any(ch.isalpha() for ch in text) or len(text) > 15:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a port number (1-{MAX_PORT}) nor a port name")
+    return text
+
+
+def _add_port(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--port", type=_port, default=None, metavar="PORT", help=help_text)
+    parser.add_argument("--protocol", default="TCP", type=str.upper,
+                        choices=("TCP", "UDP", "SCTP"))
+
+
+def _add_selection(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("-n", "--namespace", metavar="NS",
+                        help=f"show only {what} of this namespace (the analysis still uses "
+                        "the whole input)")
+    parser.add_argument("-l", "--selector", metavar="SELECTOR",
+                        help=f"show only {what} of pods matching this label selector "
+                        "(kubectl syntax: app=web,tier!=db,env in (a,b),!canary)")
+
+
+def _selection(args: argparse.Namespace) -> Selection:
+    return Selection.of(getattr(args, "namespace", None), getattr(args, "selector", None))
+
+
+def _choose_output(parser: argparse.ArgumentParser, formats: Sequence[str],
+                   default: str = "txt", extra: str = "") -> None:
+    parser.add_argument("-o", "--output", default=default, metavar="FORMAT",
+                        type=_one_of(formats),
+                        help=f"{', '.join(formats)} (default {default}){extra}")
+
+
+def _one_of(formats: Sequence[str]) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        if text not in formats:
+            raise argparse.ArgumentTypeError(
+                f"unknown format {text!r}: choose one of {', '.join(formats)}")
+        return text
+
+    return check
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    """Rows as columns aligned with spaces (the first row is the header)."""
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    return "\n".join("   ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                     for row in rows)
+
+
 # ---------------------------------------------------------------------------
 # reach list
+
+
+LIST_FORMATS = ("txt", "wide", "json", "csv", "md", "dot", "svg", "png", "pdf")
 
 
 def _setup_list(parser: argparse.ArgumentParser) -> None:
     _add_input(parser)
     parser.add_argument("--by", choices=GRANULARITIES, default="workload")
-    parser.add_argument(
-        "-o", "--output", default="txt",
-        help="txt, json, csv or md (default txt); or a diagram to stdout: dot, svg, png "
-        "(png only when stdout is not a terminal; reach render -o FILE writes files)",
-    )
+    _add_selection(parser, "connections with an end")
+    _choose_output(parser, LIST_FORMATS, extra=": wide adds the policies that select each "
+                   "end; dot, svg, png, pdf draw the diagram to stdout (png and pdf only "
+                   "when stdout is not a terminal; reach render -o FILE writes files)")
 
 
 def _run_list(args: argparse.Namespace) -> int:
-    from reach.report import CONNECTION_FORMATS, format_connections
+    from reach.report import format_connections
 
-    if args.output in PICTURE_FORMATS:
-        return _draw(args, load_network(args), args.output)
-    if args.output not in CONNECTION_FORMATS:
-        raise _UsageError(f"unknown output format {args.output!r} for list")
     net = load_network(args)
-    _emit(format_connections(net.connections(by=args.by), args.output, net.warnings))
+    selection = _selection(args)
+    if args.output in PICTURE_FORMATS:
+        return _draw(args, net, args.output, selection=selection)
+    conns = selection.connections(net, net.connections(by=args.by))
+    if args.output == "wide":
+        _emit(_wide_connections(net, conns))
+    elif args.output == "json":
+        _emit_json({"connections": [c.to_json() for c in conns],
+                    "warnings": [str(w) for w in net.warnings if w.severity != "info"]}, net)
+    else:
+        _emit(format_connections(conns, args.output, net.warnings))
     return 0
+
+
+def _wide_connections(net: Network, conns: Sequence[Any]) -> str:
+    """The connection list as a table, with the policies that select each end."""
+    cache: dict[tuple[Any, str], str] = {}
+
+    def governing(ep: Any, direction: Any) -> str:
+        key = (ep, direction)
+        if key not in cache:
+            try:
+                found = net.resolve(ep)
+            except ReachError:
+                found = None
+            pods = found.pods if found is not None else ()
+            policies = net.selecting(pods, direction) if pods else ()
+            cache[key] = ",".join(p.ref for p in policies) or ("-" if pods else "(outside)")
+        return cache[key]
+
+    rows = [("SRC", "DST", "CONNECTIONS", "SRC EGRESS POLICIES", "DST INGRESS POLICIES")]
+    rows += [(str(c.src), str(c.dst), str(c.ports), governing(c.src, "egress"),
+              governing(c.dst, "ingress")) for c in conns]
+    return _table(rows) if conns else ""
 
 
 # ---------------------------------------------------------------------------
@@ -173,18 +285,26 @@ def _run_list(args: argparse.Namespace) -> int:
 
 
 def _setup_can(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("src", help="NAMESPACE/NAME, NAMESPACE/KIND/NAME or an IP address")
-    parser.add_argument("dst", help="NAMESPACE/NAME, NAMESPACE/KIND/NAME or an IP address")
+    parser.add_argument("src", help=ENDPOINT_HELP)
+    parser.add_argument("dst", help=ENDPOINT_HELP + "; a Service (NS/svc/NAME) is answered "
+                        "per backend, on each backend's resolved targetPort")
     _add_input(parser)
-    parser.add_argument("--port", type=int, default=None, help="port (default: any port)")
-    parser.add_argument("--protocol", default="TCP", type=str.upper,
-                        choices=("TCP", "UDP", "SCTP"))
-    parser.add_argument("-o", "--output", default="txt", choices=("txt", "json"))
+    _add_port(parser, "a port number (1-65535) or name: a container port name of the "
+              "destination, or a service port (number or name) of a Service (default: any "
+              "port)")
+    parser.add_argument(
+        "--any-backend", action="store_true",
+        help="for a Service: allowed when at least one backend admits the client (default: "
+        "every backend must)")
+    _choose_output(parser, ("txt", "json"))
+    parser.epilog = ("exit code 0 when allowed (for a Service: by every backend, or with "
+                     "--any-backend by one), 1 when denied, 2 on bad input or usage")
 
 
 def _run_can(args: argparse.Namespace) -> int:
     net = load_network(args)
-    verdict = net.can(args.src, args.dst, port=args.port, protocol=args.protocol)
+    verdict = net.can(args.src, args.dst, port=args.port, protocol=args.protocol,
+                      any_backend=args.any_backend)
     _emit_result(args, verdict, net)
     return 0 if verdict else 1
 
@@ -196,13 +316,19 @@ def _run_can(args: argparse.Namespace) -> int:
 def _setup_diff(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("old_path", nargs="?", metavar="OLD", help="file or folder before")
     parser.add_argument("new_path", nargs="?", metavar="NEW", help="file or folder after")
+    parser.add_argument("-f", "--file", dest="files", action="append", default=[],
+                        metavar="PATH", help="given twice: -f OLD -f NEW")
     parser.add_argument("--old", action="append", default=[], metavar="PATH",
                         help="input of the old state; repeatable (adds to OLD)")
     parser.add_argument("--new", action="append", default=[], metavar="PATH",
                         help="input of the new state; repeatable (adds to NEW)")
+    _add_cluster(parser)
     parser.add_argument("--by", choices=GRANULARITIES, default="workload")
-    parser.add_argument("-o", "--output", default="txt", choices=("txt", "json", "md"))
+    _choose_output(parser, ("txt", "json", "md"))
     _add_reading(parser)
+    parser.epilog = ("--cluster makes the live cluster the old state: reach diff --cluster "
+                     "NEW says what applying NEW in place of it changes. Exit code 0 when "
+                     "nothing differs, 1 when something does, 2 on bad input or usage")
 
 
 def _run_diff(args: argparse.Namespace) -> int:
@@ -210,9 +336,20 @@ def _run_diff(args: argparse.Namespace) -> int:
 
     old = ([args.old_path] if args.old_path else []) + list(args.old)
     new = ([args.new_path] if args.new_path else []) + list(args.new)
-    if not old or not new:
-        raise _UsageError("give the old and the new state: OLD NEW, or --old PATH --new PATH")
-    before, after = load_network(args, old), load_network(args, new)
+    if args.files:
+        if len(args.files) != 2 or old or new:
+            raise _UsageError("-f is given twice, for the old and the new state: -f OLD -f NEW "
+                              "(use --old PATH --new PATH, repeatable, for several files)")
+        old, new = [args.files[0]], [args.files[1]]
+    if args.cluster and new and not old:
+        pass  # the live cluster is the old state
+    elif args.cluster and old and not new:
+        old, new = [], old  # reach diff --cluster NEW: NEW is the only path given
+    if (not old and not args.cluster) or not new:
+        raise _UsageError("give the old and the new state: OLD NEW, -f OLD -f NEW, "
+                          "--old PATH --new PATH, or --cluster NEW")
+    before = load_network(args, old, cluster=args.cluster)
+    after = load_network(args, new, cluster=False)
     change = diff(before, after, by=args.by)
     if args.output == "json":
         _emit_json(change.to_json(), before, after)
@@ -227,7 +364,7 @@ def _run_diff(args: argparse.Namespace) -> int:
 
 def _setup_lint(parser: argparse.ArgumentParser) -> None:
     _add_input(parser)
-    parser.add_argument("-o", "--output", default="txt", choices=("txt", "json"))
+    _choose_output(parser, ("txt", "json"))
     parser.add_argument(
         "--severity",
         default="info",
@@ -257,7 +394,7 @@ def _setup_check(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--expect", required=True, metavar="FILE",
                         help="expectations file (YAML; format in docs/ci.md)")
     parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report here")
-    parser.add_argument("-o", "--output", default="txt", choices=("txt", "json"))
+    _choose_output(parser, ("txt", "json"))
 
 
 def _run_check(args: argparse.Namespace) -> int:
@@ -291,12 +428,14 @@ def _setup_render(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--by", choices=("pod", "workload", "namespace", "class"),
                         default="workload", help="granularity of the nodes (default workload)")
-    parser.add_argument("--focus", metavar="NS/NAME",
-                        help="draw only this endpoint and its neighbourhood")
+    _add_selection(parser, "endpoints and their connections,")
+    parser.add_argument("--focus", metavar="ENDPOINT",
+                        help="draw only this endpoint and its neighbourhood: " + ENDPOINT_HELP)
     parser.add_argument("--hops", type=int, default=1,
                         help="size of the --focus neighbourhood in hops (default 1)")
     parser.add_argument("--path", nargs=2, metavar=("SRC", "DST"),
-                        help="highlight the shortest paths from SRC to DST")
+                        help="highlight the shortest paths from SRC to DST (endpoints as for "
+                        "--focus)")
     parser.add_argument("--max-hops", type=int, default=4, help="longest --path (default 4)")
     parser.add_argument("--engine", choices=("auto", "graphviz", "matplotlib"), default=None,
                         help="auto (Graphviz when installed, else matplotlib; the default, or "
@@ -314,6 +453,8 @@ def _run_render(args: argparse.Namespace) -> int:
     if args.hops < 0:
         raise _UsageError("--hops must be 0 or more")
     net = load_network(args)
+    if args.focus:
+        net.resolve(args.focus)  # one resolver: unknown names say what is near
     highlight = None
     if args.path:
         from reach.graph.queries import paths
@@ -321,22 +462,33 @@ def _run_render(args: argparse.Namespace) -> int:
         by: Any = "workload" if args.by == "class" else args.by
         found = paths(net, args.path[0], args.path[1], max_hops=args.max_hops, by=by)
         if not found:
-            print(f"reach render: {found.explain()}", file=sys.stderr)
+            print(f"reach render: {found}", file=sys.stderr)
         highlight = [p.nodes for p in found.paths]
     fmt = args.out.lower() if args.out.lower() in PICTURE_FORMATS else None
     return _draw(args, net, fmt or args.out, highlight=highlight, focus=args.focus,
                  hops=args.hops, collapse=args.collapse, summarize=args.summarize,
-                 services=args.services, title=args.title, engine=args.engine)
+                 services=args.services, title=args.title, engine=args.engine,
+                 selection=_selection(args))
 
 
-def _draw(args: argparse.Namespace, net: Network, target: str, **options: Any) -> int:
-    """Draw ``net`` at ``args.by``; a bare format goes to stdout, a path to its file."""
+def _draw(args: argparse.Namespace, net: Network, target: str,
+          selection: Selection | None = None, **options: Any) -> int:
+    """Draw ``net`` at ``args.by``; a bare format goes to stdout, a path to its file.
+
+    With a selection, the diagram holds the selected endpoints, their connections and
+    the endpoints at the other end of those.
+    """
     from reach.render import render
 
     if target in ("png", "pdf") and sys.stdout.isatty():
         raise _UsageError(f"refusing to write {target} to a terminal: redirect stdout, "
                           f"or use reach render -o FILE.{target}")
-    data = render(net, target, by=args.by, **options)
+    source: Any = net
+    if selection:
+        source = _selected_graph(net, args.by, selection, options.get("services", True))
+        if options.get("focus") is not None:
+            options["focus"] = _locate(source, net, options["focus"])
+    data = render(source, target, by=args.by, **options)
     if target in ("dot", "svg"):
         _emit(data.decode())
     elif target in ("png", "pdf"):
@@ -346,25 +498,48 @@ def _draw(args: argparse.Namespace, net: Network, target: str, **options: Any) -
     return 0
 
 
+def _selected_graph(net: Network, by: str, selection: Selection, services: bool) -> Any:
+    from reach.graph.views import graph
+
+    full = graph(net, by=by, services=services)  # type: ignore[arg-type]
+    ends = {n: full.nodes[n]["endpoint"] for n in full}
+    chosen = selection.endpoints(net, ends.values())
+    keep = {n for n, ep in ends.items() if ep in chosen}
+    if not keep:
+        raise _UsageError("nothing on the diagram matches -n/-l")
+    wanted = set(keep)
+    for n in keep:
+        wanted.update(full.successors(n))
+        wanted.update(full.predecessors(n))
+    sub = full.subgraph(wanted).copy()
+    sub.remove_edges_from([(a, b) for a, b in list(sub.edges) if a not in keep and b not in keep])
+    return sub
+
+
+def _locate(graph: Any, net: Network, reference: str) -> str:
+    from reach.render.scene import locate
+
+    found = locate(graph, reference, net)
+    if not found:
+        raise _UsageError(f"--focus {reference} is not among the endpoints -n/-l selected")
+    return str(found[0])
+
+
 # ---------------------------------------------------------------------------
 # reach paths / reachable-from / reachable-to / isolated / exposure (the graph queries)
 
-_ENDPOINT_HELP = ("NAMESPACE/NAME, NAMESPACE/KIND/NAME, NAMESPACE/svc/NAME, an IP address, "
-                  "internet or ingress-controller")
 
-
-def _setup_query(parser: argparse.ArgumentParser, port: bool = True, by: bool = True) -> None:
+def _setup_query(parser: argparse.ArgumentParser, port: bool = True, by: bool = True,
+                 wide: bool = False) -> None:
     """Options shared by the graph queries."""
     _add_input(parser)
     if port:
-        parser.add_argument("--port", type=int, default=None,
-                            help="keep only hops that allow this port (default: any port)")
-        parser.add_argument("--protocol", default="TCP", type=str.upper,
-                            choices=("TCP", "UDP", "SCTP"))
+        _add_port(parser, "keep only hops that allow this port: a number (1-65535), or a "
+                  "name resolved on the destination (default: any port)")
     if by:
         parser.add_argument("--by", choices=("pod", "workload", "namespace", "class"),
                             default="workload", help="how endpoints are shown (default workload)")
-    parser.add_argument("-o", "--output", default="txt", choices=("txt", "json"))
+    _choose_output(parser, ("txt", "wide", "json") if wide else ("txt", "json"))
 
 
 def _query_network(args: argparse.Namespace) -> Network:
@@ -380,15 +555,16 @@ def _emit_result(args: argparse.Namespace, result: Any, net: Network) -> None:
     if args.output == "json":
         _emit_json(result.to_json(), net)
     else:
-        _emit(result.explain())
+        _emit(str(result))
 
 
 def _setup_paths(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("src", help=_ENDPOINT_HELP)
-    parser.add_argument("dst", help=_ENDPOINT_HELP)
+    parser.add_argument("src", help=ENDPOINT_HELP)
+    parser.add_argument("dst", help=ENDPOINT_HELP)
     parser.add_argument("--max-hops", type=int, default=4, help="longest path (default 4)")
     parser.add_argument("--limit", type=int, default=10, help="most paths shown (default 10)")
     _setup_query(parser)
+    parser.epilog = "exit code 0 when a path exists, 1 when none does, 2 on bad input or usage"
 
 
 def _run_paths(args: argparse.Namespace) -> int:
@@ -404,8 +580,9 @@ def _run_paths(args: argparse.Namespace) -> int:
 
 
 def _setup_reachable_from(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("src", help=_ENDPOINT_HELP)
+    parser.add_argument("src", help=ENDPOINT_HELP)
     _setup_query(parser)
+    parser.epilog = "exit code 0 (also when nothing is reachable), 2 on bad input or usage"
 
 
 def _run_reachable_from(args: argparse.Namespace) -> int:
@@ -414,12 +591,13 @@ def _run_reachable_from(args: argparse.Namespace) -> int:
     net = _query_network(args)
     result = reachable_from(net, args.src, port=args.port, protocol=args.protocol, by=args.by)
     _emit_result(args, result, net)
-    return 0 if result else 1
+    return 0
 
 
 def _setup_reachable_to(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dst", help=_ENDPOINT_HELP)
+    parser.add_argument("dst", help=ENDPOINT_HELP)
     _setup_query(parser)
+    parser.epilog = "exit code 0 (also when nothing reaches it), 2 on bad input or usage"
 
 
 def _run_reachable_to(args: argparse.Namespace) -> int:
@@ -428,30 +606,70 @@ def _run_reachable_to(args: argparse.Namespace) -> int:
     net = _query_network(args)
     result = reachable_to(net, args.dst, port=args.port, protocol=args.protocol, by=args.by)
     _emit_result(args, result, net)
-    return 0 if result else 1
-
-
-def _setup_isolated(parser: argparse.ArgumentParser) -> None:
-    _setup_query(parser, port=False, by=False)
-
-
-def _run_isolated(args: argparse.Namespace) -> int:
-    from reach.graph.queries import isolated
-
-    net = _query_network(args)
-    _emit_result(args, isolated(net), net)
     return 0
 
 
+def _setup_isolated(parser: argparse.ArgumentParser) -> None:
+    _setup_query(parser, port=False, by=False, wide=True)
+    _add_selection(parser, "the pods")
+
+
+def _run_isolated(args: argparse.Namespace) -> int:
+    from reach.graph.queries import Isolation, isolated
+
+    net = _query_network(args)
+    selection = _selection(args)
+    result = isolated(net)
+    if selection:
+        wanted = selection.endpoints(net, {e.pod for e in result})
+        result = Isolation(tuple(e for e in result if e.pod in wanted))
+    if args.output == "wide":
+        rows = [("POD", "INGRESS", "EGRESS", "PEERS IN", "PEERS OUT", "ISOLATED BY")]
+        for e in result:
+            by = sorted(set(e.ingress_policies + e.egress_policies + e.ingress_guards
+                            + e.egress_guards))
+            rows.append((str(e.pod), _direction(e, "ingress"), _direction(e, "egress"),
+                         _peers(e.ingress_peers, e.outside_in),
+                         _peers(e.egress_peers, e.outside_out), ",".join(by) or "-"))
+        _emit(_table(rows) if len(rows) > 1 else "")
+    else:
+        _emit_result(args, result, net)
+    return 0
+
+
+def _direction(entry: Any, direction: str) -> str:
+    if getattr(entry, f"{direction}_isolated"):
+        return "isolated"
+    return "restricted" if getattr(entry, f"{direction}_guards") else "unprotected"
+
+
+def _peers(pods: int, outside: bool) -> str:
+    return f"{pods} pod{'s' if pods != 1 else ''}" + (" + outside" if outside else "")
+
+
 def _setup_exposure(parser: argparse.ArgumentParser) -> None:
-    _setup_query(parser, port=False)
+    _setup_query(parser, port=False, wide=True)
+    _add_selection(parser, "targets")
 
 
 def _run_exposure(args: argparse.Namespace) -> int:
-    from reach.graph.queries import exposure
+    from reach.graph.queries import Exposure, exposure
 
     net = _query_network(args)
-    _emit_result(args, exposure(net, by=args.by), net)
+    selection = _selection(args)
+    result = exposure(net, by=args.by)
+    if selection:
+        wanted = selection.endpoints(net, result.targets())
+        result = Exposure(tuple(i for i in result if i.target in wanted), result.warnings)
+    if args.output == "wide":
+        rows = [("TARGET", "PORTS", "VIA", "THROUGH", "INTERNET CONNECTS TO", "FROM")]
+        rows += [(str(i.target), str(i.ports), i.via,
+                  " -> ".join(str(t) for t in i.through) or "-",
+                  str(i.entry) if i.entry else "-",
+                  ",".join(s.name for s in i.sources) or "-") for i in result]
+        _emit(_table(rows) if len(rows) > 1 else "nothing is reachable from the internet")
+    else:
+        _emit_result(args, result, net)
     return 0
 
 
@@ -490,7 +708,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Runner
                        _setup_reachable_from, _run_reachable_from),
     "reachable-to": ("everything that reaches DST in any number of hops",
                      _setup_reachable_to, _run_reachable_to),
-    "isolated": ("per pod: isolated or unprotected in each direction, and its peers",
+    "isolated": ("per pod: isolated or unprotected in each direction, whether anything "
+                 "can connect to it at all; -o wide: the policies and how many peers",
                  _setup_isolated, _run_isolated),
     "exposure": ("what the internet reaches: directly, through NodePort/LoadBalancer, Ingress",
                  _setup_exposure, _run_exposure),
@@ -501,13 +720,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reach",
         description="Kubernetes NetworkPolicy reachability: who can talk to whom, and why.",
+        epilog=f"endpoints (SRC, DST, --focus, --path): {REFERENCE_FORMS}",
     )
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, setup, runner) in COMMANDS.items():
-        child = sub.add_parser(name, help=help_text, description=help_text)
+        child = sub.add_parser(name, help=help_text, description=help_text,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
         setup(child)
-        child.set_defaults(run=runner)
+        child.set_defaults(run=runner, parser=child)
     return parser
 
 
@@ -521,7 +742,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``reach`` command; returns the exit code."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            # an unknown flag is the subcommand's usage error, shown with its usage
+            child = getattr(args, "parser", parser)
+            child.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
     if not getattr(args, "run", None):

@@ -1,7 +1,7 @@
-"""The reachability graph: services and ingresses, networkx views, and the graph queries.
+"""The reachability graph: networkx views and the graph queries.
 
-:mod:`reach.graph.services` resolves Services and Ingresses to backends,
-:mod:`reach.graph.views` builds class-level views and networkx graphs at any
+:mod:`reach.graph.views` builds class-level views (with the Services and Ingresses
+that :mod:`reach.services` resolves) and networkx graphs at any
 granularity, :mod:`reach.graph.queries` answers paths, reachable sets, isolation and
 exposure over them.
 """

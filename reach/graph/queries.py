@@ -44,11 +44,11 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from reach.endpoints import Endpoint, parse_reference
+from reach.endpoints import PUBLIC_ADDRESSES, Endpoint, pod_endpoint
+from reach.engine.intervals import IntervalSet
 from reach.engine.ports import PortSet
 from reach.engine.portsets import NO_PORTS, iter_bits
-from reach.errors import UnknownEndpoint
-from reach.graph.services import controller_admits
+from reach.errors import InvalidQuery, UnknownEndpoint
 from reach.graph.views import (
     BY,
     HTTP_PORTS,
@@ -98,79 +98,62 @@ def _check_by(by: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class _End:
-    """A resolved query endpoint."""
+    """A resolved query endpoint.
+
+    ``columns``: the outside atoms of an address or range; ``services``: the Services
+    of a Service end (one), or of an Ingress or Route (those it routes to).
+    """
 
     endpoint: Endpoint
     kind: Literal["pods", "internet", "address", "service", "controller"]
     pods: tuple[int, ...] = ()
-    column: int = -1
-    service: int = -1
-
-
-def _service_end(view: ClassView, namespace: str, name: str) -> _End:
-    for s, edges in enumerate(view.services):
-        svc = edges.info.service
-        if svc.namespace == namespace and svc.name == name:
-            return _End(edges.info.endpoint, "service", service=s)
-    view.smap.find(namespace, name)  # raises UnknownEndpoint with candidates
-    raise AssertionError  # pragma: no cover
-
-
-def _controller_end(view: ClassView) -> _End:
-    controllers = view.smap.controllers
-    if controllers:
-        pod = view.net.pods[controllers[0]]
-        ep = Endpoint(pod.workload_kind, pod.namespace, pod.workload_name)
-        return _End(ep, "pods", pods=controllers)
-    if view.synthetic_controller:
-        return _End(INGRESS_CONTROLLER, "controller")
-    raise UnknownEndpoint("ingress-controller",
-                          "no ingress controller: the input has no Ingress and no controller pod")
+    columns: tuple[int, ...] = ()
+    services: tuple[int, ...] = ()
 
 
 def _resolve(view: ClassView, reference: str | Endpoint) -> _End:
+    """The end a reference names, through :meth:`Network.resolve` (one resolver)."""
     net = view.net
-    if isinstance(reference, Endpoint):
-        if reference.kind == "Internet":
-            return _End(INTERNET, "internet")
-        if reference.kind == "IngressController":
-            return _controller_end(view)
-        if reference.kind == "Service":
-            return _service_end(view, reference.namespace, reference.name)
-        found = net.resolve(reference)
-    else:
-        text = reference.strip()
-        if text.lower() in ("internet", "{internet}"):
-            return _End(INTERNET, "internet")
-        if text.lower() in ("ingress-controller", "{ingress-controller}"):
-            return _controller_end(view)
-        kind = None
-        if "/" in text:
-            try:
-                namespace, kind, name = parse_reference(text)
-            except ValueError as exc:
-                raise UnknownEndpoint(text, str(exc)) from None
-            if kind == "Service":
-                return _service_end(view, namespace, name)
-        try:
-            found = net.resolve(text)
-        except UnknownEndpoint:
-            if kind is None and "/" in text:
-                namespace, _, name = text.partition("/")
-                if any(e.info.service.namespace == namespace and e.info.service.name == name
-                       for e in view.services):
-                    return _service_end(view, namespace, name)
-            raise
-    if found.pods:
+    found = net.resolve(reference)
+    kind = found.kind
+    if kind == "internet":
+        return _End(INTERNET, "internet")
+    if kind == "controller":
+        return _End(INGRESS_CONTROLLER, "controller")
+    if kind in ("service", "ingress"):
+        wanted = ({(found.service.service.namespace, found.service.service.name)}
+                  if found.service is not None else
+                  {(r.service.service.namespace, r.service.service.name) for r in found.routes})
+        services = tuple(s for s, edges in enumerate(view.services)
+                         if (edges.info.service.namespace, edges.info.service.name) in wanted)
+        return _End(found.endpoint, "service", services=services)
+    if kind == "pods":
         return _End(found.endpoint, "pods", pods=found.pods)
-    if found.address is None:
-        raise UnknownEndpoint(str(reference), f"{reference} names nothing")
+    span = found.span
+    assert span is not None
+    c = net.compiled
+    columns = tuple(c.n_classes + e for e, (lo, hi) in enumerate(c.externals)
+                    if lo <= span[1] and span[0] <= hi)
+    return _End(found.endpoint, "address", columns=columns)
+
+
+def _number(net: Network, dst: str | Endpoint | None, port: int | str | None,
+            protocol: str) -> tuple[int | None, str]:
+    """A port given as a number or a name (resolved on the destination ``dst``)."""
+    if isinstance(port, str) and not port.strip().isdigit() and dst is None:
+        raise InvalidQuery(f'a port name ("{port}") needs a destination to be resolved on; '
+                           "give a number")
+    if dst is None or port is None:
+        return (int(port) if port is not None else None), protocol.upper()
     try:
-        column = net.compiled.external_column(found.address)
-    except KeyError:
-        raise UnknownEndpoint(str(reference),
-                              f"{reference} is outside the analysed address space") from None
-    return _End(found.endpoint, "address", column=column)
+        return net.resolve_port(dst, port, protocol)
+    except InvalidQuery:
+        if isinstance(port, str) and not port.strip().isdigit():
+            raise
+        number = int(port)
+        if not 1 <= number <= 65535:
+            raise
+        return number, protocol.upper()  # a number is a number, whatever the destination
 
 
 # ---------------------------------------------------------------------------
@@ -224,11 +207,23 @@ class _Search:
         self.t_ok = self.ok(self.t_in) & self.usable
         self.ic_ok = self.ok(self.ic_out) & self.usable
 
+    def _grown(self) -> None:
+        """Port sets interned since the search was built (joins of the ends) are judged too."""
+        table = self.view.table
+        if len(self._ok) < len(table):
+            extra = [bool(table[i]) and (self.port is None or table[i].allows(
+                self.protocol, self.port)) for i in range(len(self._ok), len(table))]
+            self._ok = np.concatenate([self._ok, np.array(extra, dtype=np.bool_)])
+
     def ok(self, ids: npt.NDArray[Any]) -> BoolArray:
+        if ids.size and int(ids.max()) >= len(self._ok):
+            self._grown()
         out: BoolArray = self._ok[ids]
         return out
 
     def ok_id(self, ident: int) -> bool:
+        if ident >= len(self._ok):
+            self._grown()
         return bool(self._ok[ident])
 
     # -- the ends -----------------------------------------------------------
@@ -266,14 +261,52 @@ class _Search:
             ic = view.table.intern(HTTP_PORTS) if self.ic else NO_PORTS
             return view.internet_in, ic
         if end.kind == "address":
-            return self._join_rows([view.allow[end.column, :cc]]), NO_PORTS
+            rows = [view.allow[col, :cc] for col in end.columns]
+            return self.join_arrays(self._join_rows(rows), self._through_services(end)), NO_PORTS
         if end.kind == "controller":
             return view.ic_out, NO_PORTS
         out = np.zeros(self.n, dtype=np.int32)
-        for pod, ident in self._backends(end.service):
-            role = int(view.pod_role[pod])
-            out[role] = view.table.join(int(out[role]), ident)
+        for s in end.services:
+            for pod, ident in self._backends(s):
+                role = int(view.pod_role[pod])
+                out[role] = view.table.join(int(out[role]), ident)
         return out, NO_PORTS
+
+    def join_arrays(self, a: IntArray, b: IntArray) -> IntArray:
+        return join_ids(self.view.table, a, b)
+
+    def _through_services(self, end: _End) -> IntArray:
+        """Per role class, what outside addresses ``end`` reach it on through NodePort and
+        LoadBalancer Services: the backend admits the client (``Local``) or a node."""
+        view, table = self.view, self.view.table
+        out = np.zeros(self.n, dtype=np.int32)
+        for s in range(len(view.services)):
+            for role, ident in self._service_entry(s, end).items():
+                out[role] = table.join(int(out[role]), ident)
+        return out
+
+    def _service_entry(self, s: int, end: _End) -> dict[int, int]:
+        """Per role class, what outside address ``end`` reaches through service ``s``."""
+        view, table = self.view, self.view.table
+        info = view.services[s].info
+        if not info.exposed:
+            return {}
+        local = info.service.external_traffic_policy == "Local"
+        pod_class = self.pod_class
+        out: dict[int, int] = {}
+        for backend in info.backends:
+            if backend.pod is None:
+                continue
+            cls = int(pod_class[backend.pod])
+            if local:
+                seen = table.join(*(int(view.allow[col, cls]) for col in end.columns))
+            else:
+                seen = int(view.node_in[cls])
+            got = table.meet(seen, table.intern(backend.received()))
+            if got != NO_PORTS:
+                role = int(view.pod_role[backend.pod])
+                out[role] = table.join(out.get(role, NO_PORTS), got)
+        return out
 
     def _front(self, s: int) -> IntArray:
         """Per compiled class, the service ports of ``s`` it may use."""
@@ -290,10 +323,11 @@ class _Search:
         if end.kind == "internet":
             return self._join_rows([view.direct_out]), NO_PORTS
         if end.kind == "address":
-            return self._join_rows([view.allow[:cc, end.column]]), NO_PORTS
+            return self._join_rows([view.allow[:cc, col] for col in end.columns]), NO_PORTS
         if end.kind == "controller":
             return np.zeros(self.n, dtype=np.int32), NO_PORTS
-        return self._join_rows([self._front(end.service)]), view.services[end.service].ic_front
+        return (self._join_rows([self._front(s) for s in end.services]),
+                self.join([view.services[s].ic_front for s in end.services]))
 
     def _direct(self, src: _End, dst: _End) -> int:
         view, table = self.view, self.view.table
@@ -306,29 +340,57 @@ class _Search:
             if dst.kind == "internet":
                 return self.join(view.direct_out[classes])
             if dst.kind == "address":
-                return self.join(view.allow[classes, dst.column])
+                return self.join([int(view.allow[c, col]) for c in classes
+                                  for col in dst.columns])
             if dst.kind == "service":
-                return self.join(self._front(dst.service)[classes])
+                return self.join([int(self._front(s)[c]) for s in dst.services
+                                  for c in classes])
             return NO_PORTS
         if src.kind == "internet":
             if dst.kind == "pods":
                 return self.join(view.internet_in[self.roles(dst.pods)])
             if dst.kind == "service":
-                return view.services[dst.service].entry
+                return self.join([view.services[s].entry for s in dst.services])
             if dst.kind == "controller":
                 return table.intern(HTTP_PORTS)
             return NO_PORTS
         if src.kind == "address" and dst.kind == "pods":
-            return self.join(view.allow[src.column, self.classes(dst.pods)])
+            direct = [int(view.allow[col, c]) for col in src.columns
+                      for c in self.classes(dst.pods)]
+            through = self._through_services(src)[self.roles(dst.pods)]
+            return self.join([*direct, *through.tolist()])
+        if src.kind == "address" and dst.kind == "service":
+            return self.join([self._address_entry(s, src) for s in dst.services])
         if src.kind == "service" and dst.kind == "pods":
             wanted = set(dst.pods)
-            return self.join([i for p, i in self._backends(src.service) if p in wanted])
+            return self.join([i for s in src.services for p, i in self._backends(s)
+                              if p in wanted])
         if src.kind == "controller":
             if dst.kind == "pods":
                 return self.join(view.ic_out[self.roles(dst.pods)])
             if dst.kind == "service":
-                return view.services[dst.service].ic_front
+                return self.join([view.services[s].ic_front for s in dst.services])
         return NO_PORTS
+
+    def _address_entry(self, s: int, end: _End) -> int:
+        """What outside address ``end`` connects to on service ``s``: the entry of each
+        service port that some backend admits it on."""
+        view, table = self.view, self.view.table
+        info = view.services[s].info
+        if not info.exposed:
+            return NO_PORTS
+        local = info.service.external_traffic_policy == "Local"
+        out = NO_PORTS
+        for backend in info.backends:
+            if backend.pod is None:
+                continue
+            cls = int(self.pod_class[backend.pod])
+            seen = (table.join(*(int(view.allow[col, cls]) for col in end.columns)) if local
+                    else int(view.node_in[cls]))
+            for i, target in enumerate(backend.targets):
+                if table.meet(seen, table.intern(target)) != NO_PORTS:
+                    out = table.join(out, table.intern(info.entry(i)))
+        return out
 
     # -- adjacency ----------------------------------------------------------
 
@@ -401,6 +463,26 @@ class _Search:
                     queue.append(v)
         return dist
 
+    def service_via(self, role: int) -> tuple[Endpoint, int, int] | None:
+        """How an outside source reaches role class ``role`` through a NodePort or
+        LoadBalancer Service (the way outside traffic usually arrives, so it is shown
+        even where policies would also admit the source directly): the Service, what
+        the client connects to, what the backend receives. None when no Service does."""
+        src, view = self.src, self.view
+        assert src is not None
+        members = set(view.role_pods[role])
+        if src.kind == "internet":
+            for edges in view.services:
+                for b, ident in edges.received.items():
+                    if edges.info.backends[b].pod in members and self.ok_id(ident):
+                        return edges.info.endpoint, edges.entry, ident
+            return None
+        for s, edges in enumerate(view.services):
+            got = self._service_entry(s, src).get(role, NO_PORTS)
+            if self.ok_id(got):
+                return edges.info.endpoint, self._address_entry(s, src), got
+        return None
+
     def representative(self, role: int) -> int:
         """A pod of role class ``role`` outside both ends."""
         return next(p for p in self.view.role_pods[role] if p not in self.ends)
@@ -415,11 +497,19 @@ class _Search:
 
 @dataclass(frozen=True, slots=True)
 class Hop:
-    """One allowed connection of a path (or a Service forwarding to a backend)."""
+    """One allowed connection of a path, or a Service forwarding to a backend.
+
+    A forwarding hop (``src`` is a Service) is kube-proxy rewriting the connection that
+    reached the Service: it is no connection of its own and does not count as a hop.
+    """
 
     src: Endpoint
     dst: Endpoint
     ports: PortSet
+
+    @property
+    def forwarding(self) -> bool:
+        return self.src.kind == "Service"
 
     def __str__(self) -> str:
         return f"{self.src} --{self.ports}--> {self.dst}"
@@ -427,7 +517,8 @@ class Hop:
 
 @dataclass(frozen=True, slots=True)
 class Path:
-    """A multi-hop path; ``len(path)`` is its number of hops."""
+    """A multi-hop path; ``len(path)`` is its number of connections (forwarding by a
+    Service to a backend is part of the connection that reached the Service)."""
 
     hops: tuple[Hop, ...]
 
@@ -438,7 +529,7 @@ class Path:
         return (self.hops[0].src, *(hop.dst for hop in self.hops))
 
     def __len__(self) -> int:
-        return len(self.hops)
+        return sum(1 for hop in self.hops if not hop.forwarding)
 
     def __str__(self) -> str:
         if not self.hops:
@@ -482,7 +573,7 @@ class PathResult:
         on = f" on {self.protocol} {self.port}" if self.port is not None else ""
         return f"from {self.src} to {self.dst}{on} within {self.max_hops} hops"
 
-    def explain(self) -> str:
+    def __str__(self) -> str:
         if not self.paths:
             return f"no path {self._what()}"
         count = f"{len(self.paths)}{'+' if self.truncated else ''}"
@@ -490,8 +581,6 @@ class PathResult:
         lines += [f"{len(p)} hop{'s' if len(p) != 1 else ''}: {p}" for p in self.paths]
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.explain()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -519,11 +608,21 @@ def _show(search: _Search, group: Grouping, nodes: Sequence[int]) -> Path:
             pod = search.representative(node)
             shown.append(group.nodes[int(group.pod_node[pod])])
     table = search.view.table
-    hops = tuple(
+    hops = [
         Hop(shown[k], shown[k + 1], table[search.edge_id(nodes[k], nodes[k + 1])])
         for k in range(len(nodes) - 1)
-    )
-    return Path(hops)
+    ]
+    first = nodes[1] if len(nodes) > 1 else None
+    roles = ([first] if first is not None and first < search.n else
+             search.roles(dst.pods) if first == search.T and dst.kind == "pods" else [])
+    via = None
+    if src.kind in ("internet", "address"):
+        via = next((found for found in map(search.service_via, roles) if found), None)
+    if via is not None:  # outside -> Service -> backend, in that order
+        service, entry, received = via
+        hops[0:1] = [Hop(shown[0], service, table[entry]),
+                     Hop(service, shown[1], table[received])]
+    return Path(tuple(hops))
 
 
 def paths(
@@ -531,7 +630,7 @@ def paths(
     src: str | Endpoint,
     dst: str | Endpoint,
     max_hops: int = 4,
-    port: int | None = None,
+    port: int | str | None = None,
     protocol: str = "TCP",
     limit: int = 10,
     by: Granularity = "workload",
@@ -573,6 +672,7 @@ def paths(
         raise ValueError("max_hops and limit must not be negative")
     view = class_view(net)
     a, b = _resolve(view, src), _resolve(view, dst)
+    port, protocol = _number(net, dst, port, protocol)
     search = _Search(view, a, b, port, protocol)
     group = grouping(view, by)
     found: list[Path] = []
@@ -580,11 +680,13 @@ def paths(
     truncated = False
     if a.endpoint == b.endpoint:
         return PathResult(a.endpoint, b.endpoint, (Path(()),), max_hops, port, protocol, by)
-    to_target = search.bfs(search.T, forward=False, limit=max_hops)
+    # a Service's forwarding to its backend is part of the connection that reached it
+    longest = max_hops + (1 if a.kind == "service" else 0)
+    to_target = search.bfs(search.T, forward=False, limit=longest)
     shortest = to_target.get(search.S)
     budget = [SEARCH_BUDGET]
     if shortest is not None and limit:
-        for length in range(shortest, max_hops + 1):
+        for length in range(shortest, longest + 1):
             for nodes in _simple_paths(search, to_target, length, budget):
                 shown = _show(search, group, nodes)
                 if shown.nodes not in seen:
@@ -660,7 +762,7 @@ class Reachable:
     def __iter__(self) -> Iterator[tuple[Endpoint, int]]:
         return iter(self.endpoints)
 
-    def explain(self) -> str:
+    def __str__(self) -> str:
         on = f" on {self.protocol} {self.port}" if self.port is not None else ""
         verb = "reachable from" if self.direction == "from" else "can reach"
         if not self.endpoints:
@@ -670,8 +772,6 @@ class Reachable:
         lines += [f"{hops} hop{'s' if hops != 1 else ''}: {ep}" for ep, hops in self.endpoints]
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.explain()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -698,7 +798,28 @@ def _reached_pods(search: _Search, group: Grouping, dist: dict[int, int],
 
 def _finish(origin: _End, direction: Literal["from", "to"], found: dict[Endpoint, int],
             port: int | None, protocol: str) -> Reachable:
+    """The reached endpoints, without the origin; outside ranges merged where they touch
+    and have the same distance. The internet does not reach (or get reached from) the
+    public part of the outside: only the private ranges it can get to through pods."""
     found.pop(origin.endpoint, None)
+    found.pop(INTERNET if origin.kind == "internet" else origin.endpoint, None)
+    ranges = sorted((ep.lo, ep.hi, hops) for ep, hops in found.items() if ep.is_external)
+    for ep in [ep for ep in found if ep.is_external]:
+        del found[ep]
+    if origin.kind == "internet":
+        private = IntervalSet.from_iterable((lo, hi) for lo, hi, _ in ranges)
+        private = private - PUBLIC_ADDRESSES.intervals
+        ranges = [(max(a, lo), min(b, hi), hops) for lo, hi, hops in ranges
+                  for a, b in private.intervals if a <= hi and lo <= b]
+        ranges.sort()
+    merged: list[tuple[int, int, int]] = []
+    for lo, hi, hops in ranges:
+        if merged and merged[-1][1] + 1 == lo and merged[-1][2] == hops:
+            merged[-1] = (merged[-1][0], hi, hops)
+        else:
+            merged.append((lo, hi, hops))
+    for lo, hi, hops in merged:
+        found[Endpoint.external(lo, hi)] = hops
     ordered = sorted(found.items(), key=lambda kv: (kv[1], str(kv[0])))
     return Reachable(origin.endpoint, direction, tuple(ordered), port, protocol.upper())
 
@@ -706,7 +827,7 @@ def _finish(origin: _End, direction: Literal["from", "to"], found: dict[Endpoint
 def reachable_from(
     net: Network,
     src: str | Endpoint,
-    port: int | None = None,
+    port: int | str | None = None,
     protocol: str = "TCP",
     by: Granularity = "workload",
 ) -> Reachable:
@@ -725,6 +846,7 @@ def reachable_from(
     _check_by(by)
     view = class_view(net)
     origin = _resolve(view, src)
+    port, protocol = _number(net, None, port, protocol)
     search = _Search(view, origin, None, port, protocol)
     group = grouping(view, by)
     dist = search.bfs(search.S, forward=True)
@@ -747,7 +869,7 @@ def reachable_from(
 def reachable_to(
     net: Network,
     dst: str | Endpoint,
-    port: int | None = None,
+    port: int | str | None = None,
     protocol: str = "TCP",
     by: Granularity = "workload",
 ) -> Reachable:
@@ -765,6 +887,7 @@ def reachable_to(
     _check_by(by)
     view = class_view(net)
     origin = _resolve(view, dst)
+    port, protocol = _number(net, dst, port, protocol)
     search = _Search(view, None, origin, port, protocol)
     group = grouping(view, by)
     dist = search.bfs(search.T, forward=False)
@@ -782,7 +905,7 @@ def reachable_to(
         entries += [(c, 0) for c in search.classes(origin.pods)]
         internet.append((search.join(view.internet_in[search.roles(origin.pods)]), 0))
     elif origin.kind == "service":
-        internet.append((view.services[origin.service].entry, 0))
+        internet.extend((view.services[s].entry, 0) for s in origin.services)
     elif origin.kind == "controller":
         internet.append((view.table.intern(HTTP_PORTS), 0))
     for c, h in entries:
@@ -808,7 +931,10 @@ class PodIsolation:
     that restrict that direction. A direction that neither isolates nor restricts is
     *unprotected*: everything is allowed. ``no_ingress_peers``/``no_egress_peers``:
     no pod, address or ingress controller may open a connection to it / receive one
-    from it, on any port.
+    from it, on any port. ``ingress_policies``/``egress_policies``: the NetworkPolicies
+    that isolate it; ``ingress_peers``/``egress_peers``: how many pods (replicas
+    counted) may connect to it / it may connect to; ``outside_in``/``outside_out``:
+    whether some outside address may connect to it / it may connect to one.
     """
 
     pod: Endpoint
@@ -818,6 +944,12 @@ class PodIsolation:
     no_egress_peers: bool
     ingress_guards: tuple[str, ...] = ()
     egress_guards: tuple[str, ...] = ()
+    ingress_policies: tuple[str, ...] = ()
+    egress_policies: tuple[str, ...] = ()
+    ingress_peers: int = 0
+    egress_peers: int = 0
+    outside_in: bool = False
+    outside_out: bool = False
 
     @property
     def unprotected(self) -> tuple[str, ...]:
@@ -854,6 +986,12 @@ class PodIsolation:
             "egress_restricted_by": list(self.egress_guards),
             "no_ingress_peers": self.no_ingress_peers,
             "no_egress_peers": self.no_egress_peers,
+            "ingress_isolated_by": list(self.ingress_policies),
+            "egress_isolated_by": list(self.egress_policies),
+            "ingress_peers": self.ingress_peers,
+            "egress_peers": self.egress_peers,
+            "from_outside": self.outside_in,
+            "to_outside": self.outside_out,
         }
 
 
@@ -880,11 +1018,9 @@ class Isolation:
         """The pods no policy isolates in at least one direction."""
         return tuple(e for e in self.pods if e.unprotected)
 
-    def explain(self) -> str:
+    def __str__(self) -> str:
         return "\n".join(str(e) for e in self.pods)
 
-    def __str__(self) -> str:
-        return self.explain()
 
     def to_json(self) -> dict[str, Any]:
         return {"pods": [e.to_json() for e in self.pods]}
@@ -916,17 +1052,24 @@ def isolated(net: Network) -> Isolation:
     has_out = inner.any(axis=1) | ok[:n, n:].any(axis=1)
     from_controller = view.ic_out[view.pod_role] != NO_PORTS
     guards = _guards(net)
+    weights = sizes.astype(np.int64)
+    peers_in = ok[:n, :n].T.astype(np.int64) @ weights - np.diagonal(ok[:n, :n])
+    peers_out = ok[:n, :n].astype(np.int64) @ weights - np.diagonal(ok[:n, :n])
+    outside_in, outside_out = ok[n:, :n].any(axis=0), ok[:n, n:].any(axis=1)
     entries = []
     for i, pod in enumerate(compiled.pods):
         c = int(compiled.pod_class[i])
         entries.append(PodIsolation(
-            Endpoint("Pod", pod.namespace, pod.name),
+            pod_endpoint(pod, "pod"),
             bool(compiled.ingress_isolated[c]),
             bool(compiled.egress_isolated[c]),
             not (bool(has_in[c]) or bool(from_controller[i])),
             not bool(has_out[c]),
             guards["ingress"].get(c, ()) if not compiled.ingress_open[c] else (),
             guards["egress"].get(c, ()) if not compiled.egress_open[c] else (),
+            tuple(p.ref for p in net.selecting((i,), "ingress") if p.tier.ends_in_deny),
+            tuple(p.ref for p in net.selecting((i,), "egress") if p.tier.ends_in_deny),
+            int(peers_in[c]), int(peers_out[c]), bool(outside_in[c]), bool(outside_out[c]),
         ))
     entries.sort(key=lambda e: (e.pod.namespace, e.pod.name))
     return Isolation(tuple(entries))
@@ -1010,13 +1153,11 @@ class Exposure:
     def targets(self) -> frozenset[Endpoint]:
         return frozenset(item.target for item in self.items)
 
-    def explain(self) -> str:
+    def __str__(self) -> str:
         if not self.items:
             return "nothing is reachable from the internet"
         return "\n".join(str(item) for item in self.items)
 
-    def __str__(self) -> str:
-        return self.explain()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -1133,8 +1274,7 @@ def _ingress_exposure(view: ClassView, group: Grouping, add: Any) -> None:
             for ctrl, reach_ctrl in sources:
                 if ctrl < 0:
                     if cls not in admitted:
-                        admitted[cls] = table.intern(
-                            controller_admits(view.net, compiled.pods[backend.pod]))
+                        admitted[cls] = table.intern(view.net.controller_admits(backend.pod))
                     can = admitted[cls]
                 else:
                     can = int(view.allow[ctrl, cls])

@@ -1,17 +1,21 @@
 """The reachability graph: networkx views over the compiled classes.
 
-:func:`graph` returns a :class:`networkx.DiGraph` whose nodes are
-:class:`~reach.endpoints.Endpoint` objects and whose edges are allowed connections,
-at the granularity asked for. It is built from the class-by-class matrix of the
-compiler with numpy (never pod pair by pod pair), so any networkx algorithm can run
-on it while it stays as small as the question allows.
+:func:`graph` returns a :class:`networkx.DiGraph` whose nodes are keyed by the
+names every command prints (``"shop/web[Deployment]"``, ``"{internet}"``, ``str()`` of
+an :class:`~reach.endpoints.Endpoint`) and whose edges are allowed connections, at the
+granularity asked for, so ``nx.shortest_path(G, "{internet}", "shop/db[StatefulSet]")``
+works. It is built from the class-by-class matrix of the compiler with numpy (never
+pod pair by pod pair), so any networkx algorithm can run on it while it stays as
+small as the question allows.
 
-Nodes carry ``kind`` (``Pod``, a workload kind, ``Namespace``, ``Class``,
-``Service``, ``External``, ``IngressController`` or ``Internet``), ``namespace``
-(``""`` when none; a Namespace node's own name) and ``label`` (a short display
-name). Edges carry ``ports`` (a :class:`~reach.engine.ports.PortSet`, never empty) and
-``label`` (``str(ports)``, e.g. ``"TCP 8080"``). ``G.graph`` holds ``by`` and the
-``warnings`` about services and ingresses.
+Nodes carry ``endpoint`` (the :class:`~reach.endpoints.Endpoint`), ``kind`` (``Pod``,
+a workload kind, ``Namespace``, ``Class``, ``Service``, ``External``,
+``IngressController`` or ``Internet``), ``namespace`` (``""`` when none; a Namespace
+node's own name) and ``label`` (a short display name). Edges carry ``ports`` (a
+:class:`~reach.engine.ports.PortSet`, never empty) and ``label`` (``str(ports)``, e.g.
+``"TCP 8080"``). ``G.graph`` holds ``by`` and the ``warnings`` about services and
+ingresses. There are no self-loops: traffic between the pods of one namespace is in
+:meth:`reach.Network.connections` ``(by="namespace")``.
 
 What the edges mean
     ``a -> b`` when some pod of ``a`` may open a connection to some *other* pod of
@@ -75,11 +79,12 @@ Examples
 ...     (PolicyPort("TCP", 5432),)),))
 >>> from reach.network import Network
 >>> G = graph(Network(Cluster(pods=(web, db), policies=(only_web,))), by="pod")
->>> a, b = Endpoint("Pod", "shop", "web"), Endpoint("Pod", "shop", "db")
->>> G.edges[a, b]["label"], G.has_edge(b, a), G.has_edge(INTERNET, b)
-('TCP 5432', True, False)
->>> G.nodes[b]
-{'kind': 'Pod', 'namespace': 'shop', 'label': 'db'}
+>>> G.edges["shop/web[Pod]", "shop/db[Pod]"]["label"]
+'TCP 5432'
+>>> G.has_edge("shop/db[Pod]", "shop/web[Pod]"), G.has_edge("{internet}", "shop/db[Pod]")
+(True, False)
+>>> G.nodes["shop/db[Pod]"]
+{'endpoint': Endpoint('Pod', 'shop', 'db'), 'kind': 'Pod', 'namespace': 'shop', 'label': 'db'}
 """
 
 from __future__ import annotations
@@ -94,19 +99,13 @@ import networkx as nx
 import numpy as np
 import numpy.typing as npt
 
-from reach.endpoints import Endpoint
-from reach.engine.addresses import IPV4_ALL, AddressSet, format_range
+from reach.endpoints import INGRESS_CONTROLLER, INTERNET, PUBLIC_ADDRESSES, Endpoint, pod_endpoint
+from reach.engine.addresses import format_range
 from reach.engine.ports import PortSet
 from reach.engine.portsets import NO_PORTS, PortSetTable
-from reach.graph.services import (
-    INGRESS_CONTROLLER,
-    ServiceInfo,
-    ServiceMap,
-    controller_admits,
-    service_map,
-)
 from reach.model import Diagnostic, Pod
 from reach.network import Network
+from reach.services import ServiceInfo, ServiceMap
 
 __all__ = [
     "BY",
@@ -124,34 +123,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 GraphGranularity = Literal["pod", "workload", "namespace", "class"]
 BY: tuple[str, ...] = ("pod", "workload", "namespace", "class")
-
-#: The internet: the source of every connection from outside the organisation.
-INTERNET = Endpoint("Internet")
-
-_NOT_PUBLIC = (
-    "0.0.0.0/8",  # "this network"
-    "10.0.0.0/8",  # RFC 1918
-    "100.64.0.0/10",  # carrier-grade NAT
-    "127.0.0.0/8",  # loopback
-    "169.254.0.0/16",  # link local
-    "172.16.0.0/12",  # RFC 1918
-    "192.168.0.0/16",  # RFC 1918
-    "224.0.0.0/4",  # multicast
-    "240.0.0.0/4",  # reserved, broadcast
-)
-
-
-def _public() -> AddressSet:
-    out = IPV4_ALL
-    for cidr in _NOT_PUBLIC:
-        out = out - AddressSet.cidr(cidr)
-    return out | AddressSet.cidr("2000::/3")
-
-
-#: Addresses the internet can come from: IPv4 minus private, loopback, link-local, CGNAT,
-#: multicast and reserved space, plus IPv6 global unicast. Documentation ranges
-#: (``203.0.113.0/24``...) count as public: examples use them for internet clients.
-PUBLIC_ADDRESSES: AddressSet = _public()
 
 #: What the internet connects to on the synthetic ingress controller.
 HTTP_PORTS = PortSet.single("TCP", 80) | PortSet.single("TCP", 443)
@@ -339,8 +310,7 @@ def _service_edges(view: ClassView, info: ServiceInfo, routed: set[int]) -> Serv
                     table.intern(info.entry(i)) for i in indices if got[i]))
         if routed and view.synthetic_controller:
             if cls not in admitted:
-                pod = compiled.pods[backend.pod]
-                admitted[cls] = table.intern(controller_admits(view.net, pod))
+                admitted[cls] = table.intern(view.net.controller_admits(backend.pod))
             got = [table.meet(admitted[cls], table.intern(backend.targets[i]))
                    if i in routed else NO_PORTS for i in indices]
             if any(got):
@@ -371,7 +341,7 @@ def _build_view(net: Network) -> ClassView:
         direct_in=np.where(compiled.ingress_isolated, public_in, NO_PORTS).astype(np.int32),
         direct_out=_reduce(table, atom_cols, n, meet=False),
         node_in=_reduce(table, ipv4, n, meet=True),
-        smap=service_map(net),
+        smap=net.services,
         services=[],
     )
     routed: dict[tuple[str, str], set[int]] = {}
@@ -487,13 +457,9 @@ def class_view(net: Network) -> ClassView:
 
 def group_endpoint(pod: Pod, by: str, cls: int = 0) -> Endpoint:
     """The node that stands for ``pod`` at granularity ``by`` (``cls`` its class)."""
-    if by == "pod":
-        return Endpoint("Pod", pod.namespace, pod.name)
-    if by == "workload":
-        return Endpoint(pod.workload_kind, pod.namespace, pod.workload_name)
-    if by == "namespace":
-        return Endpoint("Namespace", "", pod.namespace)
-    return Endpoint("Class", "", f"class-{cls}")
+    if by == "class":
+        return Endpoint("Class", "", f"class-{cls}")
+    return pod_endpoint(pod, by)
 
 
 @dataclass(slots=True)
@@ -681,19 +647,21 @@ class _Builder:
         table = self.view.table
         wanted = self.wanted | set(np.unique(np.concatenate([a, b])).tolist())
         g = nx.DiGraph(by=by, warnings=warnings)
+        keys = [str(ep) for ep in self.nodes]
         g.add_nodes_from(
-            (ep, {"kind": ep.kind, "namespace": self.namespaces.get(ep, ""), "label": _label(ep)})
+            (keys[i], {"endpoint": ep, "kind": ep.kind, "namespace": self.namespaces.get(ep, ""),
+                       "label": _label(ep)})
             for i, ep in enumerate(self.nodes) if i in wanted
         )
         attrs = {}
         for ident in np.unique(ids).tolist():
             ports = table[ident]
             attrs[ident] = (ports, str(ports))
-        _add_edges(g, self.nodes, a, b, ids, attrs)
+        _add_edges(g, keys, a, b, ids, attrs)
         return g
 
 
-def _add_edges(g: nx.DiGraph, nodes: list[Endpoint], a: npt.NDArray[np.intp],
+def _add_edges(g: nx.DiGraph, nodes: list[str], a: npt.NDArray[np.intp],
                b: npt.NDArray[np.intp], ids: IntArray,
                attrs: dict[int, tuple[PortSet, str]]) -> None:
     """Add edges ``nodes[a[k]] -> nodes[b[k]]`` with the ports of ``ids[k]``.
@@ -750,8 +718,9 @@ def graph(
     Returns
     -------
     networkx.DiGraph
-        Nodes are :class:`~reach.endpoints.Endpoint` objects with ``kind``,
-        ``namespace`` and ``label``; edges carry ``ports`` and ``label``.
+        Nodes are keyed by the endpoints' names (``str(endpoint)``) and carry
+        ``endpoint``, ``kind``, ``namespace`` and ``label``; edges carry ``ports`` and
+        ``label``.
 
     Examples
     --------
@@ -761,9 +730,13 @@ def graph(
     >>> svc = Service("shop", "web", type="LoadBalancer", selector=Labels({"app": "web"}),
     ...               ports=(ServicePort(443, 8443),))
     >>> G = graph(Network(Cluster(pods=(web,), services=(svc,))))
-    >>> web_ep, svc_ep = Endpoint("Deployment", "shop", "web"), Endpoint("Service", "shop", "web")
-    >>> G.edges[INTERNET, svc_ep]["label"], G.edges[svc_ep, web_ep]["label"]
-    ('TCP 443', 'TCP 8443')
+    >>> G.edges["{internet}", "shop/web[Service]"]["label"]
+    'TCP 443'
+    >>> G.edges["shop/web[Service]", "shop/web[Deployment]"]["label"]
+    'TCP 8443'
+    >>> import networkx as nx
+    >>> nx.shortest_path(G, "{internet}", "shop/web[Deployment]")
+    ['{internet}', 'shop/web[Service]', 'shop/web[Deployment]']
     >>> sorted(G.nodes[n]["kind"] for n in G)
     ['Deployment', 'External', 'Internet', 'Service']
     """

@@ -44,12 +44,14 @@ import os
 
 from reach.documents._files import MANIFEST_SUFFIXES, iter_texts
 from reach.loader._cluster import Collector
+from reach.loader._kubectl import LiveDump, kubectl_dump
 from reach.model import Cluster
 
-__all__ = ["MANIFEST_SUFFIXES", "read_cluster"]
+__all__ = ["MANIFEST_SUFFIXES", "LiveDump", "kubectl_dump", "read_cluster"]
 
 
-def read_cluster(*paths: str | os.PathLike[str], stdin_text: str | None = None) -> Cluster:
+def read_cluster(*paths: str | os.PathLike[str], stdin_text: str | None = None,
+                 live: LiveDump | None = None) -> Cluster:
     """Read manifests from files, folders or standard input into one :class:`Cluster`.
 
     Parameters
@@ -60,6 +62,8 @@ def read_cluster(*paths: str | os.PathLike[str], stdin_text: str | None = None) 
     stdin_text
         The text standing for ``"-"``; when None, ``sys.stdin`` is read. Its
         locations are shown as ``<stdin>``.
+    live
+        What :func:`kubectl_dump` read from a live cluster, read before the paths.
 
     Returns
     -------
@@ -89,6 +93,10 @@ def read_cluster(*paths: str | os.PathLike[str], stdin_text: str | None = None) 
     gc.disable()
     try:
         collector = Collector()
+        if live is not None:
+            collector.notes.extend(live.notes)
+            for text in live.texts:
+                collector.read_text(live.name, text, warn_empty=False)
         for path, text in iter_texts(paths, stdin_text, collector.notes):
             collector.read_text(path, text)
         return collector.cluster()

@@ -77,13 +77,15 @@ class Collector:
     _names: dict[tuple[str, str, str], Location] = field(default_factory=dict)
     _objects: int = 0
 
-    def read_text(self, path: str, text: str) -> None:
+    def read_text(self, path: str, text: str, *, warn_empty: bool = True) -> None:
         """Read every document of one file; a file without any object is a warning."""
         src = Source(path)
         before, documents = self._objects, 0
         for root in src.documents(text):
             documents += 1
             self._read_object(src, root, None, 0)
+        if not warn_empty:
+            return
         if not documents:
             what = "is empty" if not text.strip() else "holds no YAML document"
             self.notes.append(Diagnostic(
@@ -182,10 +184,10 @@ class Collector:
             else:
                 self.stopped.append((pod, why))
         elif kind in WORKLOAD_KINDS:
-            workload, pod = read_workload(src, kind, fields, meta, self.notes)
+            workload, template = read_workload(src, kind, fields, meta, self.notes)
             self.workloads.append(workload)
-            if pod is not None:
-                self.pods.append(pod)
+            if template is not None:
+                self.pods.append(template)
         elif kind == "Service":
             self.services.append(read_service(src, fields, meta))
         elif kind == "Endpoints":
@@ -231,8 +233,8 @@ class Collector:
                                              else "")
             self.notes.append(Diagnostic(
                 "warning",
-                f"left out {len(names)} pod{'s' if len(names) != 1 else ''} that do not run: "
-                f"{shown}", self.stopped[0][0].location, code="not-running"))
+                f"left out {len(names)} pod{'s that do' if len(names) != 1 else ' that does'} "
+                f"not run: {shown}", self.stopped[0][0].location, code="not-running"))
         return Cluster(
             namespaces=self._all_namespaces(),
             pods=tuple(sorted(pods, key=lambda p: (p.namespace, p.name, p.owner_kind))),

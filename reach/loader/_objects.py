@@ -203,7 +203,7 @@ def read_pod(src: Source, fields: Mapping, meta: Meta, notes: list[Diagnostic]) 
         owner_kind=owner_kind,
         owner_name=owner_name,
         location=meta.location,
-        generated=bool(generated) and meta.name.startswith(generated),
+        generated=bool(generated) and meta.name.startswith(generated or ""),
     )
 
 

@@ -49,7 +49,13 @@ from typing import TYPE_CHECKING, Any
 from reach.endpoints import Endpoint
 from reach.engine.ports import PortSet
 from reach.errors import UnknownEndpoint
-from reach.render._source import WORKLOAD_KINDS, node_kind, node_label, node_namespace
+from reach.render._source import (
+    WORKLOAD_KINDS,
+    node_endpoint,
+    node_kind,
+    node_label,
+    node_namespace,
+)
 
 if TYPE_CHECKING:
     from reach.network import Network
@@ -175,9 +181,11 @@ def port_label(ports: PortSet | None, fallback: str = "") -> str:
 def _reference_keys(graph: Any, node: Any) -> set[str]:
     kind, ns, label = node_kind(graph, node), node_namespace(graph, node), node_label(graph, node)
     keys = {str(node), label if not ns else f"{ns}/{label}"}
-    if isinstance(node, Endpoint):
-        keys.add(f"{node.namespace}/{node.name}" if node.namespace else node.name)
-        keys.add(f"{node.namespace}/{node.kind}/{node.name}".lower())
+    ep = node_endpoint(graph, node)
+    if ep is not None:
+        keys.add(str(ep))
+        keys.add(f"{ep.namespace}/{ep.name}" if ep.namespace else ep.name)
+        keys.add(f"{ep.namespace}/{ep.kind}/{ep.name}".lower())
     if kind == "Internet":
         keys.update({"internet", "{internet}"})
     if kind == "IngressController":
@@ -189,6 +197,8 @@ def locate(graph: Any, reference: Any, net: Network | None = None) -> list[Any]:
     """The nodes of ``graph`` that ``reference`` (an Endpoint or a user's text) names."""
     if reference in graph:
         return [reference]
+    if isinstance(reference, Endpoint) and str(reference) in graph:
+        return [str(reference)]
     text = str(reference).strip()
     lowered = text.lower()
     if isinstance(reference, str) and lowered.count("/") == 2:
@@ -208,7 +218,7 @@ def locate(graph: Any, reference: Any, net: Network | None = None) -> list[Any]:
         resolved = net.resolve(reference)
     except (UnknownEndpoint, ValueError):
         return []
-    wanted: set[Endpoint] = set()
+    wanted: set[Endpoint] = {resolved.endpoint}
     for i in resolved.pods:
         pod = net.pods[i]
         wanted.update({
@@ -216,10 +226,18 @@ def locate(graph: Any, reference: Any, net: Network | None = None) -> list[Any]:
             Endpoint(pod.workload_kind, pod.namespace, pod.workload_name),
             Endpoint("Namespace", "", pod.namespace),
         })
-    if resolved.endpoint.is_external:
-        wanted.update(n for n in graph if isinstance(n, Endpoint) and n.is_external
-                      and n.lo <= resolved.endpoint.lo <= n.hi)
-    return sorted((n for n in graph if n in wanted), key=lambda n: str(n))
+    for route in resolved.routes:  # an Ingress or Route: the Services it routes to
+        wanted.add(route.service.endpoint)
+    span = resolved.span
+    found = []
+    for n in graph:
+        ep = node_endpoint(graph, n)
+        if ep is None:
+            continue
+        if ep in wanted or (span is not None and ep.is_external and ep.lo <= span[1]
+                            and span[0] <= ep.hi):
+            found.append(n)
+    return sorted(found, key=lambda n: str(n))
 
 
 def _must_locate(graph: Any, reference: Any, net: Network | None) -> list[Any]:

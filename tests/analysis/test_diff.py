@@ -127,9 +127,16 @@ def test_block_one_ip_alone_removes_server_to_client_1_only() -> None:
     assert [(c.src, c.dst, c.kind) for c in pods_changed] == [(SERVER, CLIENT_1, "removed")]
 
 
-def test_at_namespace_granularity_a_change_inside_one_namespace_is_invisible() -> None:
-    assert not [c for c in diff(seed(), seed(ALLOW_US_EAST), by="namespace").changes
-                if not c.src.is_external and not c.dst.is_external]
+def test_at_namespace_granularity_a_change_inside_one_namespace_is_reported() -> None:
+    """allow-us-east removes client-2 -> server: the namespace as a whole still allows
+    every port (server -> client-1 does), but the change happened at that level too."""
+    inside = [c for c in diff(seed(), seed(ALLOW_US_EAST), by="namespace").changes
+              if not c.src.is_external and not c.dst.is_external]
+    ns = Endpoint("Namespace", "", "network-policy")
+    mine = [c for c in inside if (c.src, c.dst) == (ns, ns)]
+    assert [(c.inside, c.kind, c.opened, c.closed) for c in mine] == [
+        (True, "narrowed", PortSet.none(), PortSet.all())]
+    assert "changed between some of their pods" in str(mine[0])
 
 
 # ---------------------------------------------------------------------------

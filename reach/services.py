@@ -26,44 +26,50 @@ Ingress controllers
 
 Examples
 --------
+Routes
+    OpenShift Routes are read like Ingresses: ``spec.port.targetPort`` names a service
+    port, or is a number on the pods (the service ports whose ``targetPort`` it is);
+    without it the Route serves every port of the Service.
+
+This module resolves names only; :meth:`reach.Network.can` answers whether a client
+gets through (per backend, on its resolved target port).
+
+Examples
+--------
 >>> from reach.model import Cluster, ContainerPort, Labels, Pod, Service, ServicePort
->>> from reach.network import Network
 >>> api = Pod("shop", "api", Labels({"app": "api"}), ports=(ContainerPort(8080, name="http"),))
 >>> svc = Service("shop", "api", selector=Labels({"app": "api"}),
 ...               ports=(ServicePort(80, "http"),))
->>> net = Network(Cluster(pods=(api, Pod("shop", "web")), services=(svc,)))
->>> info = service_map(net).find("shop", "api")
+>>> cluster = Cluster(pods=(api, Pod("shop", "web")), services=(svc,))
+>>> info = service_map(cluster, cluster.pods).find("shop", "api")
 >>> [(str(b.endpoint), str(b.targets[0])) for b in info.backends]
 [('shop/api[Pod]', 'TCP 8080')]
->>> print(service_access(net, "shop/web", "shop/svc/api"))
-shop/web[Pod] -> shop/api[Service]: allowed (TCP 80)
-  TCP 80 -> shop/api[Pod] TCP 8080: allowed
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from reach.endpoints import Endpoint, parse_reference
+from reach.endpoints import INGRESS_CONTROLLER, Endpoint, closest, pod_endpoint
 from reach.engine.addresses import address_key
 from reach.engine.ports import PortSet
-from reach.engine.trace import TraceContext, trace_side
+from reach.engine.trace import TraceContext
 from reach.errors import UnknownEndpoint
 from reach.model import (
     NAMESPACE_NAME_LABEL,
+    Cluster,
     ContainerPort,
     Diagnostic,
     Endpoints,
     Ingress,
     Labels,
     Namespace,
+    Node,
     Pod,
+    Policy,
     Service,
 )
-from reach.network import Network, Resolved
 
 __all__ = [
     "INGRESS_CONTROLLER",
@@ -71,18 +77,12 @@ __all__ = [
     "NODE_PORT_RANGE",
     "SYNTHETIC_CONTROLLER_POD",
     "Backend",
-    "BackendAccess",
     "Route",
-    "ServiceAccess",
     "ServiceInfo",
     "ServiceMap",
-    "controller_admits",
-    "service_access",
+    "controller_context",
     "service_map",
 ]
-
-#: The synthetic ingress controller used when the input holds Ingresses but no controller pod.
-INGRESS_CONTROLLER = Endpoint("IngressController", "", "ingress-controller")
 
 #: Labels of the pods of well-known ingress controllers: ``(key, value)``, any one matches.
 KNOWN_CONTROLLERS: tuple[tuple[str, str], ...] = (
@@ -121,6 +121,11 @@ class Backend:
     pod: int | None
     address: int | None
     targets: tuple[PortSet, ...]
+
+    @property
+    def name(self) -> str:
+        """The backend's short name: its pod's (or its workload's) name, or its address."""
+        return self.endpoint.name
 
     def received(self) -> PortSet:
         """Every port this backend receives service traffic on."""
@@ -173,20 +178,37 @@ class ServiceInfo:
             return PortSet.range(sp.protocol, 30000, 32767)
         return PortSet.none()
 
-    def port_indices(self, port: int | str | None) -> tuple[int, ...]:
-        """The indices of the service ports a number or port name designates (None: all)."""
-        if port is None:
-            return tuple(range(len(self.service.ports)))
-        return tuple(
-            i for i, sp in enumerate(self.service.ports)
-            if (isinstance(port, int) and sp.port == port) or (isinstance(port, str)
-                                                               and sp.name == port)
-        )
+    def port_indices(self, port: int | str | None, protocol: str | None = None,
+                     outside: bool = False) -> tuple[int, ...]:
+        """The indices of the service ports a number or port name designates (None: all).
+
+        ``outside``: the number may also be a ``nodePort`` (what a client outside the
+        cluster connects to). ``protocol`` narrows a number to that protocol.
+        """
+        out = []
+        for i, sp in enumerate(self.service.ports):
+            if port is None:
+                wanted = protocol is None or sp.protocol == protocol
+            elif isinstance(port, str):
+                wanted = sp.name == port
+            else:
+                wanted = (sp.port == port or (outside and sp.node_port == port)) and (
+                    protocol is None or sp.protocol == protocol)
+            if wanted:
+                out.append(i)
+        return tuple(out)
+
+    def describe_ports(self) -> str:
+        """The service's ports as a user would name them (``80/TCP (http)``...)."""
+        return ", ".join(
+            f"{sp.port}/{sp.protocol}" + (f" ({sp.name})" if sp.name else "")
+            + (f" nodePort {sp.node_port}" if sp.node_port else "")
+            for sp in self.service.ports) or "none"
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """An Ingress routing to some ports (indices) of a Service."""
+    """An Ingress (or OpenShift Route) routing to some ports (indices) of a Service."""
 
     ingress: Ingress
     service: ServiceInfo
@@ -194,7 +216,7 @@ class Route:
 
     @property
     def endpoint(self) -> Endpoint:
-        return Endpoint("Ingress", self.ingress.namespace, self.ingress.name)
+        return Endpoint(self.ingress.kind, self.ingress.namespace, self.ingress.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,11 +242,17 @@ class ServiceMap:
         for info in self.services:
             if info.service.namespace == namespace and info.service.name == name:
                 return info
-        near = tuple(i.service.ref for i in self.services if i.service.namespace == namespace)
+        near = closest(name, [i.service.name for i in self.services
+                              if i.service.namespace == namespace])
         raise UnknownEndpoint(
             f"{namespace}/svc/{name}", f'no Service "{name}" in namespace "{namespace}"',
-            near[:10],
+            tuple(f"{namespace}/svc/{n}" for n in near),
         )
+
+    def routes_of(self, kind: str, namespace: str, name: str) -> tuple[Route, ...]:
+        """The routes of the Ingress (or Route) ``namespace/name``, one per Service."""
+        return tuple(r for r in self.routes if (r.ingress.kind, r.ingress.namespace,
+                                                r.ingress.name) == (kind, namespace, name))
 
 
 # ---------------------------------------------------------------------------
@@ -280,7 +308,7 @@ def _endpoints_targets(service: Service, ports: Sequence[ContainerPort],
     return tuple(out)
 
 
-def _selector_backends(net: Network, service: Service, selector: Labels,
+def _selector_backends(pods: Sequence[Pod], service: Service, selector: Labels,
                        index: Mapping[tuple[str, str, str], set[int]],
                        warnings: list[Diagnostic]) -> list[Backend]:
     chosen: set[int] | None = None
@@ -292,17 +320,16 @@ def _selector_backends(net: Network, service: Service, selector: Labels,
     out = []
     cache: dict[tuple[ContainerPort, ...], tuple[PortSet, ...]] = {}
     for i in sorted(chosen or ()):
-        pod = net.pods[i]
+        pod = pods[i]
         targets = cache.get(pod.ports)
         if targets is None or not all(targets):
             targets = cache[pod.ports] = _pod_targets(service, pod, warnings)
-        out.append(Backend(Endpoint("Pod", pod.namespace, pod.name), i, None, targets))
+        out.append(Backend(pod_endpoint(pod, "pod"), i, None, targets))
     return out
 
 
-def _endpoint_backends(net: Network, service: Service, endpoints: Sequence[Endpoints],
+def _endpoint_backends(pods: Sequence[Pod], service: Service, endpoints: Sequence[Endpoints],
                        warnings: list[Diagnostic]) -> list[Backend]:
-    pods = net.pods
     by_name = {pod.name: i for i, pod in enumerate(pods) if pod.namespace == service.namespace}
     by_ip: dict[int, int] = {}
     for i, pod in enumerate(pods):
@@ -329,11 +356,9 @@ def _endpoint_backends(net: Network, service: Service, endpoints: Sequence[Endpo
             if index is None and key is not None:
                 index = by_ip.get(key)
             if index is not None:
-                pod = pods[index]
-                backend = Backend(Endpoint("Pod", pod.namespace, pod.name), index, None, targets)
+                backend = Backend(pod_endpoint(pods[index], "pod"), index, None, targets)
             elif key is not None and address.ip is not None:
-                backend = Backend(Endpoint("External", "", address.ip, key, key), None, key,
-                                  targets)
+                backend = Backend(Endpoint.external(key, key), None, key, targets)
             elif address.pod_name:
                 warnings.append(_warning(
                     f"service {service.ref}: endpoint pod {address.pod_name!r} is not in the input",
@@ -350,23 +375,39 @@ def _is_controller(pod: Pod) -> bool:
     return any(pod.labels.get(key) == value for key, value in KNOWN_CONTROLLERS)
 
 
+def _route_indices(info: ServiceInfo, port: int | str | None, target: bool) -> tuple[int, ...]:
+    """The service ports an Ingress backend port (or a Route targetPort) designates."""
+    if not target or not isinstance(port, int):
+        return info.port_indices(port)
+    # A Route's numeric targetPort is the port on the pods: the service ports whose
+    # targetPort it is, resolved per backend for named target ports.
+    return tuple(
+        i for i, sp in enumerate(info.service.ports)
+        if sp.target_port == port or any(
+            b.targets[i].allows(sp.protocol, port) for b in info.backends)
+    )
+
+
 def _routes(ingresses: Sequence[Ingress], infos: Mapping[tuple[str, str], ServiceInfo],
             warnings: list[Diagnostic]) -> list[Route]:
     out = []
     for ing in ingresses:
+        what = ing.kind.lower()
         wanted: dict[str, set[int]] = {}
         for backend in ing.backends:
             info = infos.get((ing.namespace, backend.service))
             if info is None:
                 warnings.append(_warning(
-                    f"ingress {ing.ref} routes to service {ing.namespace}/{backend.service}, "
+                    f"{what} {ing.ref} routes to service {ing.namespace}/{backend.service}, "
                     "which is not in the input", ing, "ingress-service"))
                 continue
-            indices = info.port_indices(backend.port)
+            indices = _route_indices(info, backend.port, backend.target)
             if not indices:
+                on = "target port" if backend.target else "port"
                 warnings.append(_warning(
-                    f"ingress {ing.ref} routes to port {backend.port} of service "
-                    f"{info.service.ref}, which has no such port", ing, "ingress-port"))
+                    f"{what} {ing.ref} routes to {on} {backend.port} of service "
+                    f"{info.service.ref}, which has no such port (its ports: "
+                    f"{info.describe_ports()})", ing, "ingress-port"))
                 continue
             wanted.setdefault(backend.service, set()).update(indices)
         for name in sorted(wanted):
@@ -374,12 +415,21 @@ def _routes(ingresses: Sequence[Ingress], infos: Mapping[tuple[str, str], Servic
     return out
 
 
-def _analyse(net: Network) -> ServiceMap:
-    cluster = net.cluster
-    compiled = net.compiled
+def service_map(cluster: Cluster, pods: Sequence[Pod]) -> ServiceMap:
+    """The Services of ``cluster`` with their backends among ``pods``, the Ingress (and
+    Route) routes and the ingress controllers. :attr:`reach.Network.services` holds it.
+
+    Examples
+    --------
+    >>> from reach.model import Cluster, Service
+    >>> cluster = Cluster(services=(Service("ns", "db", type="ExternalName",
+    ...                                     external_name="db.example.com"),))
+    >>> [w.code for w in service_map(cluster, ()).warnings]
+    ['external-name']
+    """
     warnings: list[Diagnostic] = []
     index: dict[tuple[str, str, str], set[int]] = {}
-    for i, pod in enumerate(compiled.pods):
+    for i, pod in enumerate(pods):
         for key, value in pod.labels.items():
             index.setdefault((pod.namespace, key, value), set()).add(i)
     endpoints: dict[tuple[str, str], list[Endpoints]] = {}
@@ -395,14 +445,14 @@ def _analyse(net: Network) -> ServiceMap:
                 "its traffic leaves for a DNS name reach cannot resolve; no backends",
                 service, "external-name"))
         elif service.selector:  # an empty selector is no selector, as for the API server
-            backends = _selector_backends(net, service, service.selector, index, mine)
+            backends = _selector_backends(pods, service, service.selector, index, mine)
             if not backends:
                 mine.append(_warning(
                     f"service {service.ref} selects no pod ({service.selector})",
                     service, "no-backends"))
         elif (service.namespace, service.name) in endpoints:
             backends = _endpoint_backends(
-                net, service, endpoints[(service.namespace, service.name)], mine)
+                pods, service, endpoints[(service.namespace, service.name)], mine)
         else:
             mine.append(_warning(
                 f"service {service.ref} has no selector and no Endpoints or EndpointSlices in "
@@ -412,7 +462,7 @@ def _analyse(net: Network) -> ServiceMap:
         infos.append(ServiceInfo(service, tuple(backends), unique))
     by_key = {(i.service.namespace, i.service.name): i for i in infos}
     routes = _routes(cluster.ingresses, by_key, warnings)
-    controllers = tuple(i for i, pod in enumerate(compiled.pods) if _is_controller(pod))
+    controllers = tuple(i for i, pod in enumerate(pods) if _is_controller(pod))
     if routes and not controllers:
         warnings.append(Diagnostic(
             "warning",
@@ -423,190 +473,16 @@ def _analyse(net: Network) -> ServiceMap:
     return ServiceMap(tuple(infos), tuple(routes), controllers, tuple(dict.fromkeys(warnings)))
 
 
-_CACHE: weakref.WeakKeyDictionary[Network, ServiceMap] = weakref.WeakKeyDictionary()
+def controller_context(policies: Sequence[Policy], namespaces: Mapping[str, Namespace],
+                       nodes: Sequence[Node], ipblock_pods: bool) -> TraceContext:
+    """The trace context in which :data:`SYNTHETIC_CONTROLLER_POD` is a pod like the others.
 
-
-def service_map(net: Network) -> ServiceMap:
-    """The Services, Ingress routes and ingress controllers of ``net`` (computed once).
-
-    Examples
-    --------
-    >>> from reach.model import Cluster, Service
-    >>> from reach.network import Network
-    >>> net = Network(Cluster(services=(Service("ns", "db", type="ExternalName",
-    ...                                         external_name="db.example.com"),)))
-    >>> [w.code for w in service_map(net).warnings]
-    ['external-name']
-    """
-    found = _CACHE.get(net)
-    if found is None:
-        found = _CACHE[net] = _analyse(net)
-    return found
-
-
-def controller_admits(net: Network, pod: Pod) -> PortSet:
-    """The ports ``pod``'s ingress admits from the synthetic ingress controller.
-
-    Examples
-    --------
-    >>> from reach.model import Cluster, Pod
-    >>> from reach.network import Network
-    >>> web = Pod("shop", "web")
-    >>> str(controller_admits(Network(Cluster(pods=(web,))), web))
-    'All Connections'
+    ``trace_side(ctx, "ingress", pod, SYNTHETIC_CONTROLLER_POD, None).allowed`` is what
+    ``pod`` admits from the synthetic ingress controller.
     """
     phantom = SYNTHETIC_CONTROLLER_POD
-    namespaces = dict(net.compiled.namespaces)
-    if phantom.namespace not in namespaces:
-        namespaces[phantom.namespace] = Namespace(
+    known = dict(namespaces)
+    if phantom.namespace not in known:
+        known[phantom.namespace] = Namespace(
             phantom.namespace, Labels({NAMESPACE_NAME_LABEL: phantom.namespace}), implicit=True)
-    ctx = TraceContext.of(net.cluster.policies, namespaces, net.cluster.nodes,
-                          net.options.ipblock_pods)
-    return trace_side(ctx, "ingress", pod, phantom, None).allowed
-
-
-# ---------------------------------------------------------------------------
-# access through one service
-
-
-@dataclass(frozen=True, slots=True)
-class BackendAccess:
-    """What a client gets from one service port through one backend.
-
-    ``front`` is what the client connects to, ``target`` what the backend receives on,
-    ``allowed`` the part of ``target`` the policies let through from the client.
-    """
-
-    backend: Endpoint
-    front: PortSet
-    target: PortSet
-    allowed: PortSet
-
-    def __str__(self) -> str:
-        if not self.target:
-            return f"{self.front} -> {self.backend}: not served (unresolved targetPort)"
-        verdict = "allowed" if self.allowed else "denied"
-        return f"{self.front} -> {self.backend} {self.target}: {verdict}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "backend": self.backend.to_json(),
-            "front": str(self.front),
-            "target": str(self.target),
-            "allowed": bool(self.allowed),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceAccess:
-    """Whether ``src`` may use ``service``, per service port and backend. Truthy when allowed.
-
-    ``warnings`` are the service map's warnings about this service.
-    """
-
-    src: Endpoint
-    service: Endpoint
-    entries: tuple[BackendAccess, ...]
-    warnings: tuple[Diagnostic, ...] = ()
-
-    def __bool__(self) -> bool:
-        return any(e.allowed for e in self.entries)
-
-    @property
-    def ports(self) -> PortSet:
-        """The front ports ``src`` may use (through at least one backend)."""
-        out = PortSet.none()
-        for entry in self.entries:
-            if entry.allowed:
-                out = out | entry.front
-        return out
-
-    def explain(self) -> str:
-        head = f"{self.src} -> {self.service}: "
-        if not self.entries:
-            head += "no backend"
-        else:
-            head += f"allowed ({self.ports})" if self else "denied"
-        lines = [head, *(f"  {entry}" for entry in self.entries)]
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.explain()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "src": self.src.to_json(),
-            "service": self.service.to_json(),
-            "allowed": bool(self),
-            "ports": str(self.ports),
-            "backends": [e.to_json() for e in self.entries],
-            "warnings": [str(w) for w in self.warnings],
-        }
-
-
-def _service_reference(smap: ServiceMap, reference: str | Endpoint) -> ServiceInfo:
-    if isinstance(reference, Endpoint):
-        return smap.find(reference.namespace, reference.name)
-    try:
-        namespace, kind, name = parse_reference(reference)
-    except ValueError as exc:
-        raise UnknownEndpoint(reference, str(exc)) from None
-    if kind not in (None, "Service"):
-        raise UnknownEndpoint(reference, f'"{reference}" is a {kind}, not a Service')
-    return smap.find(namespace, name)
-
-
-def service_access(
-    net: Network,
-    src: str | Endpoint,
-    service: str | Endpoint,
-    port: int | str | None = None,
-) -> ServiceAccess:
-    """Whether ``src`` may reach ``service`` (on service port ``port``, or any), per backend.
-
-    ``src -> svc:port`` is allowed through a backend iff ``src`` may reach that backend
-    pod (or outside address) on the target port the service port resolves to there.
-
-    Parameters
-    ----------
-    net
-        The analysed network.
-    src
-        A pod, workload or address reference (as for :meth:`Network.can`).
-    service
-        ``NAMESPACE/NAME``, ``NAMESPACE/svc/NAME`` or a ``Service`` :class:`Endpoint`.
-    port
-        A service port number or name; None for every port of the service.
-
-    Examples
-    --------
-    >>> from reach.model import Cluster, Labels, LabelSelector, Pod, Policy, Service
-    >>> from reach.model import ServicePort
-    >>> from reach.network import Network
-    >>> db = Pod("shop", "db", Labels({"app": "db"}))
-    >>> svc = Service("shop", "db", selector=Labels({"app": "db"}),
-    ...               ports=(ServicePort(5432, 5432),))
-    >>> deny = Policy("shop", "deny-db", LabelSelector(Labels({"app": "db"})))
-    >>> net = Network(Cluster(pods=(db, Pod("shop", "web")), services=(svc,), policies=(deny,)))
-    >>> bool(service_access(net, "shop/web", "shop/db", port=5432))
-    False
-    """
-    smap = service_map(net)
-    info = _service_reference(smap, service)
-    indices = info.port_indices(port)
-    if port is not None and not indices:
-        raise UnknownEndpoint(str(port), f"service {info.service.ref} has no port {port}")
-    source = net.resolve(src)
-    entries = []
-    for i in indices:
-        for backend in info.backends:
-            target = backend.targets[i]
-            if backend.pod is not None:
-                there = Resolved(backend.endpoint, (backend.pod,))
-            else:
-                there = Resolved(backend.endpoint, (), backend.address)
-            allowed = target & net.ports_between(source, there) if target else PortSet.none()
-            entries.append(BackendAccess(backend.endpoint, info.front(i, backend), target,
-                                         allowed))
-    return ServiceAccess(source.endpoint, info.endpoint, tuple(entries), info.warnings)
+    return TraceContext.of(policies, known, nodes, ipblock_pods)

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from reach.network import Network
+
+if TYPE_CHECKING:
+    from reach.loader import LiveDump
 
 __all__ = ["load"]
 
@@ -27,6 +31,7 @@ def load(
     cluster: bool = False,
     context: str | None = None,
     kubeconfig: str | None = None,
+    live: LiveDump | None = None,
 ) -> Network:
     """Read manifests (files, folders read recursively, ``"-"`` for stdin) and compile them.
 
@@ -37,7 +42,11 @@ def load(
     cluster
         Also read the live cluster: ``kubectl get -A -o json`` for the kinds reach
         reads (see :mod:`reach.loader._kubectl`), with ``context`` and ``kubeconfig``
-        passed to kubectl.
+        passed to kubectl. Objects the paths define again replace the live ones (as
+        ``kubectl apply`` would).
+    live
+        A cluster already read by :func:`reach.loader.kubectl_dump` (instead of
+        ``cluster``), to analyse one snapshot several ways.
     ipblock_pods
         Whether ipBlocks also match pods whose IP they contain (as Calico does).
     host_network_pods
@@ -52,7 +61,8 @@ def load(
     """
     from reach.loader import kubectl_dump, read_cluster
 
-    live = kubectl_dump(context=context, kubeconfig=kubeconfig) if cluster else None
+    if live is None and cluster:
+        live = kubectl_dump(context=context, kubeconfig=kubeconfig)
     read = read_cluster(*paths, stdin_text=stdin_text, live=live)
     return Network(
         read,

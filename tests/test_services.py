@@ -7,6 +7,8 @@ built from model objects where a test needs its own policies.
 
 from __future__ import annotations
 
+import ipaddress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,8 @@ import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import clusters, labels
+import oracle
+from strategies import CIDRS, NODES, clusters, labels
 
 import reach
 import reach.services
@@ -391,3 +394,140 @@ def test_service_edges_agree_with_service_access(cluster: Cluster) -> None:
             assert G.edges[node, target]["ports"] == backend.received()
         else:
             assert not G.has_edge(node, target)
+
+
+# ---------------------------------------------------------------------------
+# can to a Service: per backend, against the brute-force oracle
+
+
+@st.composite
+def clusters_with_any_service(draw: st.DrawFn) -> Cluster:
+    """A cluster with one Service of any type, whose selector is a part of some pod's
+    labels: most Services have several backends, which pods and policies treat apart."""
+    base = draw(clusters_with_a_service())
+    (service,) = base.services
+    labelled = [p for p in base.pods if p.labels]
+    if labelled:
+        chosen = draw(st.sampled_from(labelled))
+        keys = draw(st.lists(st.sampled_from(sorted(chosen.labels)), min_size=1,
+                             unique=True))
+        service = replace(service, namespace=chosen.namespace,
+                          selector=Labels({k: chosen.labels[k] for k in keys}))
+    kind = draw(st.sampled_from(("ClusterIP", "NodePort", "LoadBalancer")))
+    policy = draw(st.sampled_from(("Cluster", "Local")))
+    ports = tuple(replace(sp, node_port=30000 + k if kind != "ClusterIP" else None)
+                  for k, sp in enumerate(service.ports))
+    service = replace(service, type=kind, external_traffic_policy=policy, ports=ports,
+                      cluster_ip=None if kind != "ClusterIP" else service.cluster_ip)
+    return replace(base, services=(service,))
+
+
+def _oracle_backends(cluster: Cluster, service: Service) -> list[Pod]:
+    """Backends as the documentation says: the service namespace's pods whose labels carry
+    every key=value of the selector."""
+    assert service.selector is not None
+    return [p for p in cluster.pods if p.namespace == service.namespace
+            and all(p.labels.get(k) == v for k, v in service.selector.items())]
+
+
+def _oracle_target(pod: Pod, sp: ServicePort) -> int | None:
+    """"targetPort ... can also be a string, referring to the name of a port in the
+    backend Pods"; a backend without that name gets no traffic."""
+    if isinstance(sp.target_port, int):
+        return sp.target_port
+    return next((cp.port for cp in pod.ports if cp.name == sp.target_port
+                 and cp.protocol == sp.protocol), None)
+
+
+def _outside_probes() -> list[str]:
+    """IPv4 addresses at every boundary the strategies' CIDRs and nodes can cut."""
+    keys = {0, 2**32 - 1}
+    for cidr, excepts in CIDRS:
+        for text in (cidr, *excepts):
+            net = ipaddress.ip_network(text, strict=False)
+            if net.version == 4:
+                lo, hi = int(net.network_address), int(net.broadcast_address)
+                keys.update({lo, hi, max(lo - 1, 0), min(hi + 1, 2**32 - 1)})
+    for node in NODES:
+        for address in node.addresses:
+            ip = ipaddress.ip_address(address)
+            if ip.version == 4:
+                keys.update({int(ip) - 1, int(ip), int(ip) + 1})
+    return [str(ipaddress.IPv4Address(k)) for k in sorted(keys)]
+
+
+OUTSIDE_PROBES = _outside_probes()
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(cluster=clusters_with_any_service().filter(lambda c: len(c.pods) >= 3))
+def test_can_to_a_service_is_every_backend_on_its_target_port(cluster: Cluster) -> None:
+    """can SRC svc --port P == AND over the backends of can SRC backend --port targetPort
+    (with --any-backend: OR), each backend on the port P resolves to there; a Service
+    without backends admits nobody. Checked against tests/oracle.py, pod by pod."""
+    net = Network(cluster)
+    (service,) = cluster.services
+    ref = f"{service.namespace}/svc/{service.name}"
+    backends = _oracle_backends(cluster, service)
+    for src in cluster.pods:
+        for sp in service.ports:
+            admits = []
+            for pod in backends:
+                target = _oracle_target(pod, sp)
+                admits.append(target is not None and oracle.allowed(
+                    cluster, src, pod, sp.protocol, target))
+            every = net.can(f"{src.namespace}/pod/{src.name}", ref, sp.port, sp.protocol)
+            some = net.can(f"{src.namespace}/pod/{src.name}", ref, sp.port, sp.protocol,
+                           any_backend=True)
+            assert bool(every) == (bool(admits) and all(admits)), str(every)
+            assert bool(some) == any(admits), str(some)
+            assert len(every.backends) == len(backends)  # type: ignore[union-attr]
+
+
+@st.composite
+def clusters_with_an_exposed_service(draw: st.DrawFn) -> Cluster:
+    """A Service of any type whose backends a policy admits from one ipBlock: the
+    address the backend sees decides."""
+    cluster = draw(clusters_with_any_service())
+    (service,) = cluster.services
+    assert service.selector is not None
+    cidr, excepts = draw(st.sampled_from([c for c in CIDRS if ":" not in c[0]]))
+    admit = Policy(service.namespace, "from-outside",
+                   LabelSelector(Labels(dict(service.selector))),
+                   ingress=(Rule("ingress", 0, (Peer(ip_block=IPBlock(cidr, excepts)),)),))
+    return replace(cluster, policies=(*cluster.policies, admit))
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(cluster=clusters_with_an_exposed_service(),
+       client=st.sampled_from(("203.0.113.5", "10.0.0.7", "10.0.0.200", "10.9.9.9",
+                               "192.168.1.1")))
+def test_can_from_outside_to_a_service_sees_the_address_its_policy_says(
+        cluster: Cluster, client: str) -> None:
+    """Only NodePort and LoadBalancer Services are reachable from outside. Local keeps
+    the client's address; Cluster SNATs to a node, whose address the manifests do not
+    tell: the backend must admit every outside IPv4 address (every boundary probed)."""
+    net = Network(cluster)
+    (service,) = cluster.services
+    ref = f"{service.namespace}/svc/{service.name}"
+    try:
+        net.resolve(client)
+    except UnknownEndpoint:
+        return  # the address is a pod's in this cluster: not an outside client
+    if net.resolve(client).pods:
+        return
+    for sp in service.ports:
+        verdict = net.can(client, ref, sp.port, sp.protocol)
+        if service.type == "ClusterIP":
+            assert not verdict and "ClusterIP" in str(verdict)
+            continue
+        sources = [client] if service.external_traffic_policy == "Local" else OUTSIDE_PROBES
+        admits = []
+        for pod in _oracle_backends(cluster, service):
+            target = _oracle_target(pod, sp)
+            admits.append(target is not None and all(
+                oracle.allowed(cluster, address, pod, sp.protocol, target)
+                for address in sources))
+        assert bool(verdict) == (bool(admits) and all(admits)), str(verdict)

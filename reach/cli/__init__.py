@@ -111,14 +111,14 @@ class _Progress:
 
 
 def load_network(args: argparse.Namespace, files: Sequence[str] | None = None,
-                 cluster: bool | None = None) -> Network:
-    """Load and compile the inputs (``-f`` and ``--cluster``), printing warnings to
-    stderr unless ``-q``."""
+                 live: Any = None) -> Network:
+    """Load and compile the inputs (``-f`` and ``--cluster``, or the cluster dump
+    ``live`` already read), printing warnings to stderr unless ``-q``."""
     from reach.api import load
 
     paths = list(files if files is not None else args.files)
-    live = bool(getattr(args, "cluster", False) if cluster is None else cluster)
-    if not paths and not live:
+    cluster = live is None and bool(getattr(args, "cluster", False))
+    if not paths and not cluster and live is None:
         raise _UsageError("give the manifests with -f PATH (repeatable), or read the live "
                           "cluster with --cluster")
     stdin_text = sys.stdin.read() if "-" in paths else None
@@ -130,9 +130,10 @@ def load_network(args: argparse.Namespace, files: Sequence[str] | None = None,
             host_network_pods=getattr(args, "host_network_pods", False),
             stdin_text=stdin_text,
             progress=progress,
-            cluster=live,
+            cluster=cluster,
             context=getattr(args, "context", None),
             kubeconfig=getattr(args, "kubeconfig", None),
+            live=live,
         )
     finally:
         progress.close()
@@ -326,9 +327,11 @@ def _setup_diff(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--by", choices=GRANULARITIES, default="workload")
     _choose_output(parser, ("txt", "json", "md"))
     _add_reading(parser)
-    parser.epilog = ("--cluster makes the live cluster the old state: reach diff --cluster "
-                     "NEW says what applying NEW in place of it changes. Exit code 0 when "
-                     "nothing differs, 1 when something does, 2 on bad input or usage")
+    parser.epilog = ("--cluster makes the live cluster the old state and the live cluster "
+                     "with NEW applied on top (objects of NEW replace those of the same "
+                     "name) the new one: reach diff --cluster NEW says what applying NEW "
+                     "would change. Exit code 0 when nothing differs, 1 when something "
+                     "does, 2 on bad input or usage")
 
 
 def _run_diff(args: argparse.Namespace) -> int:
@@ -341,15 +344,23 @@ def _run_diff(args: argparse.Namespace) -> int:
             raise _UsageError("-f is given twice, for the old and the new state: -f OLD -f NEW "
                               "(use --old PATH --new PATH, repeatable, for several files)")
         old, new = [args.files[0]], [args.files[1]]
-    if args.cluster and new and not old:
-        pass  # the live cluster is the old state
-    elif args.cluster and old and not new:
+    if args.cluster and old and not new:
         old, new = [], old  # reach diff --cluster NEW: NEW is the only path given
+    if args.cluster and old:
+        raise _UsageError("with --cluster the live cluster is the old state: reach diff "
+                          "--cluster NEW")
     if (not old and not args.cluster) or not new:
         raise _UsageError("give the old and the new state: OLD NEW, -f OLD -f NEW, "
                           "--old PATH --new PATH, or --cluster NEW")
-    before = load_network(args, old, cluster=args.cluster)
-    after = load_network(args, new, cluster=False)
+    if args.cluster:
+        from reach.loader import kubectl_dump
+
+        # one snapshot, the old state; NEW is applied on top of it, as kubectl apply would
+        snapshot = kubectl_dump(context=args.context, kubeconfig=args.kubeconfig)
+        before = load_network(args, old, live=snapshot)
+        after = load_network(args, new, live=snapshot)
+    else:
+        before, after = load_network(args, old), load_network(args, new)
     change = diff(before, after, by=args.by)
     if args.output == "json":
         _emit_json(change.to_json(), before, after)

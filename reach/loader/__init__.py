@@ -63,7 +63,9 @@ def read_cluster(*paths: str | os.PathLike[str], stdin_text: str | None = None,
         The text standing for ``"-"``; when None, ``sys.stdin`` is read. Its
         locations are shown as ``<stdin>``.
     live
-        What :func:`kubectl_dump` read from a live cluster, read before the paths.
+        What :func:`kubectl_dump` read from a live cluster, read before the paths; an
+        object the paths define again replaces the live one (as ``kubectl apply``
+        would), so files can be tried out on top of the live cluster.
 
     Returns
     -------
@@ -96,7 +98,7 @@ def read_cluster(*paths: str | os.PathLike[str], stdin_text: str | None = None,
         if live is not None:
             collector.notes.extend(live.notes)
             for text in live.texts:
-                collector.read_text(live.name, text, warn_empty=False)
+                collector.read_text(live.name, text, warn_empty=False, live=True)
         for path, text in iter_texts(paths, stdin_text, collector.notes):
             collector.read_text(path, text)
         return collector.cluster()

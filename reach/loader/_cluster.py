@@ -76,9 +76,17 @@ class Collector:
     stopped: list[tuple[Pod, str]] = field(default_factory=list)
     _names: dict[tuple[str, str, str], Location] = field(default_factory=dict)
     _objects: int = 0
+    _live: set[tuple[str, str, str]] = field(default_factory=set)
+    _reading_live: bool = False
 
-    def read_text(self, path: str, text: str, *, warn_empty: bool = True) -> None:
-        """Read every document of one file; a file without any object is a warning."""
+    def read_text(self, path: str, text: str, *, warn_empty: bool = True,
+                  live: bool = False) -> None:
+        """Read every document of one file; a file without any object is a warning.
+
+        ``live``: the text is a live cluster's dump; an object that a later file defines
+        again replaces it (as ``kubectl apply`` would), instead of being a duplicate.
+        """
+        self._reading_live = live
         src = Source(path)
         before, documents = self._objects, 0
         for root in src.documents(text):
@@ -215,10 +223,45 @@ class Collector:
         key = (kind, namespace, name)
         first = self._names.get(key)
         ref = f"{namespace}/{name}" if namespace else name
+        if self._reading_live:
+            self._live.add(key)
+        elif key in self._live:
+            self._live.discard(key)
+            self._forget(kind, namespace, name)
+            self.notes.append(Diagnostic(
+                "info", f"{kind} {ref} of the files replaces the live cluster's",
+                src.location(node), code="replaces-live"))
+            first = None
         if first is not None:
             src.fail(node, f'duplicate {kind} "{ref}" (first defined at {first})',
                      "each object must have a unique name within its kind and namespace")
         self._names[key] = src.location(node)
+
+    def _forget(self, kind: str, namespace: str, name: str) -> None:
+        """Drop the object ``kind namespace/name`` read so far (and a workload's template)."""
+        def other(obj: object) -> bool:
+            return (getattr(obj, "namespace", ""), getattr(obj, "name", "")) != (namespace, name)
+
+        if kind == "Namespace":
+            self.namespaces = [n for n in self.namespaces if n.name != name]
+        elif kind == "Node":
+            self.nodes = [n for n in self.nodes if n.name != name]
+        elif kind == "Pod":
+            self.pods = [p for p in self.pods if p.template or other(p)]
+            self.stopped = [(p, why) for p, why in self.stopped if other(p)]
+        elif kind in WORKLOAD_KINDS:
+            self.workloads = [w for w in self.workloads if w.kind != kind or other(w)]
+            self.pods = [p for p in self.pods if not (p.template and p.owner_kind == kind
+                                                      and not other(p))]
+        elif kind == "Service":
+            self.services = [x for x in self.services if other(x)]
+        elif kind == "Endpoints":
+            self.endpoints = [e for e in self.endpoints if (e.namespace, e.service) != (
+                namespace, name)]
+        elif kind in ("Ingress", "Route"):
+            self.ingresses = [i for i in self.ingresses if i.kind != kind or other(i)]
+        else:
+            self.policies = [p for p in self.policies if p.kind != kind or other(p)]
 
     def cluster(self) -> Cluster:
         """The sorted cluster, with implicit namespaces for those only referenced.

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import oracle
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-import oracle
 from strategies import CIDRS, NODES, clusters, labels
 
 import reach

@@ -11,7 +11,8 @@ the Python API read the same references (:data:`REFERENCE_FORMS`):
   ``route``...), case-insensitive;
 - an IP address or a CIDR (``203.0.113.10``, ``10.0.0.0/8``);
 - ``internet`` (every public address) and ``ingress-controller`` (with or without
-  braces, as the connection lists print them).
+  braces, as the connection lists print them);
+- any name as reach prints it: ``shop/web[Deployment]``, ``10.0.0.0-10.0.0.255[External]``.
 
 One name per endpoint: ``str(endpoint)`` is what every command prints and what the
 graph's nodes are keyed by (:func:`pod_endpoint` says which endpoint a pod is at each
@@ -57,7 +58,8 @@ __all__ = [
 REFERENCE_FORMS = (
     "NAMESPACE/NAME (a pod or workload; a Service when nothing else has the name), "
     "NAMESPACE/KIND/NAME (kubectl kinds and short forms: pod, deploy, sts, ds, rs, job, "
-    "cronjob, svc, ingress, route), an IP address or CIDR, internet, or ingress-controller"
+    "cronjob, svc, ingress, route), an IP address or CIDR, internet, ingress-controller, "
+    "or a name as reach prints it (shop/web[Deployment])"
 )
 
 KIND_ALIASES: dict[str, str] = {

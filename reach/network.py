@@ -311,6 +311,9 @@ candidates: shop/Deployment/web
         if isinstance(reference, Endpoint):
             return self._resolve_endpoint(reference)
         text = reference.strip()
+        printed = _printed(text)
+        if printed is not None:  # a name as reach prints it: shop/web[Deployment]
+            return self._resolve_endpoint(printed)
         lowered = text.lower()
         if lowered in _INTERNET_WORDS:
             return Resolved(INTERNET)
@@ -854,6 +857,27 @@ _SYNTHETIC_NOTE = ("{ingress-controller} is synthetic (the input holds no ingres
                    "pod): assumed to be a default ingress-nginx install, its own policies "
                    "unknown")
 _IPV4_SPAN = IPV4_ALL.ranges()[0]
+
+
+def _printed(text: str) -> Endpoint | None:
+    """The endpoint a name as reach prints it stands for (``shop/web[Deployment]``,
+    ``10.0.0.0-10.255.255.255[External]``, ``shop[Namespace]``), or None."""
+    if not text.endswith("]") or "[" not in text:
+        return None
+    name, _, kind = text[:-1].rpartition("[")
+    if kind == "External":
+        first, _, last = name.partition("-")
+        try:
+            lo = address_key(first)
+            return Endpoint.external(lo, address_key(last) if last else lo)
+        except ValueError:
+            return None
+    if kind == "Namespace":
+        return Endpoint("Namespace", "", name)
+    namespace, slash, rest = name.partition("/")
+    if not slash or not namespace or not rest or "/" in rest:
+        return None
+    return Endpoint(kind, namespace, rest)
 
 
 def _everything() -> Walk:

@@ -61,7 +61,7 @@ import numpy.typing as npt
 from reach.endpoints import Endpoint, pod_endpoint
 from reach.engine.ports import PortSet
 from reach.engine.portsets import NO_PORTS, PortSetTable
-from reach.model import Pod
+from reach.model import Labels, Pod
 from reach.network import GRANULARITIES, Connection, Granularity, Network, connections_of
 
 __all__ = [
@@ -293,7 +293,7 @@ def diff_endpoint(pod: Pod, by: str) -> Endpoint:
     As :func:`reach.endpoints.pod_endpoint`, except that at pod granularity a pod whose
     name its controller generated is its workload: the next rollout names it anew.
 
-    >>> from reach.model import Pod
+    >>> from reach.model import Labels, Pod
     >>> live = Pod("shop", "web-7d4b9c8f6d-x2b7q", owner_kind="Deployment", owner_name="web",
     ...            generated=True)
     >>> str(diff_endpoint(live, "pod")), str(diff_endpoint(Pod("shop", "db-0"), "pod"))
@@ -439,19 +439,36 @@ def _internal_changes(
     return _grouped_changes(old, new, both, by)
 
 
-def _unit(pod: Pod, by: str) -> Endpoint:
-    """What the grouped comparison at ``by`` tells apart: above pod granularity a
-    workload's pods are its replicas (one unit, so scaling or a rollout changes nothing);
-    a pod without controller is itself."""
-    if by == "pod" or not pod.owner_kind:
-        return diff_endpoint(pod, "pod")
-    return pod_endpoint(pod, "workload")
+Unit = tuple[Endpoint, object]
+
+#: Labels controllers put on the pods they create and change at every rollout (or run):
+#: not part of which replica a pod is.
+CONTROLLER_LABELS = frozenset({
+    "pod-template-hash", "controller-revision-hash", "pod-template-generation",
+    "controller-uid", "batch.kubernetes.io/controller-uid", "job-name",
+    "batch.kubernetes.io/job-name",
+})
+
+
+def _unit(pod: Pod, by: str) -> Unit:
+    """What the grouped comparison at ``by`` tells apart.
+
+    A pod without controller is itself. The pods of a workload that share labels, ports
+    and network are its interchangeable replicas: one unit, so that scaling or a rollout
+    changes nothing, while pods of one workload that policies can tell apart (another
+    template mid-rollout, a host-network pod) stay apart. At pod granularity the unit is
+    the pod itself, but for the pods whose names the controller generates.
+    """
+    if not pod.owner_kind or (by == "pod" and not pod.generated):
+        return diff_endpoint(pod, "pod"), None
+    labels = Labels({k: v for k, v in pod.labels.items() if k not in CONTROLLER_LABELS})
+    return pod_endpoint(pod, "workload"), (labels, pod.ports, pod.host_network)
 
 
 def _units_are_endpoints(old: Network, new: Network, by: str) -> bool:
     """Whether every endpoint at ``by`` is one unit on both sides."""
     for net in (old, new):
-        seen: dict[Endpoint, Endpoint] = {}
+        seen: dict[Endpoint, Unit] = {}
         for pod in net.pods:
             ep, unit = diff_endpoint(pod, by), _unit(pod, by)
             if seen.setdefault(ep, unit) != unit:
@@ -470,8 +487,8 @@ class _Group:
     units: int = 0
 
 
-def _unit_classes(net: Network, by: str) -> dict[Endpoint, tuple[int, ...]]:
-    out: dict[Endpoint, set[int]] = {}
+def _unit_classes(net: Network, by: str) -> dict[Unit, tuple[int, ...]]:
+    out: dict[Unit, set[int]] = {}
     for i, pod in enumerate(net.pods):
         out.setdefault(_unit(pod, by), set()).add(int(net.compiled.pod_class[i]))
     return {unit: tuple(sorted(classes)) for unit, classes in out.items()}
@@ -480,14 +497,14 @@ def _unit_classes(net: Network, by: str) -> dict[Endpoint, tuple[int, ...]]:
 def _unit_groups(old: Network, new: Network, by: str) -> list[_Group]:
     """The pod-level units of both sides, grouped by endpoint and classes on each side."""
     old_units, new_units = _unit_classes(old, by), _unit_classes(new, by)
-    coarse: dict[Endpoint, Endpoint] = {}
+    coarse: dict[Unit, Endpoint] = {}
     for net in (old, new):
         for pod in net.pods:
             coarse.setdefault(_unit(pod, by), diff_endpoint(pod, by))
     groups: dict[tuple[Endpoint, tuple[int, ...], tuple[int, ...], bool], _Group] = {}
-    for unit in sorted(coarse):
+    for unit in sorted(coarse, key=lambda u: str(u[0])):
         key = (coarse[unit], old_units.get(unit, ()), new_units.get(unit, ()),
-               _replicated(unit))
+               unit[1] is not None)
         group = groups.setdefault(key, _Group(*key))
         group.units += 1
     return sorted(groups.values(), key=lambda g: str(g.endpoint))
@@ -628,6 +645,7 @@ class _Degrees:
         self.controlled = {c.dst for c in net.controller_connections(
             by, endpoint=diff_endpoint)}  # type: ignore[arg-type]
         self.weights: npt.NDArray[np.int64] | None = None
+        self._run_counts: dict[tuple[tuple[int, ...], bool], int] = {}
         if _single(groups, groups):  # each endpoint one class: count by class weights
             first = np.array([its[0] for its in groups.values()], dtype=np.intp)
             self.weights = np.bincount(first, minlength=self.c.n_classes).astype(np.int64)
@@ -651,6 +669,13 @@ class _Degrees:
 
     def _runs(self, classes: list[int], outbound: bool) -> int:
         """Outside connections: runs of neighbouring atoms with the same ports."""
+        key = (tuple(classes), outbound)
+        found = self._run_counts.get(key)
+        if found is None:
+            found = self._run_counts[key] = self._count_runs(classes, outbound)
+        return found
+
+    def _count_runs(self, classes: list[int], outbound: bool) -> int:
         c, n = self.c, self.c.n_classes
         count, last = 0, None
         for e, (lo, hi) in enumerate(c.externals):

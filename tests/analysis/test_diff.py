@@ -407,3 +407,54 @@ def test_connection_counts_of_new_endpoints_are_the_same_by_pod_and_by_namespace
         for e in d.endpoints_added:
             assert e.outbound == sum(1 for c in conns if c.src == e.endpoint)
             assert e.inbound == sum(1 for c in conns if c.dst == e.endpoint)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(same_pods_two_policy_sets, st.sampled_from(["workload", "namespace"]))
+def test_a_coarse_connection_changes_exactly_when_it_changes_between_some_pods(
+    case: tuple[Cluster, list[Policy]], by: str,
+) -> None:
+    """At workload and namespace granularity a connection A => B is reported changed
+    exactly when some pod of A (or a second replica of one) gains or loses ports to some
+    pod of B, with those ports as opened and closed: what A and B allow as a whole may
+    stay the same. Pods of one workload are replicas: one of them stands for a second."""
+    cluster, others = case
+    others = [Policy(p.namespace, f"other{i}", p.pod_selector, p.policy_types, p.ingress,
+                     p.egress) for i, p in enumerate(others)]
+    old = Network(cluster)
+    new = Network(Cluster(cluster.namespaces, cluster.pods, policies=tuple(others)))
+    d = diff(old, new, by=by)  # type: ignore[arg-type]
+    found = {(c.src, c.dst): c for c in d.changes
+             if not c.src.is_external and not c.dst.is_external}
+
+    def coarse(pod: Pod) -> Endpoint:
+        if by == "namespace":
+            return Endpoint("Namespace", "", pod.namespace)
+        return Endpoint(pod.workload_kind, pod.namespace, pod.workload_name)
+
+    def unit(pod: Pod) -> tuple[object, ...]:
+        """Replicas: the pods of one workload with the same labels, ports and network."""
+        if not pod.owner_kind:
+            return (pod.namespace, pod.name)
+        return (pod.namespace, pod.workload_kind, pod.workload_name, pod.labels, pod.ports,
+                pod.host_network)
+
+    def ports(net: Network, i: int, j: int) -> PortSet:
+        a, b = net.pods[i], net.pods[j]
+        if unit(a) == unit(b):
+            if not a.owner_kind:
+                return PortSet.none()  # one pod with itself
+            # a replica to another replica of the same template, or of a sibling pod
+            return net.compiled.column_ports(int(net.compiled.pod_class[i]),
+                                             int(net.compiled.pod_class[j]))
+        return net.compiled.pod_ports(i, j)
+
+    expected: dict[tuple[Endpoint, Endpoint], tuple[PortSet, PortSet]] = {}
+    for i, a in enumerate(old.pods):
+        for j, b in enumerate(old.pods):
+            before, after = ports(old, i, j), ports(new, i, j)
+            key = (coarse(a), coarse(b))
+            opened, closed = expected.get(key, (PortSet.none(), PortSet.none()))
+            expected[key] = (opened | (after - before), closed | (before - after))
+    expected = {k: v for k, v in expected.items() if v[0] or v[1]}
+    assert {k: (c.opened, c.closed) for k, c in found.items()} == expected

@@ -594,7 +594,8 @@ candidates: shop/Deployment/web
         notes: tuple[str, ...] = ()
         if a.kind == "internet" and b.pods:
             notes = (_internet_note(self, b),)
-        if b.pods and b.endpoint.kind != "Service":
+        if isinstance(dst, str) and _bare_name(dst) and b.pods:
+            # NAMESPACE/NAME chose the workload over a Service of the same name: say so
             twin = self._twin_service(b, number, protocol)
             if twin:
                 notes = (*notes, twin)
@@ -857,6 +858,12 @@ _SYNTHETIC_NOTE = ("{ingress-controller} is synthetic (the input holds no ingres
                    "pod): assumed to be a default ingress-nginx install, its own policies "
                    "unknown")
 _IPV4_SPAN = IPV4_ALL.ranges()[0]
+
+
+def _bare_name(text: str) -> bool:
+    """Whether ``text`` is a ``NAMESPACE/NAME`` reference (no kind given)."""
+    parts = text.strip().split("/")
+    return len(parts) == 2 and all(parts) and not text.strip().endswith("]")
 
 
 def _printed(text: str) -> Endpoint | None:

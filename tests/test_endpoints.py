@@ -136,6 +136,10 @@ def test_short_reprs() -> None:
         "<ServiceVerdict shop/web[Deployment] -> shop/api[Service]: ALLOWED")
     conn = NET.connections(by="workload")[0]
     assert repr(conn) == f"<Connection {conn}>"
+    for result in (reach.paths(NET, "shop/web", "shop/api"), reach.isolated(NET),
+                   reach.exposure(NET), reach.reachable_from(NET, "shop/web"),
+                   reach.diff(NET, NET)):
+        assert repr(result).startswith("<") and len(repr(result)) < 120
 
 
 def test_str_is_the_one_verb_for_human_text() -> None:

@@ -197,7 +197,7 @@ class Result:
     def passed(self) -> bool:
         return self.status == "pass"
 
-    def report(self) -> str:
+    def __str__(self) -> str:
         """The result as a few indented lines."""
         e = self.expectation
         head = f"{self.status.upper():5} {e.title} ({e.location})"
@@ -276,6 +276,12 @@ class CheckReport:
             "results": [r.to_json() for r in self.results],
         }
 
+    def __str__(self) -> str:
+        return self.format("txt")
+
+    def __repr__(self) -> str:
+        return f"<CheckReport {self.summary()}>"
+
     def format(self, fmt: str = "txt") -> str:
         """The report as ``txt`` (failures first, with explanations) or ``json``."""
         if fmt == "json":
@@ -285,7 +291,7 @@ class CheckReport:
         ordered = [r for r in self.results if not r.passed] + [
             r for r in self.results if r.passed
         ]
-        return "\n".join([*(r.report() for r in ordered), self.summary()])
+        return "\n".join([*(str(r) for r in ordered), self.summary()])
 
     def to_junit(self, suite: str = "reach check") -> str:
         """JUnit XML: one test case per expectation, failures carry the report."""
@@ -306,7 +312,7 @@ class CheckReport:
                 tag = "failure" if r.status == "fail" else "error"
                 first = r.message or f"{r.total} violating pairs"
                 child = ET.SubElement(case, tag, message=first, type=r.expectation.kind)
-                child.text = r.report()
+                child.text = str(r)
         ET.indent(root)
         return ET.tostring(root, encoding="unicode", xml_declaration=True)
 
@@ -757,7 +763,9 @@ def _explain(net: Network, src: Endpoint, dst: Endpoint, ports: PortSet | None) 
             verdict = net.can(src, dst, port=first[1], protocol=first[0])
     except ReachError as exc:  # pragma: no cover - the ends come from the network itself
         return f"(no explanation: {exc})"
-    return str(verdict)
+    # caveats are the network's, said once (stderr, JSON), not under every pair
+    return "\n".join(line for line in str(verdict).splitlines()
+                     if not line.startswith("caveat: "))
 
 
 def _check_pairs(
@@ -848,9 +856,11 @@ def _check_service(net: Network, e: Expectation, src: _Members, target: Resolved
             total += 1
             if len(violations) < MAX_SHOWN:
                 asked = _service_port_set(target, port)
+                text = "\n".join(line for line in str(verdict).splitlines()
+                                 if not line.startswith("caveat: "))
                 violations.append(Violation(shown, target.endpoint, verdict.ports,
                                             asked - verdict.ports if e.kind == "allow"
-                                            else verdict.ports & asked, str(verdict)))
+                                            else verdict.ports & asked, text))
     if not total:
         return Result(e, "pass")
     what = "cannot use it as expected" if e.kind == "allow" else "can use it"

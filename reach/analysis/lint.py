@@ -379,8 +379,13 @@ def _peer_hint(facts: _Facts, policy: Policy, peer: Peer) -> str:
                 f"no namespace carries labels [{peer.namespace_selector}]; every namespace "
                 f"has the label {NAMESPACE_NAME_LABEL}: NAME"
             )
-        host = " (host-network pods never match selectors)" if any(
-            p.host_network and p.namespace in names for p in facts.net.cluster.pods) else ""
+        hosts = sorted({f"{p.namespace}/{p.workload_name}" for p in facts.net.cluster.pods
+                        if p.host_network and p.namespace in names and (
+                            peer.pod_selector is None or matches(peer.pod_selector, p.labels))})
+        host = (f"; {_short_list(hosts)} would match but "
+                f"{'use' if len(hosts) > 1 else 'uses'} the host network: read as node "
+                "traffic, which selectors never match (--host-network-pods analyses it as "
+                "a pod)") if hosts else ""
         if peer.pod_selector is None:
             return f"the namespaces it selects ({_short_list(names)}) have no pods{host}"
         return (

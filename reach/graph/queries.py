@@ -573,6 +573,10 @@ class PathResult:
         on = f" on {self.protocol} {self.port}" if self.port is not None else ""
         return f"from {self.src} to {self.dst}{on} within {self.max_hops} hops"
 
+    def __repr__(self) -> str:
+        count = f"{len(self.paths)}{'+' if self.truncated else ''}"
+        return f"<PathResult {count} path{'s' if len(self.paths) != 1 else ''} {self._what()}>"
+
     def __str__(self) -> str:
         if not self.paths:
             return f"no path {self._what()}"
@@ -758,6 +762,10 @@ class Reachable:
 
     def __contains__(self, item: object) -> bool:
         return any(ep == item for ep, _ in self.endpoints)
+
+    def __repr__(self) -> str:
+        verb = "reachable from" if self.direction == "from" else "reaching"
+        return f"<Reachable {len(self.endpoints)} endpoints {verb} {self.origin}>"
 
     def __iter__(self) -> Iterator[tuple[Endpoint, int]]:
         return iter(self.endpoints)
@@ -1018,6 +1026,9 @@ class Isolation:
         """The pods no policy isolates in at least one direction."""
         return tuple(e for e in self.pods if e.unprotected)
 
+    def __repr__(self) -> str:
+        return f"<Isolation {len(self.pods)} pods, {len(self.unprotected())} unprotected>"
+
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.pods)
 
@@ -1152,6 +1163,9 @@ class Exposure:
 
     def targets(self) -> frozenset[Endpoint]:
         return frozenset(item.target for item in self.items)
+
+    def __repr__(self) -> str:
+        return f"<Exposure {len(self.items)} ways in to {len(self.targets())} endpoints>"
 
     def __str__(self) -> str:
         if not self.items:

@@ -375,3 +375,29 @@ def test_reach_check_json_output(capsys: pytest.CaptureFixture[str]) -> None:
                  "-o", "json"])
     doc = json.loads(capsys.readouterr().out)
     assert code == 1 and doc["ok"] is False and len(doc["results"]) == 5
+
+
+PROBES = ROOT / "tests" / "data" / "probes" / "shop.yaml"
+
+
+def test_a_service_destination_is_checked_per_backend_on_its_service_ports() -> None:
+    """to: a Service means what `reach can` means: every backend on the targetPort the
+    listed service port resolves to (api: port 80 -> targetPort http = 8080)."""
+    import reach
+
+    net = reach.load(PROBES)
+    facts = parse_expectations('''
+- allow: {from: shop/web, to: shop/svc/api, ports: [80]}
+- deny: {from: shop/db, to: shop/svc/api}
+- allow: {from: shop/db, to: shop/svc/api, ports: [80]}
+- deny: {from: internet, to: shop/svc/api}
+- allow: {from: 203.0.113.7, to: default/svc/web, ports: [443]}
+- allow: {from: shop/web, to: shop/svc/api, ports: [8080]}
+''')
+    report = check(net, facts)
+    assert [r.status for r in report.results] == ["pass", "pass", "fail", "pass", "pass",
+                                                  "error"]
+    failed = report.results[2]
+    assert failed.message == "1 client cannot use it as expected"
+    assert "DENIED on TCP 80" in failed.violations[0].explanation
+    assert "has none of the ports TCP 8080" in report.results[5].message

@@ -38,9 +38,10 @@ from reach.model import (
 from reach.model import Node as ClusterNode
 from reach.policies import Reader, not_analysed, reader_for
 
-__all__ = ["Collector"]
+__all__ = ["KIND_GROUPS", "Collector"]
 
-_GROUPS: dict[str, frozenset[str]] = {
+#: The kinds read besides the policy dialects, with the API groups each is read from.
+KIND_GROUPS: dict[str, frozenset[str]] = {
     "Namespace": frozenset({""}),
     "Pod": frozenset({""}),
     "Service": frozenset({""}),
@@ -134,7 +135,7 @@ class Collector:
             self._read_policy(src, node, fields, kind, policy_reader)
             return
         group = api_version.rpartition("/")[0]
-        groups = _GROUPS.get(kind)
+        groups = KIND_GROUPS.get(kind)
         if groups is None or group not in groups:
             self._skip_kind(src, node, fields, kind, api_version, groups)
             return

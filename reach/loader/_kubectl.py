@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from reach.errors import ManifestError
+from reach.loader._cluster import KIND_GROUPS
 from reach.model import Diagnostic
 from reach.policies import DIALECTS
 
@@ -33,25 +34,6 @@ __all__ = ["BUILTIN_GROUPS", "CRD_RESOURCES", "RESOURCES", "LiveDump", "kubectl_
 
 #: The API groups every cluster serves; kinds of other groups come from CRDs.
 BUILTIN_GROUPS = frozenset({"", "apps", "batch", "networking.k8s.io", "discovery.k8s.io"})
-
-#: The kinds the loader reads besides the policy dialects, with their API groups.
-_KINDS: dict[str, tuple[str, ...]] = {
-    "Namespace": ("",),
-    "Node": ("",),
-    "Pod": ("",),
-    "Service": ("",),
-    "Endpoints": ("",),
-    "ReplicationController": ("",),
-    "Deployment": ("apps",),
-    "ReplicaSet": ("apps",),
-    "StatefulSet": ("apps",),
-    "DaemonSet": ("apps",),
-    "Job": ("batch",),
-    "CronJob": ("batch",),
-    "EndpointSlice": ("discovery.k8s.io",),
-    "Ingress": ("networking.k8s.io",),
-    "Route": ("route.openshift.io",),
-}
 
 _LEGACY_GROUPS = frozenset({"extensions"})  # served by no current API server
 _TIMEOUT = 300
@@ -71,9 +53,10 @@ def _resource(kind: str, group: str) -> str:
 
 
 def _resources() -> tuple[list[str], list[str]]:
+    """Every kind the loader reads (its own table of groups, and the policy dialects)."""
     builtin: list[str] = []
     crd: list[str] = []
-    kinds: dict[str, set[str]] = {kind: set(groups) for kind, groups in _KINDS.items()}
+    kinds: dict[str, set[str]] = {kind: set(groups) for kind, groups in KIND_GROUPS.items()}
     for kind, (versions, _) in DIALECTS.items():
         kinds.setdefault(kind, set()).update(v.rpartition("/")[0] for v in versions)
     for kind in sorted(kinds):

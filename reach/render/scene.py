@@ -46,7 +46,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from reach.endpoints import Endpoint
+from reach.endpoints import Endpoint, closest
 from reach.engine.ports import PortSet
 from reach.errors import UnknownEndpoint
 from reach.render._source import (
@@ -245,11 +245,10 @@ def _must_locate(graph: Any, reference: Any, net: Network | None) -> list[Any]:
     if not found:
         text = str(reference)
         ns = text.split("/", 1)[0] if "/" in text else ""
-        near = sorted(
-            f"{node_namespace(graph, n)}/{node_label(graph, n)}" for n in graph
-            if ns and node_namespace(graph, n) == ns
-        )
-        raise UnknownEndpoint(text, f'nothing called "{text}" in the diagram', tuple(near[:10]))
+        near = [f"{node_namespace(graph, n)}/{node_label(graph, n)}" for n in graph
+                if ns and node_namespace(graph, n) == ns]
+        raise UnknownEndpoint(text, f'nothing called "{text}" in the diagram',
+                              tuple(closest(text, near) or sorted(near)[:5]))
     return found
 
 

@@ -826,8 +826,8 @@ candidates: shop/Deployment/web
         if by not in GRANULARITIES:
             raise ValueError(f"by must be one of {', '.join(GRANULARITIES)}, not {by!r}")
         out = connections_of(self.compiled, by, inner=by == "namespace")
-        out += self.controller_connections(by)
-        out.sort(key=lambda conn: (str(conn.src), str(conn.dst)))
+        # "{ingress-controller}" sorts after every other name: the list stays in order
+        out += sorted(self.controller_connections(by), key=lambda conn: str(conn.dst))
         return _merge_external(out)
 
     def controller_connections(
@@ -949,8 +949,10 @@ def _merge_external(conns: list[Connection]) -> list[Connection]:
     """Neighbouring outside ranges with the same other end and ports, as one range."""
     out: list[Connection] = []
     last: dict[tuple[bool, Endpoint], int] = {}
+    merged = False
     for conn in conns:
-        outside = conn.src if conn.src.is_external else conn.dst if conn.dst.is_external else None
+        outside = conn.src if conn.src.kind == "External" else (
+            conn.dst if conn.dst.kind == "External" else None)
         if outside is None:
             out.append(conn)
             continue
@@ -964,10 +966,12 @@ def _merge_external(conns: list[Connection]) -> list[Connection]:
                 joined = Endpoint.external(mine.lo, outside.hi)
                 out[k] = Connection(joined, other, conn.ports) if towards else Connection(
                     other, joined, conn.ports)
+                merged = True
                 continue
         last[(towards, other)] = len(out)
         out.append(conn)
-    out.sort(key=lambda conn: (str(conn.src), str(conn.dst)))
+    if merged:
+        out.sort(key=lambda conn: (str(conn.src), str(conn.dst)))
     return out
 
 
@@ -1018,9 +1022,13 @@ def connections_of(c: Compiled, by: str, inner: bool = False,
             replicas = replicated is not None and replicated(ep)
             if not (inner or replicas):
                 continue
-            ids = [int(c.allow[a, b]) for a in columns for b in columns
-                   if a != b or replicas or weight[(ep, a)] >= 2]
-            diagonal[k] = c.ports.join(*ids) if ids else 0
+            cols = np.array(columns, dtype=np.intp)
+            block = c.allow[np.ix_(cols, cols)].copy()
+            if not replicas:  # a lone pod of its class does not talk to itself
+                alone = np.array([weight[(ep, a)] < 2 for a in columns], dtype=np.bool_)
+                block[np.diag_indices(len(columns))] = np.where(
+                    alone, 0, np.diagonal(block))
+            diagonal[k] = c.ports.join(*(int(i) for i in np.unique(block)))
     np.fill_diagonal(matrix, diagonal)
     matrix[np.ix_(is_outside, is_outside)] = 0  # outside to outside: not the cluster's business
     return [

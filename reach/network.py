@@ -499,8 +499,10 @@ candidates: shop/Deployment/web
             theirs.setdefault(q.column, []).append(q)
         for ps in mine.values():
             for qs in theirs.values():
+                # a pod standing for several replicas may talk to another of them
                 pair = next(((p, q) for p in ps for q in qs
-                             if p.pod is None or q.pod is None or p.pod != q.pod), None)
+                             if p.pod is None or q.pod is None or p.pod != q.pod
+                             or self.pods[p.pod].replicas > 1), None)
                 if pair is not None:
                     yield pair
 
@@ -512,8 +514,7 @@ candidates: shop/Deployment/web
         The ends are pods, outside addresses or ranges, the internet (its public
         addresses) or the synthetic ingress controller.
         """
-        if src.pods and dst.pods and set(src.pods) & set(dst.pods) and (
-                src.endpoint == dst.endpoint):
+        if self._itself(src, dst):
             return PortSet.all()
         if src.outside and dst.outside:
             return PortSet.all()  # outside to outside: no policy applies
@@ -525,6 +526,11 @@ candidates: shop/Deployment/web
                           for i in self._class_reps(src.pods))
         c = self.compiled
         return _union(c.ports[int(c.allow[p.column, q.column])] for p, q in self._pairs(src, dst))
+
+    def _itself(self, src: Resolved, dst: Resolved) -> bool:
+        """One pod (not standing for replicas) asked about itself."""
+        return (src.endpoint == dst.endpoint and len(src.pods) == 1
+                and src.pods == dst.pods and self.pods[src.pods[0]].replicas <= 1)
 
     def _class_reps(self, pods: Iterable[int]) -> list[int]:
         reps: dict[int, int] = {}
@@ -689,7 +695,8 @@ candidates: shop/Deployment/web
             egress = self.side("egress", pod_a, pod_b, key_b, protocol, port)
             ingress = self.side("ingress", pod_b, pod_a, key_a, protocol, port)
         return Verdict(a.endpoint, b.endpoint, protocol, port, ports, egress, ingress,
-                       tuple(c.located for c in self.caveats), notes, name)
+                       tuple(c.located for c in self.caveats), notes, name,
+                       self._itself(a, b))
 
     def _witness(self, a: Resolved, b: Resolved, port: int | None,
                  protocol: str) -> tuple[Pod | None, int | None, Pod | None, int | None]:
@@ -838,6 +845,8 @@ candidates: shop/Deployment/web
         backend on the target ports of the routed service ports, as its policies admit.
 
         ``endpoint`` says which endpoint a pod is at granularity ``by``."""
+        if not self.cluster.ingresses:
+            return []  # no route: no need to resolve every Service
         smap = self.services
         if not smap.synthetic_controller:
             return []
@@ -966,7 +975,9 @@ def _merge_external(conns: list[Connection]) -> list[Connection]:
                 joined = Endpoint.external(mine.lo, outside.hi)
                 out[k] = Connection(joined, other, conn.ports) if towards else Connection(
                     other, joined, conn.ports)
-                merged = True
+                # merging a destination keeps the order (its name changes after the
+                # "-" only, and no other line of that source shares the first address)
+                merged = merged or towards
                 continue
         last[(towards, other)] = len(out)
         out.append(conn)

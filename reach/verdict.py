@@ -271,8 +271,10 @@ def _indent(text: str, by: str = "  ") -> list[str]:
 class Verdict:
     """Whether ``src`` may open a connection to ``dst`` (on one port, or on any), and why.
 
-    Truthy when allowed. ``ports`` is every port allowed between the two;
-    ``caveats`` what reach could not analyse that may change the answer; ``notes``
+    Truthy when allowed. ``ports`` is every port allowed between the two (an endpoint
+    that stands for several pods, asked about itself: between two of its pods);
+    ``itself``: one pod asked about itself, which it always reaches; ``caveats`` what
+    reach could not analyse that may change the answer; ``notes``
     what the answer assumed about this question (the address an outside client is
     seen from, a Service of the same name...). ``str()`` says the verdict and the rules
     that decide it.
@@ -288,10 +290,11 @@ class Verdict:
     caveats: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     port_name: str = ""
+    itself: bool = False
 
     @property
     def allowed(self) -> bool:
-        if self.src == self.dst:
+        if self.itself:
             return True
         if self.port is None:
             return bool(self.ports)
@@ -314,7 +317,7 @@ class Verdict:
         ``ALLOWED on every port``, ``DENIED on ...``: one phrase that cannot be misread."""
         if self.port is not None:
             return f"{'ALLOWED' if self.allowed else 'DENIED'} on {self.what}"
-        if self.src == self.dst or self.ports.is_all():
+        if self.itself or self.ports.is_all():
             return "ALLOWED on every port"
         if self.ports:
             return f"ALLOWED on {self.ports} (not on every port)"
@@ -334,7 +337,7 @@ class Verdict:
 
     def __str__(self) -> str:
         lines = [f"{self.src} -> {self.dst}: {self.answer}"]
-        if self.src == self.dst:
+        if self.itself:
             lines.append("a pod always reaches itself")
         else:
             lines.append(str(self.egress))

@@ -194,3 +194,18 @@ def test_selectors_that_kubectl_would_refuse_are_refused(text: str) -> None:
         return
     with pytest.raises(InvalidQuery):
         parse_selector(text)
+
+
+def test_a_workload_asked_about_itself_is_asked_about_two_of_its_replicas() -> None:
+    """A pod reaches itself whatever the policies; two replicas of one Deployment are
+    two pods, which a policy may keep apart."""
+    from reach.model import LabelSelector, Policy
+
+    web = Pod("ns", "web", Labels({"app": "web"}), owner_kind="Deployment", owner_name="web",
+              template=True, replicas=3)
+    deny = Policy("ns", "deny", LabelSelector())
+    net = Network(Cluster(pods=(web, Pod("ns", "a")), policies=(deny,)))
+    verdict = net.can("ns/web", "ns/web")
+    assert not verdict and verdict.answer == "DENIED on every port"
+    alone = net.can("ns/a", "ns/a")
+    assert alone and "a pod always reaches itself" in str(alone)

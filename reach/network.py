@@ -282,11 +282,14 @@ class Network:
 
     # -- endpoints ----------------------------------------------------------
 
-    def resolve(self, reference: str | Endpoint) -> Resolved:
+    def resolve(self, reference: str | Endpoint, port: int | str | None = None,
+                protocol: str = "TCP") -> Resolved:
         """Resolve any endpoint reference (:data:`reach.endpoints.REFERENCE_FORMS`).
 
         ``NAMESPACE/NAME`` is a pod or a workload (a workload's pod template is the
-        workload), and a Service when no pod or workload has that name;
+        workload), and a Service when no pod or workload has that name, or when
+        ``port`` (the port a question is about) is a port of the Service of that name
+        in front of the workload and not one its pods declare;
         ``NAMESPACE/KIND/NAME`` takes kubectl's kinds and short forms (``svc``,
         ``ingress``, ``route``...); an IP address is the pod that has it or an outside
         address, a CIDR an outside range; ``internet`` every public address;
@@ -310,6 +313,14 @@ candidates: shop/Deployment/web
         """
         if isinstance(reference, Endpoint):
             return self._resolve_endpoint(reference)
+        found = self._resolve_text(reference)
+        if port is not None and found.kind == "pods" and _bare_name(reference):
+            fronted = self.fronting(found, port, protocol.upper())
+            if fronted is not None:
+                return Resolved(fronted.endpoint, service=fronted)
+        return found
+
+    def _resolve_text(self, reference: str) -> Resolved:
         text = reference.strip()
         printed = _printed(text)
         if printed is not None:  # a name as reach prints it: shop/web[Deployment]
@@ -553,8 +564,10 @@ candidates: shop/Deployment/web
         container port name, or a service port name for a Service), or None for "on
         any port"; the verdict's ``ports`` always lists every allowed port.
 
-        A Service destination (``NS/svc/NAME``) is answered per backend, on the target
-        port each backend resolves the service port to (:class:`ServiceVerdict`):
+        A Service destination (``NS/svc/NAME``, or ``NS/NAME`` of a workload fronted by
+        a Service of its name when ``port`` is the Service's and not one its pods
+        declare) is answered per backend, on the target port each backend resolves the
+        service port to (:class:`ServiceVerdict`):
         allowed when every backend admits the client, or with ``any_backend`` when at
         least one does. From outside (an address, a range, ``internet``) a Service is
         reachable only when it is a NodePort or LoadBalancer; its backends then see the
@@ -579,7 +592,7 @@ candidates: shop/Deployment/web
         if protocol not in PROTOCOLS:
             raise InvalidQuery(f"unknown protocol {protocol!r}: use one of "
                                f"{', '.join(PROTOCOLS)}")
-        a, b = self.resolve(src), self.resolve(dst)
+        a, b = self.resolve(src), self.resolve(dst, port, protocol)
         if a.kind == "service":
             raise InvalidQuery(
                 f"{a.endpoint} is a Service: a Service opens no connection, its backends do "
@@ -590,7 +603,16 @@ candidates: shop/Deployment/web
                 "(ingress-controller)")
         if b.kind == "service":
             assert b.service is not None
-            return self._can_service(a, b.service, port, protocol, any_backend)
+            found = self._can_service(a, b.service, port, protocol, any_backend)
+            if isinstance(dst, str) and _bare_name(dst) and self._resolve_text(dst).pods:
+                # the port said NAMESPACE/NAME meant the Service, not its workload
+                pods = self._resolve_text(dst).endpoint
+                note = (f"{dst.strip()} on port {port} is the Service {b.endpoint}: "
+                        f"{pods}'s pods do not listen on {port}, the Service does; ask "
+                        f"{pods.namespace}/{pods.kind.lower()}/{pods.name} for the pods "
+                        "themselves")
+                found = dataclasses.replace(found, notes=(note, *found.notes))
+            return found
         if b.kind == "ingress":
             return self._can_ingress(a, b, port, protocol, any_backend)
         if a.outside and b.outside:
@@ -606,6 +628,29 @@ candidates: shop/Deployment/web
             if twin:
                 notes = (*notes, twin)
         return self._verdict(a, b, number, protocol, name, notes)
+
+    def fronting(self, dst: Resolved, port: int | str, protocol: str) -> ServiceInfo | None:
+        """The Service of the same name as the workload ``dst`` that fronts its pods, when
+        ``port`` is one of the Service's ports and none of the pods': then NAMESPACE/NAME
+        on that port can only mean the Service."""
+        ep = dst.endpoint
+        if isinstance(port, str) and port.strip().isdigit():
+            port = int(port)
+        pods = set(dst.pods)
+        for info in self.services.services:
+            svc = info.service
+            if (svc.namespace, svc.name) != (ep.namespace, ep.name):
+                continue
+            if not any(b.pod in pods for b in info.backends):
+                return None
+            if not info.port_indices(port, protocol if isinstance(port, int) else None):
+                return None
+            listens = any(
+                (cp.port == port and cp.protocol == protocol) if isinstance(port, int)
+                else cp.name == port
+                for i in dst.pods for cp in self.pods[i].ports)
+            return None if listens else info
+        return None
 
     def _twin_service(self, dst: Resolved, port: int | None, protocol: str) -> str:
         """A note when a Service has the name of the workload asked about, on the port asked."""

@@ -83,9 +83,22 @@ def test_a_name_of_two_things_is_ambiguous_and_says_which() -> None:
 
 
 def test_a_workload_and_its_service_of_one_name_is_the_workload_with_a_note() -> None:
-    verdict = NET.can("shop/web", "shop/api", port=80)
+    verdict = NET.can("shop/web", "shop/api")
     assert isinstance(verdict, Verdict) and verdict.dst == Endpoint("Deployment", "shop", "api")
-    assert any("shop/svc/api" in note for note in verdict.notes)
+    assert any("ask shop/svc/api for its service ports" in note for note in verdict.notes)
+    on_the_pods = NET.can("shop/web", "shop/api", port=8080)  # a port the pods listen on
+    assert isinstance(on_the_pods, Verdict) and not on_the_pods.notes
+
+
+def test_on_a_port_only_its_service_has_a_name_is_the_service() -> None:
+    """api's pods listen on 8080, its Service on 80: shop/api on port 80 can only mean
+    the Service; shop/deploy/api on port 80 still asks the pods."""
+    verdict = NET.can("shop/web", "shop/api", port=80)
+    assert isinstance(verdict, ServiceVerdict) and verdict.service == Endpoint(
+        "Service", "shop", "api")
+    assert "pods do not listen on 80" in verdict.notes[0]
+    pods = NET.can("shop/web", "shop/deploy/api", port=80)
+    assert isinstance(pods, Verdict) and pods.dst.kind == "Deployment"
 
 
 def test_candidates_are_the_closest_names_same_kind_first() -> None:

@@ -800,15 +800,29 @@ def _check_pairs(
     return Result(e, "fail", message, tuple(violations), total)
 
 
-def _service_target(net: Network, group: Group) -> Resolved | None:
-    """The Service (or Ingress, Route) a destination names, if it names one."""
+def _service_target(net: Network, group: Group, e: Expectation) -> Resolved | None:
+    """The Service (or Ingress, Route) a destination names, if it names one: as for
+    ``reach can``, NAMESPACE/NAME of a workload fronted by a Service of its name is the
+    Service when every port listed is the Service's and none is one the pods declare."""
     if group.ref is None:
         return None
     try:
         found = net.resolve(group.ref)
     except ReachError:
         return None
-    return found if found.kind in ("service", "ingress") else None
+    if found.kind in ("service", "ingress"):
+        return found
+    parts = group.ref.strip().split("/")
+    if found.kind != "pods" or len(parts) != 2 or e.ports is None or not e.ports:
+        return None
+    listed = [(proto, first) for proto, ranges in e.ports.to_dict().items()
+              for first, last in ranges if first == last]
+    if len(listed) != sum(len(r) for r in e.ports.to_dict().values()):
+        return None  # a range of ports is about the pods
+    chosen = [net.resolve(group.ref, port, proto) for proto, port in listed]
+    if any(c.service is None for c in chosen) or len({c.endpoint for c in chosen}) != 1:
+        return None
+    return chosen[0]
 
 
 def _service_ports(net: Network, target: Resolved, e: Expectation) -> list[int | None]:
@@ -926,7 +940,7 @@ def _evaluate(net: Network, e: Expectation) -> Result:
             sum(r.total for r in failed),
         )
     assert e.src is not None and e.dst is not None
-    target = _service_target(net, e.dst)
+    target = _service_target(net, e.dst, e)
     if target is not None:
         try:
             src = _resolve(net, e.src)

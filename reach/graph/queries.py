@@ -111,10 +111,12 @@ class _End:
     services: tuple[int, ...] = ()
 
 
-def _resolve(view: ClassView, reference: str | Endpoint) -> _End:
-    """The end a reference names, through :meth:`Network.resolve` (one resolver)."""
+def _resolve(view: ClassView, reference: str | Endpoint, port: int | str | None = None,
+             protocol: str = "TCP") -> _End:
+    """The end a reference names, through :meth:`Network.resolve` (one resolver; a
+    destination's ``port`` may say that NAMESPACE/NAME is a Service)."""
     net = view.net
-    found = net.resolve(reference)
+    found = net.resolve(reference, port, protocol)
     kind = found.kind
     if kind == "internet":
         return _End(INTERNET, "internet")
@@ -675,8 +677,8 @@ def paths(
     if max_hops < 0 or limit < 0:
         raise ValueError("max_hops and limit must not be negative")
     view = class_view(net)
-    a, b = _resolve(view, src), _resolve(view, dst)
-    port, protocol = _number(net, dst, port, protocol)
+    a, b = _resolve(view, src), _resolve(view, dst, port, protocol)
+    port, protocol = _number(net, b.endpoint, port, protocol)
     search = _Search(view, a, b, port, protocol)
     group = grouping(view, by)
     found: list[Path] = []
@@ -894,8 +896,8 @@ def reachable_to(
     """
     _check_by(by)
     view = class_view(net)
-    origin = _resolve(view, dst)
-    port, protocol = _number(net, dst, port, protocol)
+    origin = _resolve(view, dst, port, protocol)
+    port, protocol = _number(net, origin.endpoint, port, protocol)
     search = _Search(view, None, origin, port, protocol)
     group = grouping(view, by)
     dist = search.bfs(search.T, forward=False)

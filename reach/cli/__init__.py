@@ -52,8 +52,9 @@ def _add_input(parser: argparse.ArgumentParser) -> None:
 def _add_cluster(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cluster", action="store_true",
-        help="read the live cluster: kubectl get -A -o json for the kinds reach reads "
-        "(with -f, the files are read too)")
+        help="read the live cluster: kubectl get -A -o json for the kinds reach reads; "
+        "with -f, the files are applied on top (an object of a file replaces the live one "
+        "of the same name, as kubectl apply would)")
     parser.add_argument("--context", help="the kubectl context --cluster reads")
     parser.add_argument("--kubeconfig", metavar="FILE", help="the kubeconfig --cluster uses")
 

@@ -449,8 +449,9 @@ def _named_port_findings(facts: _Facts) -> Iterator[Finding]:
                 yield Finding(
                     "warning",
                     "named-port-undefined",
-                    f'{_rule_name(policy, rule)}: no {whose} pod declares a {port.protocol} '
-                    f'container port named "{port.port}", so this port allows nothing',
+                    f"{_rule_name(policy, rule)}: no {whose} pod declares a "
+                    f'{port.protocol + " " if port.protocol else ""}container port named '
+                    f'"{port.port}", so this port allows nothing',
                     port.location if port.location.line else rule.location,
                     hint,
                     _rule_name(policy, rule),
@@ -458,7 +459,9 @@ def _named_port_findings(facts: _Facts) -> Iterator[Finding]:
 
 
 def _declares(pod: Pod, name: str, protocol: str) -> bool:
-    return any(cp.name == name and cp.protocol == protocol for cp in pod.ports)
+    """Whether ``pod`` has a container port of that name (and protocol; "" is any)."""
+    return any(cp.name == name and (not protocol or cp.protocol == protocol)
+               for cp in pod.ports)
 
 
 def _port_findings(facts: _Facts) -> Iterator[Finding]:

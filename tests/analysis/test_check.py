@@ -371,3 +371,24 @@ def test_reach_check_json_output(capsys: pytest.CaptureFixture[str]) -> None:
                  "-o", "json"])
     doc = json.loads(capsys.readouterr().out)
     assert code == 1 and doc["ok"] is False and len(doc["results"]) == 5
+
+
+def test_the_platform_guardrails_keep_their_promises_on_top_of_the_shop(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    platform = ROOT / "samples" / "platform"
+    expect = str(platform / "expectations.yaml")
+    code = main(["check", "-f", str(SHOP), "-f", str(platform), "--expect", expect])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.rstrip().endswith("7 expectations: 7 passed")
+    # the shop's own promises still hold under the guardrails
+    assert main(["check", "-f", str(SHOP), "-f", str(platform), "--expect",
+                 str(SHOP / "expectations.yaml")]) == 0
+    capsys.readouterr()
+    # the shop's NetworkPolicies already keep most of them; Prometheus, which has no
+    # policy of its own, is open until the baseline default deny closes it
+    assert main(["check", "-f", str(SHOP), "--expect", expect]) == 1
+    out = capsys.readouterr().out
+    failed = [line for line in out.splitlines() if line.startswith("FAIL")]
+    assert len(failed) == 1 and "no pod connects to Prometheus" in failed[0], out

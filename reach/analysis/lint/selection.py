@@ -1,0 +1,114 @@
+"""Subjects and peers that select nothing: policy-selects-nothing, peer-matches-nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from reach.analysis.lint.facts import Facts, rule_name, short_list
+from reach.analysis.lint.finding import Check, Finding
+from reach.engine.selectors import matches
+from reach.model import (
+    NAMESPACE_NAME_LABEL,
+    Peer,
+    Policy,
+)
+
+
+def _policy_findings(facts: Facts) -> Iterator[Finding]:
+    """policy-selects-nothing, with a hint when the pods live elsewhere."""
+    cluster = facts.net.cluster
+    for policy in cluster.policies:
+        if facts.selects(policy):
+            continue
+        elsewhere = sorted(
+            {
+                pod.namespace
+                for pod in cluster.pods
+                if pod.namespace != policy.namespace
+                and not pod.host_network
+                and matches(policy.pod_selector, pod.labels)
+            }
+        )
+        if elsewhere:
+            hint = (
+                f"pods with these labels live in namespace {', '.join(elsewhere)}; a policy "
+                f"only selects pods of its own namespace ({policy.namespace})"
+            )
+        else:
+            hint = (
+                f"no pod of namespace {policy.namespace} carries labels "
+                f"[{policy.pod_selector}]; check the labels of the pods you meant"
+            )
+        yield Finding(
+            "warning",
+            "policy-selects-nothing",
+            f"{policy.ref} selects no pod (podSelector [{policy.pod_selector}]): it has no "
+            "effect",
+            policy.location,
+            hint,
+            policy.ref,
+        )
+
+
+def _peer_findings(facts: Facts) -> Iterator[Finding]:
+    """peer-matches-nothing, with hints for the two common mistakes."""
+    cluster = facts.net.cluster
+    for policy in cluster.policies:
+        for rule in policy.ingress + policy.egress:
+            for i, peer in enumerate(rule.peers):
+                if not peer.selects_pods or facts.peer_classes(peer, policy.namespace):
+                    continue
+                hint = _peer_hint(facts, policy, peer)
+                yield Finding(
+                    "warning",
+                    "peer-matches-nothing",
+                    f"{rule_name(policy, rule)} "
+                    f"{'from' if rule.direction == 'ingress' else 'to'}[{i}] ({peer}) "
+                    "matches no pod",
+                    peer.location if peer.location.line else rule.location,
+                    hint,
+                    rule_name(policy, rule),
+                )
+
+
+def _peer_hint(facts: Facts, policy: Policy, peer: Peer) -> str:
+    if peer.namespace_selector is not None:
+        names = facts.namespaces_matching(peer.namespace_selector)
+        if not names:
+            return (
+                f"no namespace carries labels [{peer.namespace_selector}]; every namespace "
+                f"has the label {NAMESPACE_NAME_LABEL}: NAME"
+            )
+        host = " (host-network pods never match selectors)" if any(
+            p.host_network and p.namespace in names for p in facts.net.cluster.pods) else ""
+        if peer.pod_selector is None:
+            return f"the namespaces it selects ({short_list(names)}) have no pods{host}"
+        return (
+            f"the namespaces it selects ({short_list(names)}) have no pod with labels "
+            f"[{peer.pod_selector}]{host}"
+        )
+    assert peer.pod_selector is not None
+    elsewhere = sorted(
+        {
+            pod.namespace
+            for pod in facts.net.cluster.pods
+            if pod.namespace != policy.namespace and matches(peer.pod_selector, pod.labels)
+        }
+    )
+    if elsewhere:
+        return (
+            f"a podSelector alone selects pods of the policy's namespace ({policy.namespace}); "
+            f"the pods with these labels live in {', '.join(elsewhere)}: add a "
+            "namespaceSelector in the same peer item"
+        )
+    return f"no pod of namespace {policy.namespace} carries labels [{peer.pod_selector}]"
+
+
+CHECKS = (
+    Check(_policy_findings, {
+        "policy-selects-nothing": ("warning", "a policy whose subject matches no pod"),
+    }),
+    Check(_peer_findings, {
+        "peer-matches-nothing": ("warning", "a peer whose selectors match no pod (or node)"),
+    }),
+)

@@ -7,11 +7,7 @@ from collections.abc import Iterator
 from reach.analysis.lint.facts import Facts, rule_name, short_list
 from reach.analysis.lint.finding import Check, Finding
 from reach.engine.selectors import matches
-from reach.model import (
-    NAMESPACE_NAME_LABEL,
-    Peer,
-    Policy,
-)
+from reach.model import NAMESPACE_NAME_LABEL, Peer, Policy, Rule
 
 
 def _policy_findings(facts: Facts) -> Iterator[Finding]:
@@ -19,6 +15,9 @@ def _policy_findings(facts: Facts) -> Iterator[Finding]:
     cluster = facts.net.cluster
     for policy in cluster.policies:
         if facts.selects(policy):
+            continue
+        if policy.cluster_scoped:
+            yield _subject_finding(facts, policy)
             continue
         elsewhere = sorted(
             {
@@ -50,12 +49,52 @@ def _policy_findings(facts: Facts) -> Iterator[Finding]:
         )
 
 
+def _subject_finding(facts: Facts, policy: Policy) -> Finding:
+    """policy-selects-nothing for a cluster-scoped subject (namespaces and pods)."""
+    assert policy.namespace_selector is not None
+    names = facts.namespaces_matching(policy.namespace_selector)
+    if not names:
+        hint = (f"no namespace carries labels [{policy.namespace_selector}]; every namespace "
+                f"has the label {NAMESPACE_NAME_LABEL}: NAME")
+    else:
+        hint = (f"the namespaces it selects ({short_list(names)}) have no pod with labels "
+                f"[{policy.pod_selector}] (host-network pods are never subjects)")
+    return Finding(
+        "warning", "policy-selects-nothing",
+        f"{policy.ref} selects no pod (subject: namespaces [{policy.namespace_selector}], pods "
+        f"[{policy.pod_selector}]): it has no effect",
+        policy.location, hint, policy.ref)
+
+
+def _node_finding(facts: Facts, policy: Policy, rule: Rule, i: int, peer: Peer) -> Finding | None:
+    """peer-matches-nothing for a ``nodes`` peer: no Node of the input has those labels."""
+    assert peer.node_selector is not None
+    nodes = facts.net.cluster.nodes
+    if any(matches(peer.node_selector, node.labels) for node in nodes):
+        return None
+    if nodes:
+        labels = short_list(sorted({str(node.labels) or "(none)" for node in nodes}))
+        hint = f"the Nodes of the input carry the labels {labels}"
+    else:
+        hint = ("the input has no Node objects, so no node address is known: add the nodes "
+                "(`kubectl get nodes -o yaml`) to the input")
+    return Finding(
+        "warning", "peer-matches-nothing",
+        f"{rule_name(policy, rule)} to[{i}] ({peer}) matches no Node",
+        peer.location if peer.location.line else rule.location, hint, rule_name(policy, rule))
+
+
 def _peer_findings(facts: Facts) -> Iterator[Finding]:
     """peer-matches-nothing, with hints for the two common mistakes."""
     cluster = facts.net.cluster
     for policy in cluster.policies:
         for rule in policy.ingress + policy.egress:
             for i, peer in enumerate(rule.peers):
+                if peer.node_selector is not None:
+                    found = _node_finding(facts, policy, rule, i, peer)
+                    if found is not None:
+                        yield found
+                    continue
                 if not peer.selects_pods or facts.peer_classes(peer, policy.namespace):
                     continue
                 hint = _peer_hint(facts, policy, peer)

@@ -74,7 +74,8 @@ def test_a_rule_that_decides_something_is_not_shadowed():
 def test_shadowing_crosses_policies_in_priority_order():
     found = codes(cnp("first", 1, SHOP, "ingress",
                       "{name: all, action: Deny, from: [{namespaces: {}}]}"),
-                  cnp("second", 2, SHOP, "ingress", f"{{name: ops, action: Accept, from: [{OPS}]}}"))
+                  cnp("second", 2, SHOP, "ingress",
+                      f"{{name: ops, action: Accept, from: [{OPS}]}}"))
     assert found["tier-rule-shadowed"] == ['cnp/second rule "ops"']
 
 

@@ -280,6 +280,9 @@ def _run_check(args: argparse.Namespace) -> int:
 # reach render (and the diagram formats of reach list)
 
 PICTURE_FORMATS = ("dot", "svg", "png", "pdf")
+# reach.render.detail.DEFAULT_BUDGET, written out so that the CLI does not import the
+# renderers for every command (tests/cli pins the two against each other)
+BUDGET_HELP = (60, 80)
 
 
 def _setup_render(parser: argparse.ArgumentParser) -> None:
@@ -308,11 +311,22 @@ def _setup_render(parser: argparse.ArgumentParser) -> None:
                         help="draw every all-ports edge instead of noting it on the endpoint")
     parser.add_argument("--no-services", dest="services", action="store_false",
                         help="leave Services out (traffic goes straight to backends)")
+    parser.add_argument("--no-bundle", dest="bundle", action="store_false",
+                        help="draw every edge of a fan instead of one edge from a group node")
+    parser.add_argument("--max-nodes", type=int, default=BUDGET_HELP[0], metavar="N",
+                        help="most boxes on one diagram before it is drawn at a coarser level "
+                        f"(default {BUDGET_HELP[0]}; 0: no limit)")
+    parser.add_argument("--max-edges", type=int, default=BUDGET_HELP[1], metavar="N",
+                        help=f"most arrows likewise (default {BUDGET_HELP[1]}; 0: no limit)")
 
 
 def _run_render(args: argparse.Namespace) -> int:
+    from reach.render.detail import Budget
+
     if args.hops < 0:
         raise _UsageError("--hops must be 0 or more")
+    if args.max_nodes < 0 or args.max_edges < 0:
+        raise _UsageError("--max-nodes and --max-edges must be 0 (no limit) or more")
     net = load_network(args)
     highlight = None
     if args.path:
@@ -322,11 +336,17 @@ def _run_render(args: argparse.Namespace) -> int:
         found = paths(net, args.path[0], args.path[1], max_hops=args.max_hops, by=by)
         if not found:
             print(f"reach render: {found.explain()}", file=sys.stderr)
-        highlight = [p.nodes for p in found.paths]
+        shortest = min((len(p) for p in found.paths), default=0)
+        highlight = [p.nodes for p in found.paths if len(p) == shortest]
+        if len(highlight) < len(found.paths):
+            print(f"reach render: highlighting the {len(highlight)} shortest path(s) "
+                  f"({shortest} hops) of the {len(found.paths)} found; reach paths "
+                  "lists them all", file=sys.stderr)
     fmt = args.out.lower() if args.out.lower() in PICTURE_FORMATS else None
     return _draw(args, net, fmt or args.out, highlight=highlight, focus=args.focus,
                  hops=args.hops, collapse=args.collapse, summarize=args.summarize,
-                 services=args.services, title=args.title, engine=args.engine)
+                 services=args.services, bundle=args.bundle, title=args.title,
+                 engine=args.engine, budget=Budget(args.max_nodes, args.max_edges))
 
 
 def _draw(args: argparse.Namespace, net: Network, target: str, **options: Any) -> int:

@@ -82,6 +82,7 @@ class SceneNode:
     focused: bool = False
     loop: str = ""  # ports the members allow among themselves ("" = none)
     notes: tuple[str, ...] = ()  # summaries of the edges not drawn
+    stands_for: tuple[str, ...] = ()  # a bundle's group node: the ids of the nodes it holds
 
     @property
     def text(self) -> str:
@@ -110,6 +111,7 @@ class SceneEdge:
     ports: PortSet | None
     both: bool = False
     highlighted: bool = False
+    extra: bool = False  # drawn over the layout (a path's hop), not placed by it
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,14 @@ class Scene:
     title: str = ""
     collapsed: int = 0  # how many endpoints disappeared into groups
     caption: str = ""  # what the notes mean, when there are notes
+    bundled: int = 0  # how many edges were drawn as bundles (see reach.render.bundle)
+    notice: str = ""  # what the level of detail left out, and how to see it
+    level: str = ""  # the granularity drawn: pod, workload, namespace or class
+
+    @property
+    def faded(self) -> bool:
+        """Whether a path is highlighted, so that everything else is drawn faded."""
+        return any(e.highlighted for e in self.edges) or any(n.highlighted for n in self.nodes)
 
     def namespaces(self) -> list[str]:
         """The namespaces drawn as clusters, sorted (the empty namespace left out)."""
@@ -224,6 +234,10 @@ def locate(graph: Any, reference: Any, net: Network | None = None) -> list[Any]:
 
 def _must_locate(graph: Any, reference: Any, net: Network | None) -> list[Any]:
     found = locate(graph, reference, net)
+    if not found and isinstance(reference, str):
+        # a namespace's name: everything drawn in it (the drill-down from a namespace view)
+        found = sorted((n for n in graph if node_namespace(graph, n) == reference.strip()),
+                       key=str)
     if not found:
         text = str(reference)
         ns = text.split("/", 1)[0] if "/" in text else ""
@@ -518,6 +532,7 @@ def build_scene(
 
     hl_nodes: set[int] = set()
     hl_edges: set[tuple[int, int]] = set()
+    readded: set[tuple[int, int]] = set()  # hops the notes stood for, drawn for the path
     for path in _paths(highlight):
         located = [[full.index[n] for n in locate(graph, step, net)] for step in path]
         for found in located:
@@ -528,14 +543,19 @@ def build_scene(
                     route = _hop_edges(g, a, b) or _hop_edges(full, a, b)
                     for i, j in route:
                         if j not in g.out[i]:  # a hop the notes stood for
+                            if g is full:
+                                g = full.copy()
                             g.add_from(full, i, j)
+                            readded.add((i, j))
                     hl_edges.update(route)
     hl_nodes.update(n for edge in hl_edges for n in edge)
 
-    frozen = set(hl_nodes)
+    # Highlighted endpoints may stay in their groups (the group is highlighted): the path
+    # is drawn over the very layout the diagram has without it.
+    frozen: set[int] = set()
     alive = [
         i for i in range(len(full.nodes))
-        if i in frozen or g.degree(i)
+        if i in hl_nodes or g.degree(i)
         or (full.kind[i] not in _OUTSIDE and full.kind[i] != "Internet")
         or (full.kind[i] in _OUTSIDE and not full.degree(i))
     ]  # outside ends left without edges go (a range no policy lets in or out stays)
@@ -583,7 +603,8 @@ def build_scene(
                                focused=any(m in centers for m in members), loop=loop,
                                notes=notes.get(first, ())))
 
-    raw: dict[tuple[int, int], tuple[str, PortSet | None, bool]] = {}
+    # (group pair) -> [label, ports, highlighted, drawn without the path too]
+    raw: dict[tuple[int, int], list[Any]] = {}
     for a in alive:
         ga = group_of[a]
         for b, ports in g.out[a].items():
@@ -591,20 +612,35 @@ def build_scene(
             if ga == gb:
                 continue
             hl = (a, b) in hl_edges
+            base = (a, b) not in readded
             old = raw.get((ga, gb))
-            if old is None or (hl and not old[2]):
-                raw[(ga, gb)] = (g.label_of(a, b), ports, hl or (old is not None and old[2]))
+            if old is None:
+                raw[(ga, gb)] = [g.label_of(a, b), ports, hl, base]
+            else:
+                if (base and not old[3]) or (hl and not old[2] and base == old[3]):
+                    old[0], old[1] = g.label_of(a, b), ports
+                old[2] = old[2] or hl
+                old[3] = old[3] or base
 
     edges: list[SceneEdge] = []
     for ga, gb in sorted(raw):
-        text, ports, hl = raw[(ga, gb)]
+        text, ports, hl, base = raw[(ga, gb)]
+        src, dst = f"n{ga}", f"n{gb}"
+        if not base:  # only the path draws it: over the layout, not part of it
+            edges.append(SceneEdge(src, dst, text, ports, highlighted=True, extra=True))
+            continue
         back = raw.get((gb, ga))
-        if back is not None and back[0] == text and back[2] == hl:
+        if back is not None and back[3] and back[0] == text:
             if ga > gb:
+                if hl and not back[2]:
+                    edges.append(SceneEdge(src, dst, text, ports, highlighted=True, extra=True))
                 continue  # drawn with its reverse as one two-headed edge
-            edges.append(SceneEdge(f"n{ga}", f"n{gb}", text, ports, both=True, highlighted=hl))
+            both_hl = hl and back[2]
+            edges.append(SceneEdge(src, dst, text, ports, both=True, highlighted=both_hl))
+            if hl and not both_hl:
+                edges.append(SceneEdge(src, dst, text, ports, highlighted=True, extra=True))
         else:
-            edges.append(SceneEdge(f"n{ga}", f"n{gb}", text, ports, highlighted=hl))
+            edges.append(SceneEdge(src, dst, text, ports, highlighted=hl))
     collapsed = sum(len(members) - 1 for members in groups)
     caption = CAPTION if any(n.notes for n in nodes) else ""
     return Scene(tuple(nodes), tuple(edges), title, collapsed, caption)

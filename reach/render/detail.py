@@ -57,8 +57,11 @@ class Budget:
     edges: int = 80
 
     def fits(self, scene: Scene) -> bool:
+        """Whether ``scene`` is within budget (an arrow without a label counts half)."""
+        bare = sum(1 for e in scene.edges if not e.label)
+        arrows = len(scene.edges) - bare / 2
         return ((not self.nodes or len(scene.nodes) <= self.nodes)
-                and (not self.edges or len(scene.edges) <= self.edges))
+                and (not self.edges or arrows <= self.edges))
 
     def __str__(self) -> str:
         return f"{self.nodes or 'any'} boxes, {self.edges or 'any'} arrows"

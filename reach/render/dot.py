@@ -203,19 +203,32 @@ def _edge(placed: PlacedEdge, conv: _Page, faded: bool) -> Any:
     return pydot.Edge(edge.src, edge.dst, **attrs)
 
 
-def _left_aligned(lines: tuple[str, ...] | list[str]) -> str:
-    """A DOT label whose lines are left aligned (each ends in ``\\l``)."""
-    return "".join(line.replace("\\", "\\\\").replace('"', '\\"') + "\\l" for line in lines)
+def _left_aligned(lines: tuple[str, ...] | list[str], width: float, height: float,
+                  bold: bool = False) -> str:
+    """An HTML-like label: ``lines`` left aligned in a box of exactly ``width`` points.
+
+    A fixed-width table keeps the text's left edge where the layout put it, whatever
+    width Graphviz measures for the text itself.
+    """
+    import html
+
+    body = "".join(html.escape(line) + '<br align="left"/>' for line in lines)
+    if bold:
+        body = f"<b>{body}</b>"
+    w, h = max(round(width), 1), max(round(height), 1)
+    return (f'<<table border="0" cellborder="0" cellpadding="0" cellspacing="0" '
+            f'fixedsize="true" width="{w}" height="{h}"><tr>'
+            f'<td align="left" balign="left" width="{w}" height="{h}">{body}</td>'
+            "</tr></table>>")
 
 
 def _text(ident: str, block: TextBlock, conv: _Page) -> Any:
     import pydot
 
     r = block.rect
-    return pydot.Node(ident, label=f'"{_left_aligned(block.lines)}"', shape="plain", style="solid",
-                      pos=conv.point(r.cx, r.cy), width=_num(r.w / 72), height=_num(r.h / 72),
+    return pydot.Node(ident, label=_left_aligned(block.lines, r.w, r.h, block.bold),
+                      shape="plain", style="solid", pos=conv.point(r.cx, r.cy),
                       fixedsize="false", fontsize=_num(block.size),
-                      fontname=f"{_FONT} Bold" if block.bold else _FONT,
                       fontcolor="#0f172a" if block.role == "title" else "#475569")
 
 
@@ -269,10 +282,9 @@ def layout_to_dot(page: Layout) -> str:
                                   pos=conv.point(r.cx, r.cy), width=_num(r.w / 72),
                                   height=_num(r.h / 72)))
         tw, th = text_size([item.text], page.legend_font)
-        notes.add_node(pydot.Node(f"legendtext{k}", label=f'"{_left_aligned([item.text])}"',
-                                  shape="plain", style="solid",
+        notes.add_node(pydot.Node(f"legendtext{k}", label=_left_aligned([item.text], tw, th),
+                                  shape="plain", style="solid", fixedsize="false",
                                   pos=conv.point(item.at[0] + tw / 2, item.at[1]),
-                                  width=_num(tw / 72), height=_num(th / 72), fixedsize="false",
                                   fontsize=_num(page.legend_font), fontcolor="#334155"))
     for k, (x, y) in enumerate(((0.0, 0.0), (page.width, page.height))):
         # two invisible corners keep the page's margins (Graphviz crops to what it draws)

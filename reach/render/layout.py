@@ -830,9 +830,38 @@ def _geometry(scene: Scene, rects: dict[str, Rect], lanes: _Lanes,
     return out
 
 
+def _label_spots(e: PlacedEdge, w: float, h: float) -> Iterable[tuple[Rect, float]]:
+    """Candidate places for a label, with a preference (lower first).
+
+    Above or below a horizontal stretch (the later stretches, nearer the target,
+    first), then beside a vertical one.
+    """
+    pts = e.points
+    for k in range(len(pts) - 2, -1, -1):
+        (x0, y0), (x1, y1) = pts[k], pts[k + 1]
+        lo, hi = min(x0, x1), max(x0, x1)
+        length = hi - lo
+        if abs(y0 - y1) < 1e-6:
+            short = 0.0 if length >= w else 3.0
+            for frac in (0.5, 0.3, 0.7, 0.15, 0.85, 0.0, 1.0):
+                cx = lo + length * frac
+                if length >= w:
+                    cx = min(max(cx, lo + w / 2), hi - w / 2)
+                for dy in (-(h / 2 + 1), h / 2 + 1):
+                    yield Rect(cx - w / 2, y0 + dy - h / 2, w, h), short + abs(frac - 0.5)
+        else:
+            top, bottom = min(y0, y1), max(y0, y1)
+            if bottom - top < h:
+                continue
+            for frac in (0.5, 0.25, 0.75):
+                cy = top + (bottom - top) * frac
+                for dx in (w / 2 + 2, -(w / 2 + 2)):
+                    yield Rect(x0 + dx - w / 2, cy - h / 2, w, h), 2.0 + abs(frac - 0.5)
+
+
 def _place_labels(edges: list[PlacedEdge], rects: dict[str, Rect],
                   width: float) -> list[PlacedEdge]:
-    """Each label on a horizontal stretch of its arrow, where it overlaps nothing."""
+    """Each label beside a stretch of its own arrow, where it overlaps nothing."""
     taken: list[Rect] = []
     obstacles = list(rects.values())
     out: list[PlacedEdge] = []
@@ -840,33 +869,19 @@ def _place_labels(edges: list[PlacedEdge], rects: dict[str, Rect],
         if not e.edge.label:
             out.append(e)
             continue
-        lines = e.edge.label.split("\n")
-        w, h = text_size(lines, EDGE_FONT)
-        w += 4
-        h += 2
-        segments = [(p, q) for p, q in itertools.pairwise(e.points) if abs(p[1] - q[1]) < 1e-6]
-        # nearest the target first: a label reads as "what this arrow carries into"
-        segments.sort(key=lambda s: (-(abs(s[1][0] - s[0][0]) >= w), -e.points.index(s[0])))
+        w, h = text_size(e.edge.label.split("\n"), EDGE_FONT)
+        w, h = w + 4, h + 2
         best: Rect | None = None
         best_cost = math.inf
-        for p, q in segments:
-            lo, hi = min(p[0], q[0]), max(p[0], q[0])
-            length = hi - lo
-            for frac in (0.5, 0.3, 0.7, 0.15, 0.85, 0.0, 1.0):
-                cx = lo + length * frac
-                cx = min(max(cx, lo + w / 2 - 2), hi - w / 2 + 2) if length >= w else (lo + hi) / 2
-                cx = min(max(cx, w / 2 + 2), width - w / 2 - 2)
-                for dy in (-(h / 2 + 1), h / 2 + 1):
-                    r = Rect(cx - w / 2, p[1] + dy - h / 2, w, h)
-                    cost = (sum(r.overlaps(t, 1) for t in taken) * 10
-                            + sum(r.overlaps(o) for o in obstacles) * 20
-                            + (0 if length >= w else 3) + abs(frac - 0.5))
-                    if cost < best_cost:
-                        best, best_cost = r, cost
-                if best_cost < 1:
+        for spot, preference in _label_spots(e, w, h):
+            if spot.x < 2 or spot.x1 > width - 2 or spot.y < 2:
+                continue
+            cost = (sum(spot.overlaps(t, 1) for t in taken) * 10
+                    + sum(spot.overlaps(o, 1) for o in obstacles) * 100 + preference)
+            if cost < best_cost:
+                best, best_cost = spot, cost
+                if cost < 1:
                     break
-            if best_cost < 1:
-                break
         if best is None:
             (x0, y0), (x1, y1) = e.points[0], e.points[1]
             best = Rect((x0 + x1) / 2 - w / 2, (y0 + y1) / 2 - h / 2, w, h)

@@ -62,7 +62,7 @@ def test_render_options_reach_the_renderer(capsys: pytest.CaptureFixture[str]) -
                  "--no-summary", "--no-services", "--title", "seed"]) == 0
     out = capsys.readouterr().out
     assert "calico-node" in out and "3 pods" not in out and "open" not in out
-    assert 'text0 [label="seed\\l"' in out
+    assert '<b>seed<br align="left"/></b>' in out
 
 
 def test_render_png_to_stdout_writes_bytes(capsysbinary: pytest.CaptureFixture[bytes]) -> None:

@@ -96,8 +96,8 @@ def test_bundling_loses_no_edge(g: nx.DiGraph, size: int) -> None:
         pairs = [(e.src, e.dst), (e.dst, e.src)] if e.both else [(e.src, e.dst)]
         for src, dst in pairs:
             ok = (src, dst, e.label) in drawn or any(
-                (gid, dst, e.label) in drawn and src in members
-                or (src, gid, e.label) in drawn and dst in members
+                ((gid, dst, e.label) in drawn and src in members)
+                or ((src, gid, e.label) in drawn and dst in members)
                 for gid, members in holds.items())
             assert ok, (src, dst, e.label)
     for n in after.nodes:

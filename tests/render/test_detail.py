@@ -111,4 +111,4 @@ def test_merge_outside_makes_one_outside_node() -> None:
 def test_the_cli_budget_help_matches_the_renderer() -> None:
     from reach.cli import BUDGET_HELP
 
-    assert BUDGET_HELP == (DEFAULT_BUDGET.nodes, DEFAULT_BUDGET.edges)
+    assert (DEFAULT_BUDGET.nodes, DEFAULT_BUDGET.edges) == BUDGET_HELP

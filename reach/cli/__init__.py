@@ -289,13 +289,16 @@ def _setup_render(parser: argparse.ArgumentParser) -> None:
     _add_input(parser)
     parser.add_argument(
         "-o", "--output", dest="out", required=True, metavar="FILE|FORMAT",
-        help="file to write, its format from the suffix (.png, .svg, .pdf, .dot); or "
-        "dot, svg, png, pdf to write to stdout",
+        help="file to write, its format from the suffix (.png, .svg, .pdf, .dot, or .html "
+        "for the interactive page, one self-contained file); or dot, svg, png, pdf, html "
+        "to write to stdout",
     )
     parser.add_argument("--by", choices=("pod", "workload", "namespace", "class"),
-                        default="workload", help="granularity of the nodes (default workload)")
-    parser.add_argument("--focus", metavar="NS/NAME",
-                        help="draw only this endpoint and its neighbourhood")
+                        default=None, help="granularity of the nodes (default workload; "
+                        "coarser when the view does not fit one page, see --max-nodes)")
+    parser.add_argument("--focus", metavar="NS/NAME|NAMESPACE",
+                        help="draw only this endpoint (or everything in this namespace) and "
+                        "its neighbourhood")
     parser.add_argument("--hops", type=int, default=1,
                         help="size of the --focus neighbourhood in hops (default 1)")
     parser.add_argument("--path", nargs=2, metavar=("SRC", "DST"),
@@ -323,6 +326,8 @@ def _setup_render(parser: argparse.ArgumentParser) -> None:
 def _run_render(args: argparse.Namespace) -> int:
     from reach.render.detail import Budget
 
+    args.by_given = args.by is not None
+    args.by = args.by or "workload"
     if args.hops < 0:
         raise _UsageError("--hops must be 0 or more")
     if args.max_nodes < 0 or args.max_edges < 0:
@@ -343,10 +348,31 @@ def _run_render(args: argparse.Namespace) -> int:
                   f"({shortest} hops) of the {len(found.paths)} found; reach paths "
                   "lists them all", file=sys.stderr)
     fmt = args.out.lower() if args.out.lower() in PICTURE_FORMATS else None
+    if args.out.lower() == "html" or args.out.lower().endswith((".html", ".htm")):
+        return _page(args, net, highlight)
     return _draw(args, net, fmt or args.out, highlight=highlight, focus=args.focus,
                  hops=args.hops, collapse=args.collapse, summarize=args.summarize,
                  services=args.services, bundle=args.bundle, title=args.title,
                  engine=args.engine, budget=Budget(args.max_nodes, args.max_edges))
+
+
+def _page(args: argparse.Namespace, net: Network, highlight: Any) -> int:
+    """The interactive page: to the file named, or to stdout for ``-o html``."""
+    from reach.render.detail import Budget
+    from reach.render.html import HTML_BUDGET, LEVELS, to_html
+
+    wanted = args.by if args.by != "class" else "workload"
+    levels = LEVELS[: LEVELS.index(wanted) + 1] if args.by_given else LEVELS
+    budget = HTML_BUDGET if (args.max_nodes, args.max_edges) == BUDGET_HELP else Budget(
+        args.max_nodes, args.max_edges)
+    target = None if args.out.lower() == "html" else args.out
+    text = to_html(net, target, levels=levels, focus=args.focus, hops=args.hops,
+                   highlight=highlight, collapse=args.collapse, summarize=args.summarize,
+                   services=args.services, bundle=args.bundle, title=args.title,
+                   budget=budget)
+    if target is None:
+        _emit(text)
+    return 0
 
 
 def _draw(args: argparse.Namespace, net: Network, target: str, **options: Any) -> int:
@@ -502,7 +528,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Runner
              _run_diff),
     "lint": ("find policies that do not do what they seem to", _setup_lint, _run_lint),
     "check": ("check expected reachability facts (for CI)", _setup_check, _run_check),
-    "render": ("draw the reachability diagram: PNG, SVG, PDF or DOT", _setup_render,
+    "render": ("draw the reachability diagram: PNG, SVG, PDF, DOT or an interactive HTML page",
+               _setup_render,
                _run_render),
     "paths": ("shortest multi-hop paths from SRC to DST, each hop an allowed connection",
               _setup_paths, _run_paths),

@@ -399,7 +399,7 @@ class _Lanes:
 
     points: list[tuple[float, float]] = field(default_factory=list)
     index: dict[tuple[float, float], int] = field(default_factory=dict)
-    adj: list[list[tuple[int, int]]] = field(default_factory=list)
+    adj: list[list[tuple[int, int, int, float]]] = field(default_factory=list)
     lines: list[tuple[bool, float, float, float]] = field(default_factory=list)
     room: list[float] = field(default_factory=list)
 
@@ -440,10 +440,11 @@ class _Lanes:
             horizontal, at, _, _ = self.lines[line]
             ordered = sorted(values)
             pts = [self.vertex((c, at) if horizontal else (at, c)) for c in ordered]
-            for a, b in itertools.pairwise(pts):
+            forward, backward = (0, 2) if horizontal else (1, 3)
+            for (a, ca), (b, cb) in itertools.pairwise(zip(pts, ordered, strict=True)):
                 if a != b:
-                    self.adj[a].append((b, line))
-                    self.adj[b].append((a, line))
+                    self.adj[a].append((b, line, forward, cb - ca))
+                    self.adj[b].append((a, line, backward, cb - ca))
 
 
 def _route(lanes: _Lanes, start: int, goal: int, used: dict[tuple[int, int], int],
@@ -457,23 +458,15 @@ def _route(lanes: _Lanes, start: int, goal: int, used: dict[tuple[int, int], int
     """
     pts = lanes.points
     gx, gy = pts[goal]
-
-    def guess(v: int) -> float:
-        x, y = pts[v]
-        return abs(x - gx) + abs(y - gy)
-
-    def direction(a: int, b: int) -> int:
-        (ax, ay), (bx, by) = pts[a], pts[b]
-        if abs(ay - by) < 1e-9:
-            return 0 if bx > ax else 2
-        return 1 if by > ay else 3
-
+    adj = lanes.adj
     counter = itertools.count()
     best: dict[tuple[int, int], float] = {(start, first_dir): 0.0}
     came: dict[tuple[int, int], tuple[tuple[int, int], int] | None] = {(start, first_dir): None}
-    heap = [(guess(start), next(counter), 0.0, start, first_dir)]
+    sx, sy = pts[start]
+    heap = [(abs(sx - gx) + abs(sy - gy), next(counter), 0.0, start, first_dir)]
+    push, pop = heapq.heappush, heapq.heappop
     while heap:
-        _, _, cost, v, d = heapq.heappop(heap)
+        _, _, cost, v, d = pop(heap)
         if cost > best.get((v, d), math.inf):
             continue
         if v == goal:  # the first arrival popped (a last bend into the stub is not priced)
@@ -487,20 +480,17 @@ def _route(lanes: _Lanes, start: int, goal: int, used: dict[tuple[int, int], int
                 steps.append((state[0], back[1]))
                 state = back[0]
             return steps[::-1]
-        x, y = pts[v]
-        for w, line in lanes.adj[v]:
-            nd = direction(v, w)
-            if (nd + 2) % 4 == d:
+        back_dir = (d + 2) % 4
+        for w, line, nd, length in adj[v]:
+            if nd == back_dir:
                 continue  # no U-turns
-            wx, wy = pts[w]
-            length = abs(wx - x) + abs(wy - y)
-            crowd = used.get((min(v, w), max(v, w)), 0)
-            step = length * (1.0 + CROWD * crowd) + (BEND if nd != d else 0.0)
-            new = cost + step
+            crowd = used.get((v, w) if v < w else (w, v), 0)
+            new = cost + length * (1.0 + CROWD * crowd) + (BEND if nd != d else 0.0)
             if new < best.get((w, nd), math.inf) - 1e-9:
                 best[(w, nd)] = new
                 came[(w, nd)] = ((v, d), line)
-                heapq.heappush(heap, (new + guess(w), next(counter), new, w, nd))
+                wx, wy = pts[w]
+                push(heap, (new + abs(wx - gx) + abs(wy - gy), next(counter), new, w, nd))
     return []
 
 
@@ -830,6 +820,29 @@ def _geometry(scene: Scene, rects: dict[str, Rect], lanes: _Lanes,
     return out
 
 
+class _Grid:
+    """Rectangles bucketed by 100-point cells: which of them a rectangle overlaps, fast."""
+
+    CELL = 100.0
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], list[Rect]] = {}
+
+    def _keys(self, r: Rect) -> Iterable[tuple[int, int]]:
+        c = self.CELL
+        for i in range(int((r.x - 1) // c), int((r.x1 + 1) // c) + 1):
+            for j in range(int((r.y - 1) // c), int((r.y1 + 1) // c) + 1):
+                yield i, j
+
+    def add(self, r: Rect) -> None:
+        for key in self._keys(r):
+            self.cells.setdefault(key, []).append(r)
+
+    def count(self, r: Rect) -> int:
+        seen = {id(o): o for key in self._keys(r) for o in self.cells.get(key, ())}
+        return sum(1 for o in seen.values() if r.overlaps(o, 1))
+
+
 def _label_spots(e: PlacedEdge, w: float, h: float) -> Iterable[tuple[Rect, float]]:
     """Candidate places for a label, with a preference (lower first).
 
@@ -862,8 +875,10 @@ def _label_spots(e: PlacedEdge, w: float, h: float) -> Iterable[tuple[Rect, floa
 def _place_labels(edges: list[PlacedEdge], rects: dict[str, Rect],
                   width: float) -> list[PlacedEdge]:
     """Each label beside a stretch of its own arrow, where it overlaps nothing."""
-    taken: list[Rect] = []
-    obstacles = list(rects.values())
+    taken = _Grid()
+    obstacles = _Grid()
+    for r in rects.values():
+        obstacles.add(r)
     out: list[PlacedEdge] = []
     for e in edges:
         if not e.edge.label:
@@ -876,8 +891,7 @@ def _place_labels(edges: list[PlacedEdge], rects: dict[str, Rect],
         for spot, preference in _label_spots(e, w, h):
             if spot.x < 2 or spot.x1 > width - 2 or spot.y < 2:
                 continue
-            cost = (sum(spot.overlaps(t, 1) for t in taken) * 10
-                    + sum(spot.overlaps(o, 1) for o in obstacles) * 100 + preference)
+            cost = taken.count(spot) * 10 + obstacles.count(spot) * 100 + preference
             if cost < best_cost:
                 best, best_cost = spot, cost
                 if cost < 1:
@@ -885,7 +899,7 @@ def _place_labels(edges: list[PlacedEdge], rects: dict[str, Rect],
         if best is None:
             (x0, y0), (x1, y1) = e.points[0], e.points[1]
             best = Rect((x0 + x1) / 2 - w / 2, (y0 + y1) / 2 - h / 2, w, h)
-        taken.append(best)
+        taken.add(best)
         out.append(PlacedEdge(e.edge, e.points, best))
     return out
 

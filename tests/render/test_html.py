@@ -132,7 +132,7 @@ def node_point(page: Page, level: str, name: str, kind: str) -> tuple[float, flo
 
 def details(page: Page) -> str:
     text: str = page.evaluate("reachModel('details').text")
-    return re.sub(r"<[^>]+>", " ", html.unescape(text))
+    return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(text)).split())
 
 
 @needs_chromium

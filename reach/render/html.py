@@ -555,7 +555,8 @@ class InteractiveView:
             return (f'<pre style="color:#b91c1c">reach could not draw the page: '
                     f"{html_text.escape(type(exc).__name__)}: {html_text.escape(str(exc))}</pre>")
         return (f'<iframe srcdoc="{html_text.escape(page, quote=True)}" '
-                f'style="width:100%;height:{self.height}px;border:1px solid #e2e8f0" '
+                f'style="width:100%;box-sizing:border-box;height:{self.height}px;'
+                f'border:1px solid #e2e8f0" '
                 'sandbox="allow-scripts"></iframe>')
 
     def __repr__(self) -> str:

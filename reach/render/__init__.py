@@ -40,9 +40,9 @@ from reach.render.notebook import GraphView, MatrixView, matrix_view, view
 from reach.render.scene import Scene, build_scene
 
 __all__ = [
-    "Budget",
     "DEFAULT_BUDGET",
     "ENGINES",
+    "Budget",
     "GraphView",
     "InteractiveView",
     "Matrix",

@@ -43,7 +43,7 @@ from reach.render.scene import Scene, SceneEdge, SceneNode
 __all__ = ["BUNDLE_MIN", "GROUP", "bundle_edges", "group_label"]
 
 BUNDLE_MIN = 4  # a fan of fewer arrows stays as it is
-MAX_GROUPS = 8  # group nodes per diagram: past that they crowd the page more than they help
+MAX_GROUPS = 12  # group nodes per diagram: past that they crowd the page more than they help
 GROUP = "Group"
 _NAMES = 3  # member names listed on a group's box
 

@@ -190,7 +190,8 @@ def _edge(placed: PlacedEdge, conv: _Page, faded: bool) -> Any:
     import pydot
 
     edge = placed.edge
-    attrs: dict[str, Any] = {"label": edge.label, "pos": _spline(placed.points, conv, edge.both),
+    attrs: dict[str, Any] = {"label": placed.text or edge.label,
+                             "pos": _spline(placed.points, conv, edge.both),
                              "tooltip": port_label(edge.ports, edge.label).replace("\n", ", ")}
     if placed.label is not None:
         attrs["lp"] = conv.point(placed.label.cx, placed.label.cy)

@@ -163,7 +163,7 @@ def _sources(level: _Level) -> dict[str, dict[str, list[Any]]]:
         if placed_edge.label is not None and e.label:
             labels["x"].append(placed_edge.label.cx)
             labels["y"].append(placed_edge.label.cy)
-            labels["text"].append(e.label)
+            labels["text"].append(placed_edge.text or e.label)
             labels["edge"].append(k)
             labels["alpha"].append(1.0)
             labels["colour"].append(colour)

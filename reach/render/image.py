@@ -300,7 +300,7 @@ def draw_layout(page: Layout) -> Any:
                                  closed=True, fc=colour, ec=colour, lw=0.5, alpha=alpha,
                                  zorder=z))
         if e.label is not None:
-            ax.text(e.label.cx, e.label.cy, e.edge.label, fontsize=EDGE_FONT, ha="center",
+            ax.text(e.label.cx, e.label.cy, e.text, fontsize=EDGE_FONT, ha="center",
                     va="center", color=colour, alpha=alpha, zorder=6, linespacing=1.0,
                     bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none",
                           "alpha": 0.85 * alpha})

@@ -82,7 +82,7 @@ GUTTER_Y = 28.0  # between boxes of one column
 MARGIN = 28.0  # around everything
 TRACK = 4.0  # distance between arrows that share a lane
 BEND = 24.0  # what a bend costs, in points of length
-CROWD = 0.35  # what each arrow already in a lane adds to its cost, per point
+CROWD = 0.12  # what each arrow already in a lane adds to its cost, per point
 ASPECT = 16 / 9
 
 
@@ -140,12 +140,14 @@ class PlacedBox:
 class PlacedEdge:
     """An arrow: a polyline from its source's side to its target's side (the head).
 
-    ``label`` is the rectangle the label is centred in (None when there is no label).
+    ``label`` is the rectangle the label is centred in (None when there is no label),
+    ``text`` the label as drawn there (a long port list wrapped at its commas).
     """
 
     edge: SceneEdge
     points: tuple[tuple[float, float], ...]
     label: Rect | None
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +352,41 @@ def _namespace_flow(scene: Scene) -> dict[str, int]:
     return {ns: depth[cond.graph["mapping"][ns]] for ns in g}
 
 
+def _order_blocks(blocks: list[_Block], flow: dict[str, int], scene: Scene) -> list[_Block]:
+    """Boxes by flow depth; within a depth, next to the boxes they exchange arrows with.
+
+    A greedy pass: each box goes after the ones already placed, ordered by the mean
+    position of its placed neighbours (boxes without placed neighbours keep name order),
+    which shortens the arrows between boxes.
+    """
+    home = {n.id: _home(n) for n in scene.nodes}
+    weight: dict[tuple[str, str], int] = {}
+    for e in scene.edges:
+        here, there = home[e.src], home[e.dst]
+        if here and there and here != there:
+            weight[(here, there)] = weight.get((here, there), 0) + 1
+            weight[(there, here)] = weight.get((there, here), 0) + 1
+    placed: dict[str, int] = {}
+    ordered: list[_Block] = []
+    by_depth: dict[int, list[_Block]] = {}
+    for b in sorted(blocks, key=lambda b: b.namespace):
+        by_depth.setdefault(flow.get(b.namespace, 0), []).append(b)
+    for depth in sorted(by_depth):
+        group = by_depth[depth]
+
+        def centre(b: _Block) -> tuple[float, str]:
+            pulls = [(placed[o], w) for (a, o), w in weight.items()
+                     if a == b.namespace and o in placed]
+            total = sum(w for _, w in pulls)
+            at = sum(p * w for p, w in pulls) / total if total else math.inf
+            return at, b.namespace
+
+        for b in sorted(group, key=centre):
+            placed[b.namespace] = len(ordered)
+            ordered.append(b)
+    return ordered
+
+
 def _split(blocks: Sequence[_Block], columns: int) -> list[list[_Block]]:
     """Consecutive blocks into ``columns`` columns of about equal height."""
     total = sum(b.height for b in blocks) + GUTTER_Y * max(len(blocks) - columns, 0)
@@ -533,7 +570,7 @@ def layout(scene: Scene, aspect: float = ASPECT) -> Layout:
     flow = _namespace_flow(scene)
     blocks = [_block(ns, members, pairs, sizes, order, max_rows, framed=ns != NAMESPACES)
               for ns, members in by_home.items()]
-    blocks.sort(key=lambda b: (flow.get(b.namespace, 0), b.namespace))
+    blocks = _order_blocks(blocks, flow, scene)
     sides = [[_block(LEFT, left, pairs, sizes, order, max_rows, framed=False)] if left else [],
              [_block(RIGHT, right, pairs, sizes, order, max_rows, framed=False)] if right else []]
     footer = 2 * MARGIN + 24.0 * (bool(scene.caption) + bool(scene.notice) + 1)
@@ -843,6 +880,31 @@ class _Grid:
         return sum(1 for o in seen.values() if r.overlaps(o, 1))
 
 
+LABEL_CHARS = int((COL_LANE - 12) / (EDGE_FONT * CHAR))  # what fits between two columns
+
+
+def wrap_label(label: str, chars: int = LABEL_CHARS) -> str:
+    """A port label with its long lines broken after commas, to fit a lane.
+
+    >>> wrap_label("TCP 443,4222,5432,9090", 12)
+    'TCP 443,\\n4222,5432,\\n9090'
+    """
+    out: list[str] = []
+    for line in label.split("\n"):
+        current = ""
+        for piece in line.replace(",", ",\0").split("\0"):
+            if current and len(current) + len(piece) > chars:
+                out.append(current)
+                current = piece
+            else:
+                current += piece
+        out.append(current)
+    return "\n".join(out)
+
+
+_FRACTIONS = (0.5, 0.35, 0.65, 0.2, 0.8, 0.1, 0.9, 0.0, 1.0)
+
+
 def _label_spots(e: PlacedEdge, w: float, h: float) -> Iterable[tuple[Rect, float]]:
     """Candidate places for a label, with a preference (lower first).
 
@@ -856,7 +918,7 @@ def _label_spots(e: PlacedEdge, w: float, h: float) -> Iterable[tuple[Rect, floa
         length = hi - lo
         if abs(y0 - y1) < 1e-6:
             short = 0.0 if length >= w else 3.0
-            for frac in (0.5, 0.3, 0.7, 0.15, 0.85, 0.0, 1.0):
+            for frac in _FRACTIONS:
                 cx = lo + length * frac
                 if length >= w:
                     cx = min(max(cx, lo + w / 2), hi - w / 2)
@@ -866,7 +928,7 @@ def _label_spots(e: PlacedEdge, w: float, h: float) -> Iterable[tuple[Rect, floa
             top, bottom = min(y0, y1), max(y0, y1)
             if bottom - top < h:
                 continue
-            for frac in (0.5, 0.25, 0.75):
+            for frac in _FRACTIONS:
                 cy = top + (bottom - top) * frac
                 for dx in (w / 2 + 2, -(w / 2 + 2)):
                     yield Rect(x0 + dx - w / 2, cy - h / 2, w, h), 2.0 + abs(frac - 0.5)
@@ -884,7 +946,8 @@ def _place_labels(edges: list[PlacedEdge], rects: dict[str, Rect],
         if not e.edge.label:
             out.append(e)
             continue
-        w, h = text_size(e.edge.label.split("\n"), EDGE_FONT)
+        text = wrap_label(e.edge.label)
+        w, h = text_size(text.split("\n"), EDGE_FONT)
         w, h = w + 4, h + 2
         best: Rect | None = None
         best_cost = math.inf
@@ -900,7 +963,7 @@ def _place_labels(edges: list[PlacedEdge], rects: dict[str, Rect],
             (x0, y0), (x1, y1) = e.points[0], e.points[1]
             best = Rect((x0 + x1) / 2 - w / 2, (y0 + y1) / 2 - h / 2, w, h)
         taken.add(best)
-        out.append(PlacedEdge(e.edge, e.points, best))
+        out.append(PlacedEdge(e.edge, e.points, best, text))
     return out
 
 

@@ -177,7 +177,12 @@ def _sources(level: _Level) -> dict[str, dict[str, list[Any]]]:
         boxes["name"].append(box.namespace)
         boxes["tx"].append(box.title[0])
         boxes["ty"].append(box.title[1])
-    return {"nodes": nodes, "edges": edges, "heads": heads, "labels": labels, "boxes": boxes}
+    # The names on the boxes have their own source: a selection of endpoints must not
+    # restyle them (the page dims by its own alpha columns).
+    texts = {"x": list(nodes["x"]), "y": list(nodes["y"]), "text": list(nodes["text"]),
+             "alpha": list(nodes["alpha"])}
+    return {"nodes": nodes, "edges": edges, "heads": heads, "labels": labels, "boxes": boxes,
+            "texts": texts}
 
 
 # The page's behaviour, written for reach (no third-party code): one function that
@@ -227,7 +232,11 @@ for (const name of levels) {
   }
   for (let k = 0; k < h.edge.length; k++) h.alpha[k] = e.alpha[h.edge[k]];
   for (let k = 0; k < l.edge.length; k++) l.alpha[k] = e.alpha[l.edge[k]];
-  for (const part of ['nodes', 'edges', 'heads', 'labels']) sources[name][part].change.emit();
+  const t = sources[name].texts.data;
+  for (let i = 0; i < n.x.length; i++) t.alpha[i] = n.alpha[i];
+  for (const part of ['nodes', 'edges', 'heads', 'labels', 'texts']) {
+    sources[name][part].change.emit();
+  }
 }
 const said = meta.notices[active];
 notice.text = said ? '<p style="margin:0;color:#475569">' + esc(said) + '</p>' : '';
@@ -251,7 +260,8 @@ if (sel.length !== 1) {
     if (d === i || (e.both[k] && s === i)) ins.push([d === i ? s : d, e.label[k]]);
   }
   const row = ([j, label]) => '<li><span class="peer">' + esc(n.name[j])
-    + '</span> <span class="ns">' + esc(n.namespace[j]) + '</span> <code>'
+    + '</span> <span class="ns" style="color:#64748b">' + esc(n.legend[j])
+    + (n.namespace[j] ? ' in ' + esc(n.namespace[j]) : '') + '</span> <code>'
     + esc(label || '?') + '</code></li>';
   let text = '<h3 class="title">' + esc(n.name[i]) + '</h3><p class="kind">'
     + esc(n.legend[i]) + (n.namespace[i] ? ' in <b>' + esc(n.namespace[i]) + '</b>' : '')
@@ -385,7 +395,7 @@ def _document(levels: list[_Level], title: str) -> Any:
                           border_radius=5, visible=on, name=f"node-boxes-{lv.name}",
                           nonselection_fill_alpha="alpha", nonselection_line_alpha="line_alpha",
                           selection_line_color=HIGHLIGHT, selection_line_width=3)
-        node_text = plot.text(x="x", y="y", text="text", source=src["nodes"],
+        node_text = plot.text(x="x", y="y", text="text", source=src["texts"],
                               text_font_size=f"{NODE_FONT}pt", text_align="center",
                               text_baseline="middle", text_alpha="alpha", text_color="#0f172a",
                               visible=on)

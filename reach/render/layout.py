@@ -712,10 +712,10 @@ def _legend(scene: Scene, x0: float, y: float, usable: float) -> tuple[list[Lege
     x = x0
     h = 14.0
     for kind, text in legend_kinds(scene):
-        w = 22.0 + 6 + text_size([text], NOTE_FONT)[0] + 16
+        w = 22.0 + 10 + text_size([text], NOTE_FONT)[0] + 16
         if x > x0 and x + w > x0 + usable:
             x, y = x0, y + h + 6
-        items.append(LegendItem(kind, text, Rect(x, y, 22.0, h), (x + 28, y + h / 2)))
+        items.append(LegendItem(kind, text, Rect(x, y, 22.0, h), (x + 32, y + h / 2)))
         x += w
     return items, (y + h + 4 if items else y)
 

@@ -6,7 +6,8 @@ down. :func:`plan` tries, in order, until the scene (after collapsing twins and
 bundling fans, see :mod:`reach.render.scene` and :mod:`reach.render.bundle`) fits
 the :class:`Budget`:
 
-1. the granularity asked for (``workload`` by default), with Services;
+1. the granularity asked for (``workload`` by default), with Services (but by
+   namespace, where a Service is part of its namespace);
 2. the same without Service nodes (clients point straight at the backends);
 3. the workloads, when pods were asked for;
 4. namespaces, without Services.
@@ -34,7 +35,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -46,7 +47,7 @@ from reach.render._source import as_graph, node_kind, node_namespace
 from reach.render.bundle import BUNDLE_MIN, bundle_edges
 from reach.render.scene import Scene, build_scene
 
-__all__ = ["DEFAULT_BUDGET", "Budget", "plan"]
+__all__ = ["DEFAULT_BUDGET", "Budget", "contract", "merge_outside", "namespace_graph", "plan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +76,39 @@ def _is_graph(source: Any) -> bool:
     return hasattr(source, "succ") and hasattr(source, "pred")
 
 
+def contract(graph: Any, into: Callable[[Any], Any],
+             attrs: Callable[[Any], dict[str, Any]], **graph_attrs: Any) -> Any:
+    """``graph`` with each node replaced by ``into(node)``; merged edges join their ports.
+
+    ``attrs(merged)`` gives the attributes of a node that stands for others; edges
+    inside one merged node disappear.
+    """
+    import networkx as nx
+
+    out = nx.DiGraph(**graph_attrs)
+    for node in graph:
+        target = into(node)
+        if target not in out:
+            out.add_node(target, **(dict(graph.nodes[node]) if target is node
+                                    else attrs(target)))
+    for a, b, data in graph.edges(data=True):
+        ma, mb = into(a), into(b)
+        if ma == mb:
+            continue
+        ports = data.get("ports")
+        ports = ports if isinstance(ports, PortSet) else PortSet.all()
+        if out.has_edge(ma, mb):
+            ports = out.edges[ma, mb]["ports"] | ports
+        out.add_edge(ma, mb, ports=ports, label=str(ports))
+    return out
+
+
 def namespace_graph(graph: Any) -> Any:
     """A reachability DiGraph with the endpoints of each namespace merged into one node.
 
     Endpoints outside namespaces stay; ports of merged edges are joined; edges inside
     one namespace disappear (as in ``reach.graph.graph(net, by="namespace")``).
     """
-    import networkx as nx
 
     def merged(node: Any) -> Any:
         ns = node_namespace(graph, node)
@@ -89,48 +116,19 @@ def namespace_graph(graph: Any) -> Any:
             return node
         return Endpoint("Namespace", "", ns)
 
-    out = nx.DiGraph(by="namespace")
-    for node in graph:
-        target = merged(node)
-        if target not in out:
-            attrs = dict(graph.nodes[node])
-            if target is not node:
-                attrs = {"kind": "Namespace", "namespace": target.name, "label": target.name}
-            out.add_node(target, **attrs)
-    for a, b, data in graph.edges(data=True):
-        ma, mb = merged(a), merged(b)
-        if ma == mb:
-            continue
-        ports = data.get("ports")
-        ports = ports if isinstance(ports, PortSet) else PortSet.all()
-        if out.has_edge(ma, mb):
-            ports = out.edges[ma, mb]["ports"] | ports
-        out.add_edge(ma, mb, ports=ports, label=str(ports))
-    return out
+    return contract(graph, merged, lambda ns: {"kind": "Namespace", "namespace": ns.name,
+                                               "label": ns.name}, by="namespace")
 
 
 def merge_outside(graph: Any) -> Any:
     """The graph with all outside address ranges merged into one node, ``outside``."""
-    import networkx as nx
-
-    ranges = [n for n in graph if node_kind(graph, n) == "External"]
-    if len(ranges) < 2:
+    gone = {n for n in graph if node_kind(graph, n) == "External"}
+    if len(gone) < 2:
         return graph
-    outside = Endpoint("External", "", f"outside ({len(ranges)} ranges)")
-    gone = set(ranges)
-    out = nx.DiGraph(**graph.graph)
-    out.add_nodes_from((n, d) for n, d in graph.nodes(data=True) if n not in gone)
-    out.add_node(outside, kind="External", namespace="", label=outside.name)
-    for a, b, data in graph.edges(data=True):
-        ma, mb = (outside if a in gone else a), (outside if b in gone else b)
-        if ma == mb:
-            continue
-        ports = data.get("ports")
-        ports = ports if isinstance(ports, PortSet) else PortSet.all()
-        if out.has_edge(ma, mb):
-            ports = out.edges[ma, mb]["ports"] | ports
-        out.add_edge(ma, mb, ports=ports, label=str(ports))
-    return out
+    outside = Endpoint("External", "", f"outside ({len(gone)} ranges)")
+    return contract(graph, lambda n: outside if n in gone else n,
+                    lambda n: {"kind": "External", "namespace": "", "label": n.name},
+                    **graph.graph)
 
 
 # A rung: (granularity, services, outside ranges merged, port labels drawn, what changed)
@@ -138,7 +136,11 @@ _Rung = tuple[str, bool, bool, bool, str]
 
 
 def _rungs(source: Any, by: str, services: bool) -> Iterator[_Rung]:
-    """The levels to try, from the finest asked for to an overview of namespaces."""
+    """The levels to try, from the finest asked for to an overview of namespaces.
+
+    A namespace's Services are part of it: at namespace level they are not drawn apart.
+    """
+    services = services and by != "namespace"
     yield by, services, False, True, ""
     if not _is_graph(source):
         if services:

@@ -60,8 +60,7 @@ def _levels(source: Any, levels: tuple[str, ...], **options: Any) -> list[_Level
     seen: set[tuple[str, int, int]] = set()
     for level in levels:
         try:
-            with_services = options["services"] and level != "namespace"
-            scene = plan(source, level, **dict(options, services=with_services))
+            scene = plan(source, level, **options)
         except RenderError:
             if level == levels[-1] and not out:
                 raise

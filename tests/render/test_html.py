@@ -152,7 +152,7 @@ def test_the_page_draws_the_endpoints_of_each_level(browser: Browser, shop_page:
 
     page = open_page(browser, shop_page)
     for level in ("namespace", "workload", "pod"):
-        scene = plan(shop, level, budget=HTML_BUDGET, services=level != "namespace")
+        scene = plan(shop, level, budget=HTML_BUDGET)
         count = page.evaluate(f"reachModel('nodes-{level}').data.x.length")
         assert count == len(scene.nodes), level
     # the page opens at workloads; that renderer is visible and the others not

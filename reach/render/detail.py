@@ -216,11 +216,11 @@ def plan(
         if budget.fits(scene):
             if change:
                 scene = replace(scene, notice=_notice(first, scene, change, budget, focus,
-                                                      refused=refused))
+                                                      hops, refused=refused))
             break
     else:
         if scene is not None and first is not None and scene is not first:
-            scene = replace(scene, notice=_notice(first, scene, change, budget, focus,
+            scene = replace(scene, notice=_notice(first, scene, change, budget, focus, hops,
                                                   still=True, refused=refused))
     if scene is None:
         raise RenderError("nothing to draw: the graph is too large to build at any level")
@@ -228,16 +228,20 @@ def plan(
     return scene
 
 
-def _notice(first: Scene, scene: Scene, change: str, budget: Budget, focus: Any, *,
-            still: bool = False, refused: str = "") -> str:
+def _notice(first: Scene, scene: Scene, change: str, budget: Budget, focus: Any, hops: int,
+            *, still: bool = False, refused: str = "") -> str:
     what = refused or (f"{len(first.nodes)} boxes and {len(first.edges)} arrows do not fit one "
                        f"page (budget: {budget})")
-    drill = ("drill down with --focus NAMESPACE or --focus NS/NAME" if focus is None
-             else "use a smaller --hops")
+    if focus is None:
+        drill = "drill down with --focus NAMESPACE or --focus NS/NAME"
+        if scene.level != first.level:
+            drill += f" --by {first.level}"
+    elif hops > 1:
+        drill = "use a smaller --hops"
+    else:
+        drill = "focus on one endpoint (--focus NS/NAME)"
     if still:
         return f"{what}: {change}, and still over budget; {drill}"
-    if scene.level != first.level:
-        drill += f" --by {first.level}"
     return f"{what}: {change}; {drill}, or --max-nodes 0 to draw everything"
 
 

@@ -12,7 +12,8 @@ a reachability graph in four steps:
    most pods have no policy these are most of the edges; what is left is what the
    policies actually restrict;
 3. **focus**: only the endpoints within ``hops`` drawn edges of the focused one are
-   kept (in either direction), plus the highlighted path;
+   kept (in either direction), with the edges that lead out from it (an edge between
+   two endpoints that are both ``hops`` away is left out), plus the highlighted path;
 4. **collapse**: endpoints of the same kind, namespace and notes whose edges are the
    same (the same peers with the same ports, in and out: "twins" in graph theory)
    become one node, so a thousand identical pods draw as one box saying ``1000 pods``;
@@ -490,18 +491,19 @@ def _summarize(g: _Graph) -> tuple[dict[int, tuple[str, ...]], _Graph]:
 # the scene
 
 
-def _neighbourhood(g: _Graph, centers: Iterable[int], hops: int) -> set[int]:
-    seen = set(centers)
-    frontier = list(seen)
-    for _ in range(hops):
+def _neighbourhood(g: _Graph, centers: Iterable[int], hops: int) -> dict[int, int]:
+    """Each endpoint within ``hops`` drawn edges of ``centers`` (either way): its distance."""
+    dist = dict.fromkeys(centers, 0)
+    frontier = list(dist)
+    for step in range(1, hops + 1):
         nxt = []
         for v in frontier:
             for w in itertools.chain(g.out[v], g.inn[v]):
-                if w not in seen:
-                    seen.add(w)
+                if w not in dist:
+                    dist[w] = step
                     nxt.append(w)
         frontier = nxt
-    return seen
+    return dist
 
 
 def build_scene(
@@ -563,8 +565,16 @@ def build_scene(
     if focus is not None:
         centers = {full.index[n] for n in _must_locate(graph, focus, net)}
         frozen |= centers
-        keep = _neighbourhood(g, centers, hops) | hl_nodes
+        dist = _neighbourhood(g, centers, hops)
+        keep = set(dist) | hl_nodes
         alive = [i for i in alive if i in keep]
+        # Only the edges that lead out from the focus within its hops: between two
+        # endpoints both `hops` away, an edge is another neighbourhood's business.
+        g = g.copy() if g is full else g
+        for i in list(dist):
+            for j in list(g.out[i]):
+                if j in dist and min(dist[i], dist[j]) >= hops and (i, j) not in hl_edges:
+                    g.remove(i, j)
     alive_set = set(alive)
     if len(alive_set) < len(full.nodes):
         g = g.copy() if g is full else g

@@ -112,3 +112,16 @@ def test_the_cli_budget_help_matches_the_renderer() -> None:
     from reach.cli import BUDGET_HELP
 
     assert (DEFAULT_BUDGET.nodes, DEFAULT_BUDGET.edges) == BUDGET_HELP
+
+
+def test_a_focus_draws_the_edges_that_lead_out_from_it(two_hundred_workloads: Network) -> None:
+    """Around one namespace, every arrow touches it (hops=1): a star, not the whole mesh."""
+    scene = plan(two_hundred_workloads, focus="payments-prod")
+    centre = {n.id for n in scene.nodes if n.focused}
+    assert centre
+    holds = {n.id: set(n.stands_for) for n in scene.nodes if n.stands_for}
+    for e in scene.edges:
+        ends = {e.src, e.dst}
+        assert ends & centre or any(ends & {g} and members & centre
+                                    for g, members in holds.items()), e
+    assert "focus on one endpoint (--focus NS/NAME)" in scene.notice

@@ -130,6 +130,26 @@ def node_point(page: Page, level: str, name: str, kind: str) -> tuple[float, flo
     return float(point[0]), float(point[1])
 
 
+def click_node(page: Page, level: str, name: str, kind: str) -> None:
+    """Click an endpoint as a user would, until the page has selected it.
+
+    The first click can land before the page has drawn the level just switched to (a
+    loaded machine); a user would click again, and so does this.
+    """
+    selected = (f"(() => {{ const d = reachModel('nodes-{level}').data; "
+                f"const s = reachModel('nodes-{level}').selected.indices; "
+                f"return s.length === 1 && d.name[s[0]] === {name!r}; }})()")
+    for _ in range(5):
+        page.browser.pump(0.2)
+        page.click(*node_point(page, level, name, kind))
+        try:
+            page.wait_for(selected, timeout=3)
+            return
+        except TimeoutError:
+            continue
+    raise AssertionError(f"clicking {name} never selected it")
+
+
 def details(page: Page) -> str:
     text: str = page.evaluate("reachModel('details').text")
     return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(text)).split())
@@ -171,7 +191,8 @@ def test_clicking_an_endpoint_lists_its_connections_with_ports(browser: Browser,
                                                                shop_page: Path) -> None:
     page = open_page(browser, shop_page)
     assert "Click an endpoint" in details(page)
-    page.click(*node_point(page, "workload", "api", "Deployment"))
+    click_node(page, "workload", "api", "Deployment")
+    page.wait_for("reachModel('details').text.includes('outgoing')")
     text = details(page)
     assert text.split()[0] == "api"
     assert re.search(r"outgoing \(2\).*\bcache\b.*TCP 6379", text)
@@ -205,11 +226,10 @@ def test_search_filters_and_drill_down(browser: Browser, shop_page: Path) -> Non
     page.evaluate("reachModel('port').value = ''")
 
     page.evaluate("reachModel('level').active = 0")
-    page.click(*node_point(page, "namespace", "shop", "Namespace"))
-    assert page.evaluate("reachModel('drill').disabled") is False
+    click_node(page, "namespace", "shop", "Namespace")
+    page.wait_for("reachModel('drill').disabled === false", timeout=10)
     page.evaluate("reachFind('drill').button_el.click()")
-    browser.pump(0.3)
-    assert page.evaluate("reachModel('level').active") == 1
+    page.wait_for("reachModel('level').active === 1", timeout=10)
     assert page.evaluate("reachModel('namespaces').value") == ["shop"]
     assert page.errors() == []
 

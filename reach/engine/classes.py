@@ -34,6 +34,7 @@ from reach.engine.selectors import LabelIndex, matches
 from reach.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
+    ContainerPort,
     Labels,
     Namespace,
     Node,
@@ -291,9 +292,12 @@ def _group_pods(u: Universe) -> None:
     starts = [lo for lo, _ in u.ext_atoms]
     use_ips = u.options.ipblock_pods and bool(u.addresses)
     keys: dict[tuple[object, ...], int] = {}
+    resolved: dict[tuple[ContainerPort, ...], tuple[PortSet, ...]] = {}
     pod_class = np.zeros(len(u.pods), dtype=np.int32)
     for i, pod in enumerate(u.pods):
-        named = resolve_named(pod, u.named_ports)
+        named = resolved.get(pod.ports)
+        if named is None:  # replicas of a workload share their container ports
+            named = resolved[pod.ports] = resolve_named(pod, u.named_ports)
         ip_sig = _ip_signature(pod, u.ext_atoms, starts) if use_ips else ()
         key = (pod.namespace, pod.labels, pod.host_network, ip_sig, named)
         ident = keys.get(key)

@@ -302,17 +302,36 @@ class _Side:
 
     def walk_row(self, plan: Plan, contributions: list[Contribution]) -> IntArray:
         """Walk the tiers at every distinct column of the profile's rule matrix."""
+        pieces = [(k, mask, ident) for k, parts in enumerate(contributions)
+                  for mask, ident in parts if ident != NO_PORTS]
+        if len(pieces) <= 62:
+            # A column is known by which pieces cover it: one int64 key per column.
+            weights = np.left_shift(np.int64(1), np.arange(len(pieces), dtype=np.int64))
+            covers = np.zeros((len(pieces), self.cols), dtype=np.int64)
+            for p, (_, mask, _) in enumerate(pieces):
+                covers[p] = mask
+            keys = weights @ covers if pieces else np.zeros(self.cols, dtype=np.int64)
+            unique, inverse = np.unique(keys, return_inverse=True)
+            values = np.empty(len(unique), dtype=np.int32)
+            for u_i, key in enumerate(unique.tolist()):
+                ids = np.zeros(max(len(contributions), 1), dtype=np.int32)
+                for p, (k, _, ident) in enumerate(pieces):
+                    if key >> p & 1:
+                        ids[k] = ident
+                values[u_i] = self.walk(plan, ids)
+            out: IntArray = values[inverse.reshape(-1)]
+            return out
         matrix = np.zeros((max(len(contributions), 1), self.cols), dtype=np.int32)
-        for k, pieces in enumerate(contributions):
-            for mask, ident in pieces:
+        for k, parts in enumerate(contributions):
+            for mask, ident in parts:
                 matrix[k, mask] = ident
         columns = np.ascontiguousarray(matrix.T)
-        keys = columns.view(np.dtype((np.void, columns.shape[1] * 4))).ravel()
-        unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        values = np.fromiter(
-            (self.walk(plan, columns[int(i)]) for i in first), dtype=np.int32, count=len(unique))
-        out: IntArray = values[inverse.reshape(-1)]
-        return out
+        raw = columns.view(np.dtype((np.void, columns.shape[1] * 4))).ravel()
+        distinct, first, inverse = np.unique(raw, return_index=True, return_inverse=True)
+        walked = np.fromiter(
+            (self.walk(plan, columns[int(i)]) for i in first), dtype=np.int32, count=len(distinct))
+        row: IntArray = walked[inverse.reshape(-1)]
+        return row
 
     def walk(self, plan: Plan, ids: IntArray) -> int:
         """The port set one column allows: the tiers walked over the rules' matches ``ids``."""

@@ -376,12 +376,16 @@ def test_can_explains_the_trace_through_the_tiers(capsys: pytest.CaptureFixture[
     w = World(ANP, BANP, NP_WEB_ONLY_FROM_SHOP)
     text = w.net.can("ops/agent", "shop/web", port=8080).explain()
     assert text.splitlines()[0] == "ops/agent[Pod] -> shop/web[Pod] on TCP 8080: DENIED"
-    assert '[Admin] Pass All Connections by anp/pass-ops rule "pass-ops" (<stdin>:' in text
+    # the port asked about: each step shows its share of it
+    assert '[Admin] Pass TCP 8080 by anp/pass-ops rule "pass-ops" (<stdin>:' in text
     assert "[NetworkPolicy] isolated by web (<stdin>:" in text
-    assert "[NetworkPolicy] Deny All Connections: no NetworkPolicy rule allows it" in text
+    assert "[NetworkPolicy] Deny TCP 8080: no NetworkPolicy rule allows it" in text
     assert "=> denied" in text
     db = w.net.can("ops/agent", "shop/db", port=5432).explain()
-    assert '[Baseline] Deny All Connections by banp/default rule "deny-ops"' in db
+    assert '[Baseline] Deny TCP 5432 by banp/default rule "deny-ops"' in db
+    # any port: each step shows all it decided
+    anyport = w.net.can("ops/agent", "shop/db").explain()
+    assert '[Admin] Pass All Connections by anp/pass-ops rule "pass-ops"' in anyport
 
 
 def test_can_json_carries_the_same_steps(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:

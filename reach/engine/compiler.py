@@ -54,7 +54,15 @@ from reach.engine.portsets import (
 )
 from reach.model import Cluster, Direction, Namespace, Peer, Pod, PolicyPort, Rule
 
-__all__ = ["CompileOptions", "Compiled", "compile_cluster", "rule_ports"]
+__all__ = [
+    "ColumnWalk",
+    "CompileOptions",
+    "Compiled",
+    "Plan",
+    "compile_cluster",
+    "rule_ports",
+    "walk_column",
+]
 
 Progress = Callable[[str, int, int], None]
 
@@ -339,24 +347,65 @@ class _Side:
         found = self._walks.get(memo)
         if found is not None:
             return found
-        table = self.table
-        undecided, allowed = ALL_PORTS, NO_PORTS
-        k = 0
-        for ends_in_deny, actions in plan:
-            passed = NO_PORTS
-            for action in actions:
-                hit = table.meet(int(ids[k]), undecided)
-                k += 1
-                if hit == NO_PORTS or action == "Log":
-                    continue
-                if action == "Allow":
-                    allowed = table.join(allowed, hit)
-                elif action == "Pass":
-                    passed = table.join(passed, hit)
-                undecided = table.subtract(undecided, hit)
-            undecided = passed if ends_in_deny else table.join(undecided, passed)
-        result = self._walks[memo] = table.join(allowed, undecided)
+        walked = walk_column(self.table, plan, ids.tolist())
+        result = self._walks[memo] = self.table.join(walked.allowed, walked.rest)
         return result
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnWalk:
+    """One column walked through the tiers (port-set ids of a :class:`PortSetTable`).
+
+    ``hits[k]``: the share rule ``k`` decided (or passed, or logged); ``allowed`` and
+    ``denied``: what rules allowed and denied, and tiers ending in deny denied;
+    ``rest``: what no tier decided (allowed by default).
+    """
+
+    allowed: int
+    denied: int
+    rest: int
+    hits: tuple[int, ...]
+
+
+def walk_column(table: PortSetTable, plan: Plan, ids: Sequence[int]) -> ColumnWalk:
+    """The tiers of ``plan`` walked over one column, where rule ``k`` matches ``ids[k]``.
+
+    The one implementation of the evaluation order of :mod:`reach.model.policy` over
+    port-set ids: in each tier, rules in order take their part of what is still
+    undecided; Allow allows it, Deny denies it, Pass leaves the tier with it, Log
+    records it and takes nothing; a tier that ends in deny denies what it left
+    undecided (not what it passed).
+
+    >>> table = PortSetTable()
+    >>> web = table.intern(PortSet.single("TCP", 80))
+    >>> walked = walk_column(table, ((False, ("Deny", "Allow")),), [web, ALL_PORTS])
+    >>> str(table[walked.denied]), str(table[walked.allowed]).startswith("SCTP"), walked.rest
+    ('TCP 80', True, 0)
+    """
+    undecided, allowed, denied = ALL_PORTS, NO_PORTS, NO_PORTS
+    hits: list[int] = []
+    k = 0
+    for ends_in_deny, actions in plan:
+        passed = NO_PORTS
+        for action in actions:
+            hit = table.meet(int(ids[k]), undecided)
+            k += 1
+            hits.append(hit)
+            if hit == NO_PORTS or action == "Log":
+                continue
+            if action == "Allow":
+                allowed = table.join(allowed, hit)
+            elif action == "Deny":
+                denied = table.join(denied, hit)
+            else:  # Pass
+                passed = table.join(passed, hit)
+            undecided = table.subtract(undecided, hit)
+        if ends_in_deny:
+            denied = table.join(denied, undecided)
+            undecided = passed
+        else:
+            undecided = table.join(undecided, passed)
+    return ColumnWalk(allowed, denied, undecided, tuple(hits))
 
 
 def _union_row(contributions: Contribution, cols: int, table: PortSetTable) -> IntArray:

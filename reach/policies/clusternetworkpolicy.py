@@ -437,15 +437,19 @@ def _peer(src: Source, node: Node, direction: Direction, dialect: _Dialect, acti
     return (_domains(src, value, action, rule, location, notes),)
 
 
-def _networks(src: Source, node: Node, location: Location) -> tuple[Peer, ...]:
-    items = src.sequence(node, "networks") or []
+def _listed(src: Source, node: Node, what: str, noun: str, most: int) -> list[Node]:
+    """The items of a list the CRD bounds: at least one, at most ``most``."""
+    items = src.sequence(node, what) or []
     if not items:
-        src.fail(node, "networks must list at least one CIDR")
-    if len(items) > _MAX_NETWORKS:
-        src.fail(items[_MAX_NETWORKS], f"networks lists {len(items)} CIDRs; at most "
-                 f"{_MAX_NETWORKS} are allowed")
+        src.fail(node, f"{what} must list at least one {noun}")
+    if len(items) > most:
+        src.fail(items[most], f"{what} lists {len(items)} {noun}s; at most {most} are allowed")
+    return items
+
+
+def _networks(src: Source, node: Node, location: Location) -> tuple[Peer, ...]:
     blocks = []
-    for item in items:
+    for item in _listed(src, node, "networks", "CIDR", _MAX_NETWORKS):
         text = src.string(item, "a networks entry") or ""
         if len(text) > _MAX_CIDR or not text.isascii():
             src.fail(item, f'invalid CIDR "{text}"', "a networks entry is a CIDR such as "
@@ -461,14 +465,8 @@ def _networks(src: Source, node: Node, location: Location) -> tuple[Peer, ...]:
 
 def _domains(src: Source, node: Node, action: str, rule: str, location: Location,
              notes: list[Diagnostic]) -> Peer:
-    items = src.sequence(node, "domainNames") or []
-    if not items:
-        src.fail(node, "domainNames must list at least one name")
-    if len(items) > _MAX_DOMAINS:
-        src.fail(items[_MAX_DOMAINS], f"domainNames lists {len(items)} names; at most "
-                 f"{_MAX_DOMAINS} are allowed")
     names = []
-    for item in items:
+    for item in _listed(src, node, "domainNames", "name", _MAX_DOMAINS):
         text = src.string(item, "a domainNames entry") or ""
         if not _DOMAIN.match(text):
             src.fail(item, f'invalid domain name "{text}"',

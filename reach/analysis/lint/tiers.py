@@ -18,7 +18,8 @@ import numpy as np
 from reach.analysis.lint.facts import DIRECTIONS, Facts, IntArray, isolating, short_list
 from reach.analysis.lint.finding import Check, Finding
 from reach.engine.addresses import format_range
-from reach.engine.portsets import ALL_PORTS, NO_PORTS, iter_bits
+from reach.engine.compiler import Plan, walk_column
+from reach.engine.portsets import NO_PORTS, iter_bits
 from reach.model import NETWORKPOLICY_TIER, Direction, Policy, Rule, Tier
 
 __all__ = ["CHECKS"]
@@ -84,23 +85,21 @@ class _Walk:
 
 
 def _walk(facts: Facts, profile: _Profile, order: list[tuple[Key, str]]) -> _Walk:
-    """One tier walked at every column: each rule's share, what it allows and denies."""
-    table = facts.table
-    undecided = np.full(facts.cols, ALL_PORTS, dtype=np.int64)
-    allowed = np.zeros(facts.cols, dtype=np.int64)
-    denied = np.zeros(facts.cols, dtype=np.int64)
-    hits: dict[Key, IntArray] = {}
-    for key, action in order:
-        hit = table.meet_arrays(profile.rows[key], undecided)
-        hits[key] = hit
-        if action == "Log" or not hit.any():
-            continue
-        if action == "Allow":
-            allowed = table.join_arrays(allowed, hit)
-        elif action == "Deny":
-            denied = table.join_arrays(denied, hit)
-        undecided = table.subtract_arrays(undecided, hit)
-    return _Walk(hits, allowed, denied)
+    """The profile's tier walked as the compiler walks it, at every distinct column:
+    each rule's share, what the tier allows and what it denies."""
+    plan: Plan = ((profile.tier.ends_in_deny, tuple(action for _, action in order)),)
+    matrix = np.stack([profile.rows[key] for key, _ in order]) if order else (
+        np.zeros((1, facts.cols), dtype=np.int64))
+    columns, inverse = np.unique(matrix.T, axis=0, return_inverse=True)
+    walked = [walk_column(facts.table, plan, column.tolist()) for column in columns]
+    inverse = inverse.reshape(-1)
+
+    def spread(values: list[int]) -> IntArray:
+        out: IntArray = np.array(values, dtype=np.int64)[inverse]
+        return out
+
+    hits = {key: spread([w.hits[k] for w in walked]) for k, (key, _) in enumerate(order)}
+    return _Walk(hits, spread([w.allowed for w in walked]), spread([w.denied for w in walked]))
 
 
 def _name(policies: tuple[Policy, ...], key: Key, direction: Direction) -> str:

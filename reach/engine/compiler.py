@@ -41,6 +41,7 @@ from reach.engine.classes import (
     Universe,
     atoms_inside,
     build_universe,
+    unknown_ip_classes,
 )
 from reach.engine.ports import PortSet
 from reach.engine.portsets import (
@@ -97,6 +98,7 @@ class Compiled:
     peer_bits: dict[tuple[Peer, str], int] = field(default_factory=dict)
     addresses: dict[AddressKey, AddressSet] = field(default_factory=dict)
     atom_cache: dict[AddressKey, BoolArray] = field(default_factory=dict)
+    unknown_ip: int = 0
 
     def policy_classes(self, index: int) -> int:
         """The classes (bitset) that ``cluster.policies[index]`` selects."""
@@ -188,7 +190,7 @@ class _RulePeers:
 def _rule_peers(u: Universe, rule: Rule, namespace: str) -> _RulePeers:
     if not rule.peers:
         return _RulePeers((1 << u.n_classes) - 1, np.ones(len(u.ext_atoms), dtype=np.bool_))
-    classes = 0
+    classes = unknown_ip_classes(u.addresses, u.unknown_ip, rule.peers)
     externals = np.zeros(len(u.ext_atoms), dtype=np.bool_)
     for peer in rule.peers:
         classes |= u.peer_bits[(peer, namespace)]
@@ -502,4 +504,5 @@ def compile_cluster(
         peer_bits=u.peer_bits,
         addresses=u.addresses,
         atom_cache=u.atom_cache,
+        unknown_ip=u.unknown_ip,
     )

@@ -61,7 +61,7 @@ def test_a_rule_that_earlier_rules_always_decide_is_shadowed():
     found = codes(cnp("a", 5, SHOP, "ingress",
                       "{name: deny-all, action: Deny, from: [{namespaces: {}}]}",
                       f"{{name: late, action: Accept, from: [{OPS}]}}"))
-    assert found["tier-rule-shadowed"] == ['cnp/a rule "late"']
+    assert found["tier-rule-shadowed"] == ['cnp/a ingress rule "late"']
 
 
 def test_a_rule_that_decides_something_is_not_shadowed():
@@ -76,13 +76,13 @@ def test_shadowing_crosses_policies_in_priority_order():
                       "{name: all, action: Deny, from: [{namespaces: {}}]}"),
                   cnp("second", 2, SHOP, "ingress",
                       f"{{name: ops, action: Accept, from: [{OPS}]}}"))
-    assert found["tier-rule-shadowed"] == ['cnp/second rule "ops"']
+    assert found["tier-rule-shadowed"] == ['cnp/second ingress rule "ops"']
 
 
 def test_a_pass_with_nothing_after_it_in_the_tier_changes_nothing():
     found = codes(cnp("b", 7, OPS, "egress",
                       f"{{name: useless, action: Pass, to: [{SHOP}]}}"))
-    assert found["pass-changes-nothing"] == ['cnp/b rule "useless"']
+    assert found["pass-changes-nothing"] == ['cnp/b egress rule "useless"']
 
 
 def test_a_pass_that_skips_a_later_deny_changes_something():
@@ -138,7 +138,8 @@ def _prune(cluster: Cluster, net: Network) -> Cluster:
 
     def keep(policy: Policy, direction: str) -> tuple:
         rules = policy.ingress if direction == "ingress" else policy.egress
-        return tuple(r for r in rules if f"{policy.ref} {r.label}" not in gone)
+        return tuple(r for r in rules if f"{policy.ref} {direction} {r.label}" not in gone
+                     and f"{policy.ref} {r.label}" not in gone)
 
     return replace(cluster, policies=tuple(
         replace(p, ingress=keep(p, "ingress"), egress=keep(p, "egress"))

@@ -400,3 +400,25 @@ def test_can_json_carries_the_same_steps(tmp_path, capsys: pytest.CaptureFixture
         ("Baseline", "Deny", "banp/default", "deny-ops"),
     ]
     assert steps[0]["location"].startswith(f"{path}:")
+
+
+def test_networks_of_all_ipv4_match_pods_whose_ip_the_input_does_not_give():
+    """ "if you Accept or Deny traffic to "0.0.0.0/0", that will allow or deny all IPv4
+    pod-to-pod traffic as well" -- every pod has an IPv4 address, known or not; a narrower
+    block is not assumed to hold an unknown one."""
+    deployment = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cart, namespace: shop}
+spec:
+  selector: {matchLabels: {app: cart}}
+  template: {metadata: {labels: {app: cart}}}
+"""
+    everything = cnp("p", "Admin", 1, OPS, rule("Deny", "to: [{networks: [0.0.0.0/0]}]"))
+    assert not World(deployment, everything).can("ops/agent", "shop/cart")
+    halves = cnp("p", "Admin", 1, OPS,
+                 rule("Deny", "to: [{networks: [0.0.0.0/1]}, {networks: [128.0.0.0/1]}]"))
+    assert not World(deployment, halves).can("ops/agent", "shop/cart")
+    private = cnp("p", "Admin", 1, OPS, rule("Deny", "to: [{networks: [10.0.0.0/8]}]"))
+    assert World(deployment, private).can("ops/agent", "shop/cart")
+    assert World(deployment, everything, ipblock_pods=False).can("ops/agent", "shop/cart")

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reach.engine.addresses import AddressSet, address_key
+from reach.engine.classes import unknown_ip_classes
 from reach.engine.compiler import rule_ports
 from reach.engine.portsets import PortSetTable, bits_to_bool
 from reach.engine.selectors import LabelIndex
@@ -134,7 +135,8 @@ class Facts:
         """Columns (classes, then outside atoms) a rule's peers cover."""
         if not rule.peers:
             return np.ones(self.cols, dtype=np.bool_)
-        classes = 0
+        compiled = self.net.compiled
+        classes = unknown_ip_classes(compiled.addresses, compiled.unknown_ip, rule.peers)
         externals = np.zeros(len(self.atoms), dtype=np.bool_)
         for peer in rule.peers:
             classes |= self.peer_classes(peer, namespace)

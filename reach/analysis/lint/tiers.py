@@ -103,8 +103,10 @@ def _walk(facts: Facts, profile: _Profile, order: list[tuple[Key, str]]) -> _Wal
 
 
 def _name(policies: tuple[Policy, ...], key: Key, direction: Direction) -> str:
+    """``cnp/p egress rule "dns"`` (rule names are only unique within a direction)."""
     policy = policies[key[0]]
-    return f"{policy.ref} {policy.rules(direction)[key[1]].label}"
+    rule = policy.rules(direction)[key[1]]
+    return f"{policy.ref} {direction} {rule.label}" if rule.name else f"{policy.ref} {rule.label}"
 
 
 def _rule(policies: tuple[Policy, ...], key: Key, direction: Direction) -> Rule:

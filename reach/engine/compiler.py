@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reach.engine.addresses import AddressSet
+from reach.engine.addresses import IPV4_ALL, POD_ADDRESSES, AddressSet
 from reach.engine.classes import (
     AddressKey,
     CompileOptions,
@@ -41,6 +41,7 @@ from reach.engine.classes import (
     Universe,
     atoms_inside,
     build_universe,
+    peer_address_key,
     unknown_ip_classes,
 )
 from reach.engine.ports import PortSet
@@ -53,7 +54,7 @@ from reach.engine.portsets import (
     bits_to_bool,
     iter_bits,
 )
-from reach.model import Cluster, Direction, Namespace, Peer, Pod, PolicyPort, Rule
+from reach.model import Cluster, Diagnostic, Direction, Namespace, Peer, Pod, PolicyPort, Rule
 
 __all__ = [
     "ColumnWalk",
@@ -75,6 +76,7 @@ class Compiled:
     Columns (and rows) ``0 .. n_classes-1`` are pod classes; ``n_classes ..`` are
     external atoms (``externals[i]`` is an address range as two address keys).
     ``allow[src, dst]`` is the id (in ``ports``) of the allowed port set.
+    ``diagnostics``: what the compile had to assume (caveats).
     ``ingress_isolated``/``egress_isolated``: the classes that a policy of a tier
     ending in deny (NetworkPolicy) selects for that direction. ``ingress_open``/
     ``egress_open``: the classes whose side allows everything with every column (no
@@ -99,6 +101,7 @@ class Compiled:
     addresses: dict[AddressKey, AddressSet] = field(default_factory=dict)
     atom_cache: dict[AddressKey, BoolArray] = field(default_factory=dict)
     unknown_ip: int = 0
+    diagnostics: tuple[Diagnostic, ...] = ()
 
     def policy_classes(self, index: int) -> int:
         """The classes (bitset) that ``cluster.policies[index]`` selects."""
@@ -450,6 +453,51 @@ def _union_row(contributions: Contribution, cols: int, table: PortSetTable) -> I
 
 
 # ---------------------------------------------------------------------------
+# what the compile assumed
+
+
+def _unknown_ip_caveat(u: Universe) -> Diagnostic | None:
+    """Pods of unknown IP beside address peers that may hold pod IPs: say what was read.
+
+    Such a peer is read as matching none of those pods (unless the peers of its rule
+    hold all of IPv4). Said only where it can matter: some pod of unknown IP is not
+    the policy's own single subject (a pod always reaches itself).
+    """
+    if not u.unknown_ip:
+        return None
+    places: list[str] = []
+    for index, policy in enumerate(u.cluster.policies):
+        subjects = u.policy_bits[index]
+        others = u.unknown_ip & ~subjects
+        several = sum(len(u.class_pods[c]) for c in iter_bits(subjects)) > 1
+        if not (others or (several and u.unknown_ip & subjects)):
+            continue
+        for rule in policy.ingress + policy.egress:
+            if unknown_ip_classes(u.addresses, u.unknown_ip, rule.peers):
+                continue  # the rule holds all of IPv4: it matches them anyway
+            for peer in rule.peers:
+                key = peer_address_key(peer)
+                if key is None:
+                    continue
+                held = u.addresses[key]
+                if held & POD_ADDRESSES and not held >= IPV4_ALL:
+                    places.append(f"{peer} ({peer.location})")
+    if not places:
+        return None
+    pods = [u.pods[i].ref for c in iter_bits(u.unknown_ip) for i in u.class_pods[c]]
+    unique = list(dict.fromkeys(places))
+    shown = ", ".join(unique[:3])
+    more = f" and {len(unique) - 3} more" if len(unique) > 3 else ""
+    return Diagnostic(
+        "warning",
+        f"{len(pods)} pod(s) have no IP in the input ({', '.join(pods[:3])}"
+        f"{' ...' if len(pods) > 3 else ''}); address peers that may hold pod IPs are read "
+        f"as matching none of them: {shown}{more}. Give the pods' IPs (a `kubectl get pods "
+        "-o yaml` dump) or use --no-ipblock-pods",
+        None, code="assumption")
+
+
+# ---------------------------------------------------------------------------
 # the whole
 
 
@@ -505,4 +553,5 @@ def compile_cluster(
         addresses=u.addresses,
         atom_cache=u.atom_cache,
         unknown_ip=u.unknown_ip,
+        diagnostics=tuple(d for d in (_unknown_ip_caveat(u),) if d is not None),
     )

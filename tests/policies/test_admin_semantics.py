@@ -422,3 +422,27 @@ spec:
     private = cnp("p", "Admin", 1, OPS, rule("Deny", "to: [{networks: [10.0.0.0/8]}]"))
     assert World(deployment, private).can("ops/agent", "shop/cart")
     assert World(deployment, everything, ipblock_pods=False).can("ops/agent", "shop/cart")
+
+
+def test_pods_of_unknown_ip_beside_blocks_that_may_hold_them_are_a_caveat():
+    """An address peer that may hold pod IPs is read as matching none of the pods the
+    input gives no IP: an assumption, said as a caveat."""
+    deployment = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cart, namespace: shop}
+spec:
+  selector: {matchLabels: {app: cart}}
+  template: {metadata: {labels: {app: cart}}}
+"""
+    private = cnp("p", "Admin", 1, OPS, rule("Deny", "to: [{networks: [10.0.0.0/8]}]"))
+    (caveat,) = World(deployment, private).net.caveats
+    assert caveat.code == "assumption" and "1 pod(s) have no IP in the input (shop/cart)" in (
+        caveat.message)
+    assert "networks" not in caveat.message and "ipBlock 10.0.0.0/8 (<stdin>:" in caveat.message
+    # a block that holds all of IPv4 matches them anyway; one outside pod space cannot
+    everything = cnp("p", "Admin", 1, OPS, rule("Deny", "to: [{networks: [0.0.0.0/0]}]"))
+    public = cnp("p", "Admin", 1, OPS, rule("Deny", "to: [{networks: [8.8.8.0/24]}]"))
+    assert not World(deployment, everything).net.caveats
+    assert not World(deployment, public).net.caveats
+    assert not World(deployment, private, ipblock_pods=False).net.caveats

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from reach.engine.addresses import AddressSet, address_key
+from reach.engine.addresses import POD_ADDRESSES, AddressSet, address_key
 from reach.engine.classes import unknown_ip_classes
 from reach.engine.compiler import rule_ports
 from reach.engine.portsets import PortSetTable, bits_to_bool
@@ -34,13 +34,8 @@ DIRECTIONS: tuple[Direction, ...] = ("ingress", "egress")
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 
 
-PRIVATE = (
-    AddressSet.cidr("10.0.0.0/8")
-    | AddressSet.cidr("172.16.0.0/12")
-    | AddressSet.cidr("192.168.0.0/16")
-    | AddressSet.cidr("100.64.0.0/10")
-    | AddressSet.cidr("fc00::/7")
-)
+# Where a pod IP is expected when a kube-dns pod of the input has none.
+PRIVATE = POD_ADDRESSES | AddressSet.cidr("100.64.0.0/10")
 
 
 IntArray = npt.NDArray[np.int64]

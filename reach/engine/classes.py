@@ -367,7 +367,8 @@ def _refine(u: Universe) -> None:
                 key = (peer, policy.namespace)
                 if key not in peer_bits:
                     peer_bits[key] = _peer_classes(u, peer, policy.namespace)
-    distinct = sorted(set(policy_bits) | set(peer_bits.values()))
+    # pods of unknown IP stay apart: 0.0.0.0/0 holds them, and caveats name them
+    distinct = sorted(set(policy_bits) | set(peer_bits.values()) | {u.unknown_ip} - {0})
     named_ids: dict[tuple[PortSet, ...], int] = {}
     named_col = np.array(
         [named_ids.setdefault(named, len(named_ids)) for named in u.class_named], dtype=np.int64

@@ -612,6 +612,9 @@ class Dump:
 # ``kubectl get namespaces,nodes,all,networkpolicies,clusternetworkpolicies -A``, in each
 # address family (the dual-stack cluster printed as JSON).
 FULL_DUMPS = (Dump("ipv4", "ipv4"), Dump("dual-json", "dual", ".json"), Dump("ipv6", "ipv6"))
+# ``kubectl get all,networkpolicies,clusternetworkpolicies -A``: no Namespace, no Node.
+WITHOUT_NAMESPACES_AND_NODES = Dump("ipv4-no-ns-no-nodes", "ipv4",
+                                    left_out=frozenset({"Namespace", "Node"}))
 
 
 # -- the probes as pytest parameters ------------------------------------------
@@ -762,6 +765,43 @@ def test_probe(replay: Replay, dump: Dump, item: Asked) -> None:
         f"{item.where()}: upstream expects {probe}\n"
         f"after: {'; '.join(map(str, edits)) or 'no edit'}\n" + "\n".join(wrong)
     )
+
+
+# Probes a dump without Namespaces and Nodes gets wrong with no caveat; the smallest
+# dumps that show it are in test_reach_gaps.py.
+_NO_NAMESPACE = (None, "no Namespace in the dump: reach reads each namespace with only "
+                       "kubernetes.io/metadata.name, so conformance-house selectors match "
+                       "nothing, and no caveat says so")
+_NO_NODE = (None, "no Node in the dump: the nodes peer matches no address, and no caveat says so")
+SILENT_WITHOUT_NAMESPACES_AND_NODES: dict[
+    tuple[str, int, int], tuple[tuple[str, ...] | None, str]] = {
+    **{("CNPAdminTierEgressInlineCIDRPeers", 1, n): _NO_NAMESPACE
+       for n in (1, 2, 3, 4, 5, 6, 10, 11, 12)},
+    **{("CNPAdminTierEgressInlineCIDRPeers", 2, n): _NO_NAMESPACE for n in range(7, 13)},
+    **{("CNPAdminTierEgressNodePeers", 3, n): _NO_NAMESPACE for n in (1, 2, 3)},
+    **{("CNPAdminTierIntegration", s, n): _NO_NAMESPACE for s in (3, 4, 5, 6) for n in (1, 2)},
+    **{("CNPAdminTierPriorityField", s, n): _NO_NAMESPACE for s in (1, 2) for n in (1, 2)},
+    **{("CNPBaselineTierEgressInlineCIDRPeers", 1, n): _NO_NAMESPACE
+       for n in (7, 8, 9, 13, 14, 15)},
+    **{("CNPBaselineTierEgressNodePeers", 1, n): _NO_NODE for n in (1, 2)},
+}
+
+
+@pytest.mark.parametrize(("dump", "item"), _params((WITHOUT_NAMESPACES_AND_NODES,),
+                                                   SILENT_WITHOUT_NAMESPACES_AND_NODES))
+def test_probe_without_namespaces_and_nodes_is_right_or_caveated(
+    replay: Replay, dump: Dump, item: Asked
+) -> None:
+    """``kubectl get all`` leaves out Namespaces and Nodes: the labels that namespace and
+    node selectors match are unknown. reach may then answer otherwise than the cluster,
+    but never silently: a verdict that differs from upstream carries a caveat."""
+    world, net = replay.state(dump, item.case, item.edits)
+    probe = item.probe
+    for how, verdict in verdicts(world, net, probe).items():
+        assert verdict.allowed == probe.connects or verdict.caveats, (
+            f"{item.where()}: upstream expects {probe}; {how}, with no caveat:\n"
+            f"{verdict.explain()}"
+        )
 
 
 def test_transcription_matches_upstream(upstream: Upstream) -> None:

@@ -54,7 +54,18 @@ from reach.engine.portsets import (
     bits_to_bool,
     iter_bits,
 )
-from reach.model import Cluster, Diagnostic, Direction, Namespace, Peer, Pod, PolicyPort, Rule
+from reach.model import (
+    NAMESPACE_NAME_LABEL,
+    Cluster,
+    Diagnostic,
+    Direction,
+    LabelSelector,
+    Namespace,
+    Peer,
+    Pod,
+    PolicyPort,
+    Rule,
+)
 
 __all__ = [
     "ColumnWalk",
@@ -497,6 +508,61 @@ def _unknown_ip_caveat(u: Universe) -> Diagnostic | None:
         None, code="assumption")
 
 
+def _selector_keys(selector: LabelSelector | None) -> set[str]:
+    if selector is None:
+        return set()
+    return set(selector.match_labels) | {r.key for r in selector.match_expressions}
+
+
+def _namespace_caveat(u: Universe) -> Diagnostic | None:
+    """Namespaces the input does not define, beside selectors of other namespace labels.
+
+    Such a namespace is read with its name label only (as the API server would set
+    it), so a selector of any other label does not select it: say so, naming both.
+    """
+    implicit = sorted(name for name, ns in u.namespaces.items() if ns.implicit)
+    if not implicit:
+        return None
+    places: list[str] = []
+    for policy in u.cluster.policies:
+        if _selector_keys(policy.namespace_selector) - {NAMESPACE_NAME_LABEL}:
+            places.append(f"{policy.ref} subject [{policy.namespace_selector}] "
+                          f"({policy.location})")
+        for rule in policy.ingress + policy.egress:
+            for peer in rule.peers:
+                if _selector_keys(peer.namespace_selector) - {NAMESPACE_NAME_LABEL}:
+                    places.append(f"namespaces [{peer.namespace_selector}] ({peer.location})")
+    if not places:
+        return None
+    unique = list(dict.fromkeys(places))
+    more = f" and {len(unique) - 3} more" if len(unique) > 3 else ""
+    return Diagnostic(
+        "warning",
+        f"namespace(s) {', '.join(implicit[:5])}{' ...' if len(implicit) > 5 else ''} are not "
+        f"in the input: reach knows only their {NAMESPACE_NAME_LABEL} label, and reads them "
+        f"as carrying none of the labels these selectors ask for: {', '.join(unique[:3])}"
+        f"{more}. Add the Namespace objects (`kubectl get namespaces -o yaml`)",
+        None, code="assumption")
+
+
+def _nodes_caveat(u: Universe) -> Diagnostic | None:
+    """``nodes`` peers and no Node object: their addresses are unknown."""
+    if u.cluster.nodes:
+        return None
+    places = [f"nodes [{peer.node_selector}] ({peer.location})"
+              for policy in u.cluster.policies for rule in policy.ingress + policy.egress
+              for peer in rule.peers if peer.node_selector is not None]
+    if not places:
+        return None
+    unique = list(dict.fromkeys(places))
+    more = f" and {len(unique) - 3} more" if len(unique) > 3 else ""
+    return Diagnostic(
+        "warning",
+        f"the input has no Node objects, so nodes peers match no address: "
+        f"{', '.join(unique[:3])}{more}. Add the nodes (`kubectl get nodes -o yaml`)",
+        None, code="assumption")
+
+
 # ---------------------------------------------------------------------------
 # the whole
 
@@ -553,5 +619,6 @@ def compile_cluster(
         addresses=u.addresses,
         atom_cache=u.atom_cache,
         unknown_ip=u.unknown_ip,
-        diagnostics=tuple(d for d in (_unknown_ip_caveat(u),) if d is not None),
+        diagnostics=tuple(d for d in (_unknown_ip_caveat(u), _namespace_caveat(u),
+                                      _nodes_caveat(u)) if d is not None),
     )

@@ -2,8 +2,8 @@
 
 Each test is the smallest dump that shows one gap found by running the admin policy
 API's conformance suite against reach (``test_npapi_conformance.py``), with the
-probe the cluster decides. They are marked ``xfail(strict=True)`` until the engine
-is fixed: a fix makes them pass, and the strict mark then fails to say the mark can go.
+probe the cluster decides. Those still open are marked ``xfail(strict=True)``: a fix
+makes them pass, and the strict mark then fails to say the mark can go.
 Beside each, a guard probe that reach gets right today, so that the expected failure
 is the gap and not a broken fixture. None of them needs the upstream suite.
 """
@@ -52,9 +52,6 @@ HOUSES = pod("slytherin", "draco", "10.244.1.5") + pod("gryffindor", "harry", "1
     """
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "a dump without Namespace objects (kubectl get all) leaves namespace labels unknown; "
-    "reach reads only kubernetes.io/metadata.name and says nothing"))
 def test_namespace_labels_missing_from_the_dump_are_a_caveat() -> None:
     """On the cluster the Admin Deny blocks draco -> harry (CNPAdminTierPriorityField 1.1).
     Without the Namespace objects reach cannot see ``conformance-house``; it may not
@@ -110,8 +107,6 @@ NODE = """
     """
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "a nodes peer with no Node object in the dump matches no address, with no caveat"))
 def test_a_nodes_peer_without_nodes_in_the_dump_is_a_caveat() -> None:
     """On the cluster the Baseline Accept to the nodes lets harry reach the host-network
     centaur on TCP 34345 (CNPBaselineTierEgressNodePeers 1.1). The Go type says

@@ -198,13 +198,14 @@ class Network:
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
-        """Warnings and notes about the input (skipped files and objects, suspicious input)."""
-        return self.cluster.diagnostics
+        """Warnings and notes about the input (skipped files and objects, suspicious input)
+        and about what the analysis had to assume."""
+        return self.cluster.diagnostics + self.compiled.diagnostics
 
     @property
     def caveats(self) -> tuple[Diagnostic, ...]:
         """What reach did not analyse or had to assume, that may change a verdict."""
-        return self.cluster.caveats
+        return tuple(d for d in self.warnings if d.caveat)
 
     @property
     def services(self) -> ServiceMap:

@@ -190,6 +190,12 @@ class Side:
     def __repr__(self) -> str:
         return f"<Side {self._head}: {self.ports}>"
 
+    def _shown(self, ports: PortSet) -> PortSet:
+        """A step's share, narrowed to the port asked about when one was."""
+        if self.port is None:
+            return ports
+        return ports & PortSet.single(self.protocol, self.port)
+
     def _tier_lines(self) -> list[str]:
         lines: list[str] = []
         np_selecting = [p for p in self.selecting if p.tier == NETWORKPOLICY_TIER]
@@ -198,12 +204,13 @@ class Side:
             if step.tier == NETWORKPOLICY_TIER and not shown_isolation:
                 lines.append(f"  [{step.tier}] isolated by {_names(np_selecting)}")
                 shown_isolation = True
+            ports = self._shown(step.ports)
             if step.action == "isolated":
-                lines.append(f"  [{step.tier}] Deny {step.ports}: no NetworkPolicy rule allows it")
+                lines.append(f"  [{step.tier}] Deny {ports}: no NetworkPolicy rule allows it")
             elif step.action == "default":
-                lines.append(f"  [default] Allow {step.ports}: no tier decided, allowed by default")
+                lines.append(f"  [default] Allow {ports}: no tier decided, allowed by default")
             elif step.policy is not None and step.rule is not None:
-                lines.append(f"  [{step.tier}] {step.action} {step.ports} by {step.policy.ref} "
+                lines.append(f"  [{step.tier}] {step.action} {ports} by {step.policy.ref} "
                              f"{step.rule.label} ({step.rule.location})")
         if np_selecting and not shown_isolation:
             lines.append(f"  [{NETWORKPOLICY_TIER}] isolated by {_names(np_selecting)} "

@@ -193,6 +193,43 @@ Plan = list[tuple[bool, list[Rule]]]
 """The tiers that select a pod, in order: (ends in deny, the rules whose peer matches)."""
 
 
+def _ipv4_held(blocks: Iterable[tuple[str, tuple[str, ...]]]) -> bool:
+    """Whether the union of the blocks (cidr minus excepts) holds every IPv4 address."""
+    spans: list[tuple[int, int]] = []
+    for cidr, excepts in blocks:
+        net = ipaddress.ip_network(cidr, strict=False)
+        if net.version != 4:
+            continue
+        pieces = [(int(net.network_address), int(net.broadcast_address))]
+        for text in excepts:
+            hole = ipaddress.ip_network(text, strict=False)
+            lo, hi = int(hole.network_address), int(hole.broadcast_address)
+            pieces = [part for a, b in pieces
+                      for part in ((a, min(b, lo - 1)), (max(a, hi + 1), b)) if part[0] <= part[1]]
+        spans.extend(pieces)
+    reached = 0
+    for lo, hi in sorted(spans):
+        if lo > reached:
+            return False
+        reached = max(reached, hi + 1)
+    return reached > 0xFFFFFFFF
+
+
+def _unknown_ip_inside(cluster: Cluster, rule: Rule, other: Endpoint,
+                       ipblock_pods: bool) -> bool:
+    """A pod whose IP the input does not give still has an IPv4 address: inside 0.0.0.0/0."""
+    if isinstance(other, str) or other.ips or not ipblock_pods:
+        return False
+    blocks = [(peer.ip_block.cidr, peer.ip_block.except_) for peer in rule.peers
+              if peer.ip_block is not None]
+    for peer in rule.peers:
+        if peer.node_selector is not None:
+            blocks += [(f"{ip}/{32 if ':' not in ip else 128}", ()) for node in cluster.nodes
+                       if selector_matches(peer.node_selector, node.labels)
+                       for ip in node.addresses]
+    return _ipv4_held(blocks)
+
+
 def _plan(cluster: Cluster, pod: Pod, other: Endpoint, direction: str,
           ipblock_pods: bool) -> Plan:
     policies = applying(cluster, pod, direction)
@@ -205,7 +242,8 @@ def _plan(cluster: Cluster, pod: Pod, other: Endpoint, direction: str,
             for policy in members
             for rule in (policy.ingress if direction == "ingress" else policy.egress)
             if rule.action != "Log" and (not rule.peers or any(
-                _peer_matches(peer, policy, other, cluster, ipblock_pods) for peer in rule.peers))
+                _peer_matches(peer, policy, other, cluster, ipblock_pods) for peer in rule.peers)
+                or _unknown_ip_inside(cluster, rule, other, ipblock_pods))
         ]
         plan.append((tier.ends_in_deny, matching))
     return plan

@@ -429,20 +429,26 @@ def _run_check(args: argparse.Namespace) -> int:
 # reach render (and the diagram formats of reach list)
 
 PICTURE_FORMATS = ("dot", "svg", "png", "pdf")
+# reach.render.detail.DEFAULT_BUDGET, written out so that the CLI does not import the
+# renderers for every command (tests/cli pins the two against each other)
+BUDGET_HELP = (60, 80)
 
 
 def _setup_render(parser: argparse.ArgumentParser) -> None:
     _add_input(parser)
     parser.add_argument(
         "-o", "--output", dest="out", required=True, metavar="FILE|FORMAT",
-        help="file to write, its format from the suffix (.png, .svg, .pdf, .dot); or "
-        "dot, svg, png, pdf to write to stdout",
+        help="file to write, its format from the suffix (.png, .svg, .pdf, .dot, or .html "
+        "for the interactive page, one self-contained file); or dot, svg, png, pdf, html "
+        "to write to stdout",
     )
     parser.add_argument("--by", choices=("pod", "workload", "namespace", "class"),
-                        default="workload", help="granularity of the nodes (default workload)")
+                        default=None, help="granularity of the nodes (default workload; "
+                        "coarser when the view does not fit one page, see --max-nodes)")
     _add_selection(parser, "endpoints and their connections,")
     parser.add_argument("--focus", metavar="ENDPOINT",
-                        help="draw only this endpoint and its neighbourhood: " + ENDPOINT_HELP)
+                        help="draw only this endpoint (or everything in this namespace) and "
+                        "its neighbourhood: " + ENDPOINT_HELP)
     parser.add_argument("--hops", type=int, default=1,
                         help="size of the --focus neighbourhood in hops (default 1)")
     parser.add_argument("--path", nargs=2, metavar=("SRC", "DST"),
@@ -459,11 +465,24 @@ def _setup_render(parser: argparse.ArgumentParser) -> None:
                         help="draw every all-ports edge instead of noting it on the endpoint")
     parser.add_argument("--no-services", dest="services", action="store_false",
                         help="leave Services out (traffic goes straight to backends)")
+    parser.add_argument("--no-bundle", dest="bundle", action="store_false",
+                        help="draw every edge of a fan instead of one edge from a group node")
+    parser.add_argument("--max-nodes", type=int, default=BUDGET_HELP[0], metavar="N",
+                        help="most boxes on one diagram before it is drawn at a coarser level "
+                        f"(default {BUDGET_HELP[0]}; 0: no limit)")
+    parser.add_argument("--max-edges", type=int, default=BUDGET_HELP[1], metavar="N",
+                        help=f"most arrows likewise (default {BUDGET_HELP[1]}; 0: no limit)")
 
 
 def _run_render(args: argparse.Namespace) -> int:
+    from reach.render.detail import Budget
+
+    args.by_given = args.by is not None
+    args.by = args.by or "workload"
     if args.hops < 0:
         raise _UsageError("--hops must be 0 or more")
+    if args.max_nodes < 0 or args.max_edges < 0:
+        raise _UsageError("--max-nodes and --max-edges must be 0 (no limit) or more")
     net = load_network(args)
     if args.focus:
         net.resolve(args.focus)  # one resolver: unknown names say what is near
@@ -475,12 +494,42 @@ def _run_render(args: argparse.Namespace) -> int:
         found = paths(net, args.path[0], args.path[1], max_hops=args.max_hops, by=by)
         if not found:
             print(f"reach render: {found}", file=sys.stderr)
-        highlight = [p.nodes for p in found.paths]
+        shortest = min((len(p) for p in found.paths), default=0)
+        highlight = [p.nodes for p in found.paths if len(p) == shortest]
+        if len(highlight) < len(found.paths):
+            print(f"reach render: highlighting the {len(highlight)} shortest path(s) "
+                  f"({shortest} hops) of the {len(found.paths)} found; reach paths "
+                  "lists them all", file=sys.stderr)
     fmt = args.out.lower() if args.out.lower() in PICTURE_FORMATS else None
+    if args.out.lower() == "html" or args.out.lower().endswith((".html", ".htm")):
+        if _selection(args):
+            raise _UsageError("-n/-l are not supported with the interactive page: it has "
+                              "its own namespace filter and search")
+        return _page(args, net, highlight)
     return _draw(args, net, fmt or args.out, highlight=highlight, focus=args.focus,
                  hops=args.hops, collapse=args.collapse, summarize=args.summarize,
-                 services=args.services, title=args.title, engine=args.engine,
+                 services=args.services, bundle=args.bundle, title=args.title,
+                 engine=args.engine, budget=Budget(args.max_nodes, args.max_edges),
                  selection=_selection(args))
+
+
+def _page(args: argparse.Namespace, net: Network, highlight: Any) -> int:
+    """The interactive page: to the file named, or to stdout for ``-o html``."""
+    from reach.render.detail import Budget
+    from reach.render.html import HTML_BUDGET, LEVELS, to_html
+
+    wanted = args.by if args.by != "class" else "workload"
+    levels = LEVELS[: LEVELS.index(wanted) + 1] if args.by_given else LEVELS
+    budget = HTML_BUDGET if (args.max_nodes, args.max_edges) == BUDGET_HELP else Budget(
+        args.max_nodes, args.max_edges)
+    target = None if args.out.lower() == "html" else args.out
+    text = to_html(net, target, levels=levels, focus=args.focus, hops=args.hops,
+                   highlight=highlight, collapse=args.collapse, summarize=args.summarize,
+                   services=args.services, bundle=args.bundle, title=args.title,
+                   budget=budget)
+    if target is None:
+        _emit(text)
+    return 0
 
 
 def _draw(args: argparse.Namespace, net: Network, target: str,
@@ -712,7 +761,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Runner
              _run_diff),
     "lint": ("find policies that do not do what they seem to", _setup_lint, _run_lint),
     "check": ("check expected reachability facts (for CI)", _setup_check, _run_check),
-    "render": ("draw the reachability diagram: PNG, SVG, PDF or DOT", _setup_render,
+    "render": ("draw the reachability diagram: PNG, SVG, PDF, DOT or an interactive HTML page",
+               _setup_render,
                _run_render),
     "paths": ("shortest multi-hop paths from SRC to DST, each hop an allowed connection",
               _setup_paths, _run_paths),

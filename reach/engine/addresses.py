@@ -28,6 +28,7 @@ from reach.engine.intervals import IntervalSet
 __all__ = [
     "IPV4_ALL",
     "IPV6_ALL",
+    "POD_ADDRESSES",
     "AddressSet",
     "address_key",
     "format_range",
@@ -149,3 +150,12 @@ class AddressSet:
 
 IPV4_ALL = AddressSet.cidr("0.0.0.0/0")
 IPV6_ALL = AddressSet.cidr("::/0")
+
+#: Where pod IPs live when the input does not say: the private and unique-local ranges
+#: network plugins allocate pod CIDRs from.
+POD_ADDRESSES = (
+    AddressSet.cidr("10.0.0.0/8")
+    | AddressSet.cidr("172.16.0.0/12")
+    | AddressSet.cidr("192.168.0.0/16")
+    | AddressSet.cidr("fc00::/7")
+)

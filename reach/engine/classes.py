@@ -34,6 +34,7 @@ from reach.engine.selectors import LabelIndex, matches
 from reach.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
+    ContainerPort,
     Labels,
     Namespace,
     Node,
@@ -53,6 +54,7 @@ __all__ = [
     "peer_address_key",
     "peer_addresses",
     "resolve_named",
+    "unknown_ip_classes",
 ]
 
 AddressKey = Hashable
@@ -97,7 +99,8 @@ class Universe:
     ``policy_bits[i]``: the classes ``cluster.policies[i]`` selects.
     ``peer_bits[(peer, namespace)]``: the classes a peer of a policy of that
     namespace (``""`` for cluster-scoped) matches. ``class_named[c]``: how each of
-    :attr:`named_ports` resolves on class ``c``.
+    :attr:`named_ports` resolves on class ``c``. ``unknown_ip``: the classes whose pods
+    the input gives no IP (when address peers match pod IPs at all).
     """
 
     cluster: Cluster
@@ -116,6 +119,7 @@ class Universe:
     ns_members: list[int] = field(default_factory=list)
     selectable: int = 0
     class_atoms: list[tuple[int, ...]] = field(default_factory=list)
+    unknown_ip: int = 0
     atom_owner: npt.NDArray[np.intp] | None = None
     atom_index: npt.NDArray[np.intp] | None = None
     atom_cache: dict[AddressKey, BoolArray] = field(default_factory=dict)
@@ -172,6 +176,25 @@ def peer_addresses(peer: Peer, nodes: Sequence[Node]) -> AddressSet:
     if peer.node_selector is not None:
         return _node_set(peer, nodes)
     return AddressSet.none()
+
+
+def unknown_ip_classes(
+    addresses: dict[AddressKey, AddressSet], unknown_ip: int, peers: Sequence[Peer]
+) -> int:
+    """The classes of unknown IP that a rule's address peers match whatever their IP is.
+
+    Every pod has an IPv4 address, so when the address peers of one rule hold the whole
+    IPv4 space together (``0.0.0.0/0``), they hold the pod's address too, known or not.
+    A narrower block may or may not hold it: reach does not guess (lint says so).
+    """
+    if not unknown_ip:
+        return 0
+    held = AddressSet.none()
+    for peer in peers:
+        key = peer_address_key(peer)
+        if key is not None:
+            held = held | addresses[key]
+    return unknown_ip if held >= IPV4_ALL else 0
 
 
 def atoms_inside(
@@ -291,11 +314,15 @@ def _group_pods(u: Universe) -> None:
     starts = [lo for lo, _ in u.ext_atoms]
     use_ips = u.options.ipblock_pods and bool(u.addresses)
     keys: dict[tuple[object, ...], int] = {}
+    resolved: dict[tuple[ContainerPort, ...], tuple[PortSet, ...]] = {}
     pod_class = np.zeros(len(u.pods), dtype=np.int32)
     for i, pod in enumerate(u.pods):
-        named = resolve_named(pod, u.named_ports)
+        named = resolved.get(pod.ports)
+        if named is None:  # replicas of a workload share their container ports
+            named = resolved[pod.ports] = resolve_named(pod, u.named_ports)
         ip_sig = _ip_signature(pod, u.ext_atoms, starts) if use_ips else ()
-        key = (pod.namespace, pod.labels, pod.host_network, ip_sig, named)
+        unknown = use_ips and not pod.ips
+        key = (pod.namespace, pod.labels, pod.host_network, ip_sig, named, unknown)
         ident = keys.get(key)
         if ident is None:
             ident = keys[key] = len(u.class_pods)
@@ -320,6 +347,7 @@ def _group_pods(u: Universe) -> None:
     u.selectable = selectable
     if use_ips:
         u.class_atoms = [_ip_signature(pod, u.ext_atoms, starts) for pod in reps]
+        u.unknown_ip = bool_to_bits(np.array([not pod.ips for pod in reps], dtype=np.bool_))
 
 
 def _refine(u: Universe) -> None:
@@ -339,7 +367,8 @@ def _refine(u: Universe) -> None:
                 key = (peer, policy.namespace)
                 if key not in peer_bits:
                     peer_bits[key] = _peer_classes(u, peer, policy.namespace)
-    distinct = sorted(set(policy_bits) | set(peer_bits.values()))
+    # pods of unknown IP stay apart: 0.0.0.0/0 holds them, and caveats name them
+    distinct = sorted(set(policy_bits) | set(peer_bits.values()) | {u.unknown_ip} - {0})
     named_ids: dict[tuple[PortSet, ...], int] = {}
     named_col = np.array(
         [named_ids.setdefault(named, len(named_ids)) for named in u.class_named], dtype=np.int64
@@ -375,6 +404,7 @@ def _refine(u: Universe) -> None:
     selectable = bits_to_bool(u.selectable, groups)[reps]
     u.selectable = bool_to_bits(selectable)
     u.ns_members = [_project(bits, reps, groups) for bits in u.ns_members]
+    u.unknown_ip = _project(u.unknown_ip, reps, groups)
 
 
 def _project(bits: int, reps: npt.NDArray[np.intp], groups: int) -> int:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reach.engine.addresses import AddressSet
+from reach.engine.addresses import IPV4_ALL, POD_ADDRESSES, AddressSet
 from reach.engine.classes import (
     AddressKey,
     CompileOptions,
@@ -41,6 +41,8 @@ from reach.engine.classes import (
     Universe,
     atoms_inside,
     build_universe,
+    peer_address_key,
+    unknown_ip_classes,
 )
 from reach.engine.ports import PortSet
 from reach.engine.portsets import (
@@ -52,9 +54,28 @@ from reach.engine.portsets import (
     bits_to_bool,
     iter_bits,
 )
-from reach.model import Cluster, Direction, Namespace, Peer, Pod, PolicyPort, Rule
+from reach.model import (
+    NAMESPACE_NAME_LABEL,
+    Cluster,
+    Diagnostic,
+    Direction,
+    LabelSelector,
+    Namespace,
+    Peer,
+    Pod,
+    PolicyPort,
+    Rule,
+)
 
-__all__ = ["CompileOptions", "Compiled", "compile_cluster", "rule_ports"]
+__all__ = [
+    "ColumnWalk",
+    "CompileOptions",
+    "Compiled",
+    "Plan",
+    "compile_cluster",
+    "rule_ports",
+    "walk_column",
+]
 
 Progress = Callable[[str, int, int], None]
 
@@ -66,6 +87,7 @@ class Compiled:
     Columns (and rows) ``0 .. n_classes-1`` are pod classes; ``n_classes ..`` are
     external atoms (``externals[i]`` is an address range as two address keys).
     ``allow[src, dst]`` is the id (in ``ports``) of the allowed port set.
+    ``diagnostics``: what the compile had to assume (caveats).
     ``ingress_isolated``/``egress_isolated``: the classes that a policy of a tier
     ending in deny (NetworkPolicy) selects for that direction. ``ingress_open``/
     ``egress_open``: the classes whose side allows everything with every column (no
@@ -89,6 +111,8 @@ class Compiled:
     peer_bits: dict[tuple[Peer, str], int] = field(default_factory=dict)
     addresses: dict[AddressKey, AddressSet] = field(default_factory=dict)
     atom_cache: dict[AddressKey, BoolArray] = field(default_factory=dict)
+    unknown_ip: int = 0
+    diagnostics: tuple[Diagnostic, ...] = ()
 
     def policy_classes(self, index: int) -> int:
         """The classes (bitset) that ``cluster.policies[index]`` selects."""
@@ -180,7 +204,7 @@ class _RulePeers:
 def _rule_peers(u: Universe, rule: Rule, namespace: str) -> _RulePeers:
     if not rule.peers:
         return _RulePeers((1 << u.n_classes) - 1, np.ones(len(u.ext_atoms), dtype=np.bool_))
-    classes = 0
+    classes = unknown_ip_classes(u.addresses, u.unknown_ip, rule.peers)
     externals = np.zeros(len(u.ext_atoms), dtype=np.bool_)
     for peer in rule.peers:
         classes |= u.peer_bits[(peer, namespace)]
@@ -302,17 +326,36 @@ class _Side:
 
     def walk_row(self, plan: Plan, contributions: list[Contribution]) -> IntArray:
         """Walk the tiers at every distinct column of the profile's rule matrix."""
+        pieces = [(k, mask, ident) for k, parts in enumerate(contributions)
+                  for mask, ident in parts if ident != NO_PORTS]
+        if len(pieces) <= 62:
+            # A column is known by which pieces cover it: one int64 key per column.
+            weights = np.left_shift(np.int64(1), np.arange(len(pieces), dtype=np.int64))
+            covers = np.zeros((len(pieces), self.cols), dtype=np.int64)
+            for p, (_, mask, _) in enumerate(pieces):
+                covers[p] = mask
+            keys = weights @ covers if pieces else np.zeros(self.cols, dtype=np.int64)
+            unique, inverse = np.unique(keys, return_inverse=True)
+            values = np.empty(len(unique), dtype=np.int32)
+            for u_i, key in enumerate(unique.tolist()):
+                ids = np.zeros(max(len(contributions), 1), dtype=np.int32)
+                for p, (k, _, ident) in enumerate(pieces):
+                    if key >> p & 1:
+                        ids[k] = ident
+                values[u_i] = self.walk(plan, ids)
+            out: IntArray = values[inverse.reshape(-1)]
+            return out
         matrix = np.zeros((max(len(contributions), 1), self.cols), dtype=np.int32)
-        for k, pieces in enumerate(contributions):
-            for mask, ident in pieces:
+        for k, parts in enumerate(contributions):
+            for mask, ident in parts:
                 matrix[k, mask] = ident
         columns = np.ascontiguousarray(matrix.T)
-        keys = columns.view(np.dtype((np.void, columns.shape[1] * 4))).ravel()
-        unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        values = np.fromiter(
-            (self.walk(plan, columns[int(i)]) for i in first), dtype=np.int32, count=len(unique))
-        out: IntArray = values[inverse.reshape(-1)]
-        return out
+        raw = columns.view(np.dtype((np.void, columns.shape[1] * 4))).ravel()
+        distinct, first, inverse = np.unique(raw, return_index=True, return_inverse=True)
+        walked = np.fromiter(
+            (self.walk(plan, columns[int(i)]) for i in first), dtype=np.int32, count=len(distinct))
+        row: IntArray = walked[inverse.reshape(-1)]
+        return row
 
     def walk(self, plan: Plan, ids: IntArray) -> int:
         """The port set one column allows: the tiers walked over the rules' matches ``ids``."""
@@ -320,24 +363,65 @@ class _Side:
         found = self._walks.get(memo)
         if found is not None:
             return found
-        table = self.table
-        undecided, allowed = ALL_PORTS, NO_PORTS
-        k = 0
-        for ends_in_deny, actions in plan:
-            passed = NO_PORTS
-            for action in actions:
-                hit = table.meet(int(ids[k]), undecided)
-                k += 1
-                if hit == NO_PORTS or action == "Log":
-                    continue
-                if action == "Allow":
-                    allowed = table.join(allowed, hit)
-                elif action == "Pass":
-                    passed = table.join(passed, hit)
-                undecided = table.subtract(undecided, hit)
-            undecided = passed if ends_in_deny else table.join(undecided, passed)
-        result = self._walks[memo] = table.join(allowed, undecided)
+        walked = walk_column(self.table, plan, ids.tolist())
+        result = self._walks[memo] = self.table.join(walked.allowed, walked.rest)
         return result
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnWalk:
+    """One column walked through the tiers (port-set ids of a :class:`PortSetTable`).
+
+    ``hits[k]``: the share rule ``k`` decided (or passed, or logged); ``allowed`` and
+    ``denied``: what rules allowed and denied, and tiers ending in deny denied;
+    ``rest``: what no tier decided (allowed by default).
+    """
+
+    allowed: int
+    denied: int
+    rest: int
+    hits: tuple[int, ...]
+
+
+def walk_column(table: PortSetTable, plan: Plan, ids: Sequence[int]) -> ColumnWalk:
+    """The tiers of ``plan`` walked over one column, where rule ``k`` matches ``ids[k]``.
+
+    The one implementation of the evaluation order of :mod:`reach.model.policy` over
+    port-set ids: in each tier, rules in order take their part of what is still
+    undecided; Allow allows it, Deny denies it, Pass leaves the tier with it, Log
+    records it and takes nothing; a tier that ends in deny denies what it left
+    undecided (not what it passed).
+
+    >>> table = PortSetTable()
+    >>> web = table.intern(PortSet.single("TCP", 80))
+    >>> walked = walk_column(table, ((False, ("Deny", "Allow")),), [web, ALL_PORTS])
+    >>> str(table[walked.denied]), str(table[walked.allowed]).startswith("SCTP"), walked.rest
+    ('TCP 80', True, 0)
+    """
+    undecided, allowed, denied = ALL_PORTS, NO_PORTS, NO_PORTS
+    hits: list[int] = []
+    k = 0
+    for ends_in_deny, actions in plan:
+        passed = NO_PORTS
+        for action in actions:
+            hit = table.meet(int(ids[k]), undecided)
+            k += 1
+            hits.append(hit)
+            if hit == NO_PORTS or action == "Log":
+                continue
+            if action == "Allow":
+                allowed = table.join(allowed, hit)
+            elif action == "Deny":
+                denied = table.join(denied, hit)
+            else:  # Pass
+                passed = table.join(passed, hit)
+            undecided = table.subtract(undecided, hit)
+        if ends_in_deny:
+            denied = table.join(denied, undecided)
+            undecided = passed
+        else:
+            undecided = table.join(undecided, passed)
+    return ColumnWalk(allowed, denied, undecided, tuple(hits))
 
 
 def _union_row(contributions: Contribution, cols: int, table: PortSetTable) -> IntArray:
@@ -377,6 +461,106 @@ def _union_row(contributions: Contribution, cols: int, table: PortSetTable) -> I
         chosen = [idents[k] for k in range(len(idents)) if bits[k]]
         values[u_i] = table.join(*chosen)
     return values[inverse.reshape(-1)]
+
+
+# ---------------------------------------------------------------------------
+# what the compile assumed
+
+
+def _unknown_ip_caveat(u: Universe) -> Diagnostic | None:
+    """Pods of unknown IP beside address peers that may hold pod IPs: say what was read.
+
+    Such a peer is read as matching none of those pods (unless the peers of its rule
+    hold all of IPv4). Said only where it can matter: some pod of unknown IP is not
+    the policy's own single subject (a pod always reaches itself).
+    """
+    if not u.unknown_ip:
+        return None
+    places: list[str] = []
+    for index, policy in enumerate(u.cluster.policies):
+        subjects = u.policy_bits[index]
+        others = u.unknown_ip & ~subjects
+        several = sum(len(u.class_pods[c]) for c in iter_bits(subjects)) > 1
+        if not (others or (several and u.unknown_ip & subjects)):
+            continue
+        for rule in policy.ingress + policy.egress:
+            if unknown_ip_classes(u.addresses, u.unknown_ip, rule.peers):
+                continue  # the rule holds all of IPv4: it matches them anyway
+            for peer in rule.peers:
+                key = peer_address_key(peer)
+                if key is None:
+                    continue
+                held = u.addresses[key]
+                if held & POD_ADDRESSES and not held >= IPV4_ALL:
+                    places.append(f"{peer} ({peer.location})")
+    if not places:
+        return None
+    pods = [u.pods[i].ref for c in iter_bits(u.unknown_ip) for i in u.class_pods[c]]
+    unique = list(dict.fromkeys(places))
+    shown = ", ".join(unique[:3])
+    more = f" and {len(unique) - 3} more" if len(unique) > 3 else ""
+    return Diagnostic(
+        "warning",
+        f"{len(pods)} pod(s) have no IP in the input ({', '.join(pods[:3])}"
+        f"{' ...' if len(pods) > 3 else ''}); address peers that may hold pod IPs are read "
+        f"as matching none of them: {shown}{more}. Give the pods' IPs (a `kubectl get pods "
+        "-o yaml` dump) or use --no-ipblock-pods",
+        None, code="assumption")
+
+
+def _selector_keys(selector: LabelSelector | None) -> set[str]:
+    if selector is None:
+        return set()
+    return set(selector.match_labels) | {r.key for r in selector.match_expressions}
+
+
+def _namespace_caveat(u: Universe) -> Diagnostic | None:
+    """Namespaces the input does not define, beside selectors of other namespace labels.
+
+    Such a namespace is read with its name label only (as the API server would set
+    it), so a selector of any other label does not select it: say so, naming both.
+    """
+    implicit = sorted(name for name, ns in u.namespaces.items() if ns.implicit)
+    if not implicit:
+        return None
+    places: list[str] = []
+    for policy in u.cluster.policies:
+        if _selector_keys(policy.namespace_selector) - {NAMESPACE_NAME_LABEL}:
+            places.append(f"{policy.ref} subject [{policy.namespace_selector}] "
+                          f"({policy.location})")
+        for rule in policy.ingress + policy.egress:
+            for peer in rule.peers:
+                if _selector_keys(peer.namespace_selector) - {NAMESPACE_NAME_LABEL}:
+                    places.append(f"namespaces [{peer.namespace_selector}] ({peer.location})")
+    if not places:
+        return None
+    unique = list(dict.fromkeys(places))
+    more = f" and {len(unique) - 3} more" if len(unique) > 3 else ""
+    return Diagnostic(
+        "warning",
+        f"namespace(s) {', '.join(implicit[:5])}{' ...' if len(implicit) > 5 else ''} are not "
+        f"in the input: reach knows only their {NAMESPACE_NAME_LABEL} label, and reads them "
+        f"as carrying none of the labels these selectors ask for: {', '.join(unique[:3])}"
+        f"{more}. Add the Namespace objects (`kubectl get namespaces -o yaml`)",
+        None, code="assumption")
+
+
+def _nodes_caveat(u: Universe) -> Diagnostic | None:
+    """``nodes`` peers and no Node object: their addresses are unknown."""
+    if u.cluster.nodes:
+        return None
+    places = [f"nodes [{peer.node_selector}] ({peer.location})"
+              for policy in u.cluster.policies for rule in policy.ingress + policy.egress
+              for peer in rule.peers if peer.node_selector is not None]
+    if not places:
+        return None
+    unique = list(dict.fromkeys(places))
+    more = f" and {len(unique) - 3} more" if len(unique) > 3 else ""
+    return Diagnostic(
+        "warning",
+        f"the input has no Node objects, so nodes peers match no address: "
+        f"{', '.join(unique[:3])}{more}. Add the nodes (`kubectl get nodes -o yaml`)",
+        None, code="assumption")
 
 
 # ---------------------------------------------------------------------------
@@ -434,4 +618,7 @@ def compile_cluster(
         peer_bits=u.peer_bits,
         addresses=u.addresses,
         atom_cache=u.atom_cache,
+        unknown_ip=u.unknown_ip,
+        diagnostics=tuple(d for d in (_unknown_ip_caveat(u), _namespace_caveat(u),
+                                      _nodes_caveat(u)) if d is not None),
     )

@@ -123,6 +123,10 @@ class PortSetTable:
         """Element-wise :meth:`meet` of two arrays of ids (each distinct pair met once)."""
         return _elementwise(a, b, self.meet)
 
+    def subtract_arrays(self, a: AnyIntArray, b: AnyIntArray) -> AnyIntArray:
+        """Element-wise :meth:`subtract` of two arrays of ids (each distinct pair once)."""
+        return _elementwise(a, b, self.subtract)
+
     def join_arrays(self, a: AnyIntArray, b: AnyIntArray) -> AnyIntArray:
         """Element-wise :meth:`join` of two arrays of ids (each distinct pair joined once)."""
         return _elementwise(a, b, self.join)

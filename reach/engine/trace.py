@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from reach.engine.addresses import AddressSet, address_key
+from reach.engine.addresses import IPV4_ALL, AddressSet, address_key
 from reach.engine.classes import peer_address_key, peer_addresses
 from reach.engine.compiler import rule_ports
 from reach.engine.ports import PortSet
@@ -167,9 +167,20 @@ def rule_match(
 ) -> PortSet:
     """The ports on which ``rule`` matches the connection with the other end (none if not)."""
     if rule.peers and not any(peer_matches(ctx, peer, policy, other, other_key)
-                              for peer in rule.peers):
+                              for peer in rule.peers) and not _holds_any_ip(ctx, rule, other):
         return PortSet.none()
     return rule_ports(rule, resolve_on(dst))
+
+
+def _holds_any_ip(ctx: TraceContext, rule: Rule, other: Pod | None) -> bool:
+    """A pod of unknown IP is inside address peers that together hold all of IPv4."""
+    if other is None or other.ips or not ctx.ipblock_pods:
+        return False
+    held = AddressSet.none()
+    for peer in rule.peers:
+        if peer_address_key(peer) is not None:
+            held = held | ctx.addresses(peer)
+    return held >= IPV4_ALL
 
 
 def trace_side(

@@ -163,11 +163,11 @@ def read_cluster_policy(
     if dialect.v2:
         allowed.add("tier")
     check_fields(src, spec, frozenset(allowed), f"{kind} spec", _spec_hints(dialect))
-    tier = _tier(src, spec, spec_entry[1], dialect)
-    priority = _priority(src, spec, spec_entry[1], dialect)
+    tier = _tier(src, spec, spec_entry[0], dialect)
+    priority = _priority(src, spec, spec_entry[0], dialect)
     subject_entry = spec.get("subject")
     if subject_entry is None:
-        src.fail(spec_entry[1], f"{kind} {meta.name} has no spec.subject",
+        src.fail(spec_entry[0], f"{kind} {meta.name} has no spec.subject",
                  "write `subject: {namespaces: {}}` to select every pod")
     namespace_selector, pod_selector = _subject(src, subject_entry[1], dialect, notes)
     rules = {direction: _rules(src, spec.get(direction), direction, dialect, meta, notes)
@@ -188,6 +188,11 @@ def read_cluster_policy(
     )
 
 
+def _a(kind: str) -> str:
+    """``an AdminNetworkPolicy``, ``a ClusterNetworkPolicy``."""
+    return f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind}"
+
+
 def _spec_hints(dialect: _Dialect) -> dict[str, str]:
     peers = "a peer of a rule, under from/to"
     hints = {key: f"{key} belongs in {peers}" for key in
@@ -199,8 +204,8 @@ def _spec_hints(dialect: _Dialect) -> dict[str, str]:
         hints["priority"] = ("a BaselineAdminNetworkPolicy has no priority: there is only one, "
                              "evaluated after NetworkPolicies")
     if not dialect.v2:
-        hints["tier"] = (f"an {dialect.kind} has no tier; the tier field is ClusterNetworkPolicy's "
-                         "(policy.networking.k8s.io/v1alpha2)")
+        hints["tier"] = (f"{_a(dialect.kind)} has no tier; the tier field is "
+                         "ClusterNetworkPolicy's (policy.networking.k8s.io/v1alpha2)")
     return hints
 
 
@@ -225,7 +230,7 @@ def _priority(src: Source, spec: Mapping, spec_node: Node, dialect: _Dialect) ->
         return 0
     entry = spec.get("priority")
     if entry is None:
-        src.fail(spec_node, f"an {dialect.kind} needs spec.priority",
+        src.fail(spec_node, f"{_a(dialect.kind)} needs spec.priority",
                  "a number from 0 (evaluated first) to 1000")
     value = src.integer(entry[1], "spec.priority")
     if value is None:
@@ -296,7 +301,7 @@ def _rules(src: Source, entry: tuple[Node, Node] | None, direction: Direction,
     items = src.sequence(entry[1], f"spec.{direction}") or []
     if len(items) > dialect.max_items:
         src.fail(items[dialect.max_items], f"spec.{direction} has {len(items)} rules; "
-                 f"an {dialect.kind} allows at most {dialect.max_items}")
+                 f"{_a(dialect.kind)} allows at most {dialect.max_items}")
     return tuple(_rule(src, item, direction, index, dialect, meta, notes)
                  for index, item in enumerate(items))
 
@@ -366,7 +371,7 @@ def _count(src: Source, entry: tuple[Node, Node], items: list[Node], what: str, 
         src.fail(entry[1], f"{what} must list at least one entry",
                  f"leave `{what}` out instead" if what in ("ports", "protocols") else None)
     if len(items) > most:
-        src.fail(items[most], f"{what} has {len(items)} entries; an {dialect.kind} allows at "
+        src.fail(items[most], f"{what} has {len(items)} entries; {_a(dialect.kind)} allows at "
                  f"most {most}")
 
 
@@ -389,7 +394,7 @@ def _action(src: Source, fields: Mapping, node: Node, dialect: _Dialect) -> str:
         near = [a for a in dialect.actions if value and a.lower() == value.lower()]
         if near:
             hint = f"did you mean {near[0]}? actions are case-sensitive; {hint}"
-    src.fail(entry[1], f'unknown action "{value}" for an {dialect.kind} rule', hint)
+    src.fail(entry[1], f'unknown action "{value}" for {_a(dialect.kind)} rule', hint)
 
 
 def _peer(src: Source, node: Node, direction: Direction, dialect: _Dialect, action: str,
@@ -432,15 +437,19 @@ def _peer(src: Source, node: Node, direction: Direction, dialect: _Dialect, acti
     return (_domains(src, value, action, rule, location, notes),)
 
 
-def _networks(src: Source, node: Node, location: Location) -> tuple[Peer, ...]:
-    items = src.sequence(node, "networks") or []
+def _listed(src: Source, node: Node, what: str, noun: str, most: int) -> list[Node]:
+    """The items of a list the CRD bounds: at least one, at most ``most``."""
+    items = src.sequence(node, what) or []
     if not items:
-        src.fail(node, "networks must list at least one CIDR")
-    if len(items) > _MAX_NETWORKS:
-        src.fail(items[_MAX_NETWORKS], f"networks lists {len(items)} CIDRs; at most "
-                 f"{_MAX_NETWORKS} are allowed")
+        src.fail(node, f"{what} must list at least one {noun}")
+    if len(items) > most:
+        src.fail(items[most], f"{what} lists {len(items)} {noun}s; at most {most} are allowed")
+    return items
+
+
+def _networks(src: Source, node: Node, location: Location) -> tuple[Peer, ...]:
     blocks = []
-    for item in items:
+    for item in _listed(src, node, "networks", "CIDR", _MAX_NETWORKS):
         text = src.string(item, "a networks entry") or ""
         if len(text) > _MAX_CIDR or not text.isascii():
             src.fail(item, f'invalid CIDR "{text}"', "a networks entry is a CIDR such as "
@@ -456,14 +465,8 @@ def _networks(src: Source, node: Node, location: Location) -> tuple[Peer, ...]:
 
 def _domains(src: Source, node: Node, action: str, rule: str, location: Location,
              notes: list[Diagnostic]) -> Peer:
-    items = src.sequence(node, "domainNames") or []
-    if not items:
-        src.fail(node, "domainNames must list at least one name")
-    if len(items) > _MAX_DOMAINS:
-        src.fail(items[_MAX_DOMAINS], f"domainNames lists {len(items)} names; at most "
-                 f"{_MAX_DOMAINS} are allowed")
     names = []
-    for item in items:
+    for item in _listed(src, node, "domainNames", "name", _MAX_DOMAINS):
         text = src.string(item, "a domainNames entry") or ""
         if not _DOMAIN.match(text):
             src.fail(item, f'invalid domain name "{text}"',

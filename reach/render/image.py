@@ -33,9 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from reach.errors import RenderError
-from reach.render._source import as_graph
-from reach.render.dot import _is_graph, scene_to_dot
-from reach.render.scene import Scene, build_scene, iter_kinds
+from reach.render.detail import DEFAULT_BUDGET, Budget, plan
+from reach.render.dot import scene_to_dot
+from reach.render.layout import BOX_FONT, EDGE_FONT, NODE_FONT, Layout, Rect, layout
+from reach.render.scene import Scene
 from reach.render.style import CLUSTER_FILL, CLUSTER_LINE, EDGE, HIGHLIGHT, style_of
 
 __all__ = [
@@ -51,7 +52,8 @@ ENGINES = ("auto", "graphviz", "matplotlib")
 GRAPHVIZ_FORMATS = ("dot", "gif", "jpg", "pdf", "png", "svg")
 MATPLOTLIB_FORMATS = ("dot", "pdf", "png", "svg")
 ENGINE_VARIABLE = "REACH_RENDER_ENGINE"
-_TIMEOUT = 120  # seconds Graphviz may take
+_TIMEOUT = 60  # seconds Graphviz may take (it only draws: the layout is made here)
+_DPI = 144  # matplotlib PNGs at twice the screen resolution, like Graphviz's
 
 
 def graphviz_available() -> bool:
@@ -114,7 +116,9 @@ def render(
     collapse: bool = True,
     summarize: bool = True,
     services: bool = True,
+    bundle: bool = True,
     title: str = "",
+    budget: Budget = DEFAULT_BUDGET,
 ) -> bytes:
     """Draw a reachability diagram; return its bytes and write them when given a path.
 
@@ -128,20 +132,20 @@ def render(
     engine
         ``"auto"`` (Graphviz when installed, else matplotlib), ``"graphviz"`` or
         ``"matplotlib"``; default: ``$REACH_RENDER_ENGINE`` or ``"auto"``.
-    by, focus, hops, highlight, collapse, summarize, services, title
+    by, focus, hops, highlight, collapse, summarize, services, bundle, title, budget
         As for :func:`reach.render.to_dot`.
 
     Raises
     ------
     reach.errors.RenderError
-        No engine allowed can draw the format, or Graphviz failed.
+        No engine allowed can draw the format, Graphviz failed, or there is nothing
+        to draw.
     """
     fmt, path = _format_of(target)
     chosen = choose_engine(fmt, engine)
-    net = None if _is_graph(source) else source
-    graph = as_graph(source, by=by, services=services)
-    scene = build_scene(graph, focus=focus, hops=hops, highlight=highlight, collapse=collapse,
-                        summarize_edges=summarize, title=title, net=net)
+    scene = plan(source, by, focus=focus, hops=hops, highlight=highlight, collapse=collapse,
+                 summarize=summarize, services=services, bundle=bundle, title=title,
+                 budget=budget)
     data = render_scene(scene, fmt, chosen)
     if path is not None:
         path.write_bytes(data)
@@ -174,192 +178,149 @@ def _graphviz(dot_text: str, fmt: str) -> bytes:
 
 
 # ---------------------------------------------------------------------------
-# the matplotlib painter
+# the matplotlib painter: draws the shared layout (reach.render.layout), points as units
 
-_XGAP = 2.6  # inches between layers
-_YGAP = 0.8  # inches between rows
-_FONT = 8.0  # points
-_BAND_TOP = 0.3  # room for the namespace's name
-_BAND_BOTTOM = 0.05
+_FADE = 0.22  # opacity of what is not on a highlighted path
 
 
-def _text_size(text: str, font: float = _FONT) -> tuple[float, float]:
-    """Approximate width and height (inches) of a text box."""
-    lines = text.split("\n")
-    width = max(len(line) for line in lines) * font * 0.48 / 72 + 0.14
-    height = len(lines) * font * 1.3 / 72 + 0.14
-    return width, height
+def _shape(shape: str, r: Rect, **style: Any) -> list[Any]:
+    """Patches that draw Graphviz's ``shape`` inside ``r`` (y grows downwards)."""
+    from matplotlib.patches import Ellipse, FancyBboxPatch, Polygon
+
+    x, y, w, h = r.x, r.y, r.w, r.h
+    if shape == "hexagon":
+        d = min(11.0, w / 4)
+        return [Polygon([(x, y + h / 2), (x + d, y), (x + w - d, y), (x + w, y + h / 2),
+                         (x + w - d, y + h), (x + d, y + h)], closed=True, **style)]
+    if shape == "doubleoctagon":
+        d = min(w, h) * 0.28
+
+        def octagon(inset: float, **look: Any) -> Any:
+            a, b, c, e = x + inset, y + inset, x + w - inset, y + h - inset
+            return Polygon([(a + d, b), (c - d, b), (c, b + d), (c, e - d), (c - d, e),
+                            (a + d, e), (a, e - d), (a, b + d)], closed=True, **look)
+
+        return [octagon(0.0, **style), octagon(3.0, **dict(style, facecolor="none"))]
+    if shape == "cylinder":
+        d = min(7.0, h / 4)
+        body = FancyBboxPatch((x, y + d / 2), w, h - d, boxstyle="square,pad=0", **style)
+        top = Ellipse((x + w / 2, y + d / 2), w, d, **style)
+        bottom = Ellipse((x + w / 2, y + h - d / 2), w, d, **style)
+        return [bottom, body, top]
+    if shape == "invhouse":
+        d = min(8.0, h / 3)
+        return [Polygon([(x, y), (x + w, y), (x + w, y + h - d), (x + w / 2, y + h),
+                         (x, y + h - d)], closed=True, **style)]
+    if shape == "note":
+        d = min(8.0, h / 3)
+        return [Polygon([(x, y), (x + w - d, y), (x + w, y + d), (x + w, y + h), (x, y + h)],
+                        closed=True, **style)]
+    if shape == "box3d":
+        d = 4.0
+        back = Polygon([(x + d, y), (x + w, y), (x + w, y + h - d), (x + w - d, y + h - d),
+                        (x + w - d, y + d), (x + d, y + d)], closed=True, **style)
+        front = FancyBboxPatch((x, y + d), w - d, h - d, boxstyle="square,pad=0", **style)
+        return [back, front]
+    if shape == "folder":
+        tab = Polygon([(x + 4, y + 5), (x + 6, y), (x + w / 3, y), (x + w / 3 + 2, y + 5)],
+                      closed=True, **style)
+        body = FancyBboxPatch((x, y + 5), w, h - 5, boxstyle="square,pad=0", **style)
+        return [tab, body]
+    if shape == "ellipse":
+        return [Ellipse((x + w / 2, y + h / 2), w, h, **style)]
+    rounding = "round,pad=0,rounding_size=6" if "rounded" in style.pop("_graphviz", "") \
+        else "square,pad=0"
+    return [FancyBboxPatch((x, y), w, h, boxstyle=rounding, **style)]
 
 
-def _layers(scene: Scene) -> dict[str, int]:
-    """Layer of each node: longest path from a source in the graph of strong components.
-
-    Edges towards outside addresses do not count, so the outside stays on the left.
-    """
-    import networkx as nx
-
-    outside = {n.id for n in scene.nodes if n.kind in ("External", "Internet")}
-    g = nx.DiGraph()
-    g.add_nodes_from(n.id for n in scene.nodes)
-    for e in scene.edges:
-        if not e.both and e.dst not in outside:
-            g.add_edge(e.src, e.dst)
-    cond = nx.condensation(g)
-    layer: dict[str, int] = {}
-    for depth, generation in enumerate(nx.topological_generations(cond)):
-        for comp in generation:
-            for member in cond.nodes[comp]["members"]:
-                layer[member] = depth
-    return layer
+def _node_patches(kind: str, r: Rect, *, highlighted: bool, focused: bool,
+                  alpha: float) -> list[Any]:
+    look = style_of(kind)
+    style: dict[str, Any] = {
+        "facecolor": look.fill, "edgecolor": HIGHLIGHT if highlighted else look.line,
+        "linewidth": 2.4 if highlighted or focused else 1.0,
+        "linestyle": "--" if "dashed" in look.style else "-", "alpha": alpha, "zorder": 4,
+        "_graphviz": look.style,
+    }
+    if look.shape != "box":
+        style.pop("_graphviz")
+    return _shape(look.shape, r, **style)
 
 
-def _rows(members: list[Any], layer: dict[str, int], preds: dict[str, list[str]]) -> dict[str, int]:
-    """Rows within a band: a node sits in its predecessor's row when that row is free.
+def draw_layout(page: Layout) -> Any:
+    """A ``matplotlib.figure.Figure`` of a laid-out scene, exactly the page's size."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyBboxPatch, Polygon
 
-    An edge that jumps over layers within a row would run through the nodes between,
-    so those cells are kept free (and a node whose straight edge would cross a node
-    takes another row).
-    """
-    occupied: set[tuple[int, int]] = set()
-    crossed: set[tuple[int, int]] = set()
-    row_of: dict[str, int] = {}
-    for n in sorted(members, key=lambda n: layer[n.id]):
-        here = layer[n.id]
-        mine = [p for p in preds.get(n.id, []) if p in row_of]
-        wanted = list(dict.fromkeys(row_of[p] for p in mine))
-        for r in [*wanted, *range(len(members) + 1)]:
-            if (here, r) in occupied or (here, r) in crossed:
-                continue
-            if any(
-                (between, r) in occupied
-                for p in mine if row_of[p] == r
-                for between in range(layer[p] + 1, here)
-            ):
-                continue
-            break
-        row_of[n.id] = r
-        occupied.add((here, r))
-        for p in mine:
-            if row_of[p] == r:
-                crossed.update((between, r) for between in range(layer[p] + 1, here))
-    return row_of
+    fig = Figure(figsize=(page.width / 72, page.height / 72))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, page.width)
+    ax.set_ylim(page.height, 0)
+    ax.set_axis_off()
+    faded = page.scene.faded
+    dim = _FADE if faded else 1.0
 
+    for box in page.boxes:
+        r = box.rect
+        ax.add_patch(FancyBboxPatch((r.x, r.y), r.w, r.h,
+                                    boxstyle="round,pad=0,rounding_size=8", fc=CLUSTER_FILL,
+                                    ec=CLUSTER_LINE, lw=1.0, zorder=0))
+        ax.text(box.title[0], box.title[1], box.namespace, fontsize=BOX_FONT, va="center",
+                ha="left", color="#334155", weight="bold", zorder=1)
 
-def _layout(scene: Scene) -> tuple[dict[str, tuple[float, float]], list[tuple[str, float, float]]]:
-    """Node centres (inches) and namespace bands as (namespace, top, bottom)."""
-    layer = _layers(scene)
-    bands = ["", *scene.namespaces()]
-    band_of = {n.id: n.namespace for n in scene.nodes}
-    preds: dict[str, list[str]] = {}
-    for e in scene.edges:
-        if band_of[e.src] == band_of[e.dst]:
-            if layer[e.src] < layer[e.dst]:
-                preds.setdefault(e.dst, []).append(e.src)
-            elif layer[e.dst] < layer[e.src]:
-                preds.setdefault(e.src, []).append(e.dst)
-    pos: dict[str, tuple[float, float]] = {}
-    spans: list[tuple[str, float, float]] = []
-    y = 0.0
-    for ns in bands:
-        members = [n for n in scene.nodes if n.namespace == ns]
-        if not members:
-            continue
-        top = y
-        y -= _BAND_TOP if ns else 0.0
-        tallest = max(_text_size(n.text)[1] for n in members)
-        step = max(_YGAP, tallest + 0.3)
-        row_of = _rows(members, layer, preds)
-        for n in members:
-            pos[n.id] = (layer[n.id] * _XGAP, y - step / 2 - row_of[n.id] * step)
-        y -= (max(row_of.values()) + 1) * step + (_BAND_BOTTOM if ns else 0.0)
-        spans.append((ns, top, y))
-        y -= 0.2
-    return pos, spans
+    for placed in page.nodes.values():
+        n = placed.node
+        on_path = n.highlighted or not faded
+        for patch in _node_patches(n.kind, placed.rect, highlighted=n.highlighted,
+                                   focused=n.focused, alpha=1.0 if on_path else dim):
+            ax.add_patch(patch)
+        ax.text(placed.rect.cx, placed.rect.cy, n.text, ha="center", va="center",
+                fontsize=NODE_FONT, linespacing=1.1, zorder=5,
+                color="#0f172a" if on_path else "#94a3b8")
 
+    for e in sorted(page.edges, key=lambda e: e.edge.highlighted):
+        on_path = e.edge.highlighted or not faded
+        colour = HIGHLIGHT if e.edge.highlighted else EDGE
+        alpha = 1.0 if on_path else dim
+        width = 2.4 if e.edge.highlighted else 0.9
+        z = 3 if e.edge.highlighted else 2
+        xs, ys = zip(*e.points, strict=True)
+        ax.plot(xs, ys, color=colour, lw=width, alpha=alpha, zorder=z,
+                solid_joinstyle="round", solid_capstyle="butt")
+        heads = [(e.points[-2], e.points[-1])]
+        if e.edge.both:
+            heads.append((e.points[1], e.points[0]))
+        for (px, py), (qx, qy) in heads:
+            length = math.hypot(qx - px, qy - py) or 1.0
+            ux, uy = (qx - px) / length, (qy - py) / length
+            size = 7.0 if e.edge.highlighted else 6.0
+            base = (qx - ux * size, qy - uy * size)
+            ax.add_patch(Polygon([(qx, qy), (base[0] - uy * size / 2.4, base[1] + ux * size / 2.4),
+                                  (base[0] + uy * size / 2.4, base[1] - ux * size / 2.4)],
+                                 closed=True, fc=colour, ec=colour, lw=0.5, alpha=alpha,
+                                 zorder=z))
+        if e.label is not None:
+            ax.text(e.label.cx, e.label.cy, e.text, fontsize=EDGE_FONT, ha="center",
+                    va="center", color=colour, alpha=alpha, zorder=6, linespacing=1.0,
+                    bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none",
+                          "alpha": 0.85 * alpha})
 
-def _clip(centre: tuple[float, float], toward: tuple[float, float],
-          size: tuple[float, float]) -> tuple[float, float]:
-    """Where the segment from ``centre`` to ``toward`` leaves a box of ``size``."""
-    (cx, cy), (tx, ty) = centre, toward
-    dx, dy = tx - cx, ty - cy
-    if dx == 0 and dy == 0:
-        return centre
-    w, h = size[0] / 2 + 0.04, size[1] / 2 + 0.04
-    t = min(w / abs(dx) if dx else math.inf, h / abs(dy) if dy else math.inf)
-    t = min(t, 0.45)
-    return cx + t * dx, cy + t * dy
+    for t in page.texts:
+        ax.text(t.x, t.y, "\n".join(t.lines), fontsize=t.size, va="top", ha="left",
+                weight="bold" if t.bold else "normal", linespacing=1.15,
+                color="#0f172a" if t.role == "title" else "#475569", zorder=7)
+    for item in page.legend:
+        for patch in _node_patches(item.kind, item.swatch, highlighted=False, focused=False,
+                                   alpha=1.0):
+            ax.add_patch(patch)
+        ax.text(item.at[0], item.at[1], item.text, fontsize=page.legend_font, va="center",
+                ha="left", color="#334155", zorder=7)
+    return fig
 
 
 def draw_scene(scene: Scene) -> Any:
-    """A ``matplotlib.figure.Figure`` of the scene (inches as data units)."""
-    from matplotlib.figure import Figure
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
-
-    pos, spans = _layout(scene)
-    sizes = {n.id: _text_size(n.text) for n in scene.nodes}
-    if pos:
-        xs = [x for x, _ in pos.values()]
-        left = min(xs) - max(w for w, _ in sizes.values()) / 2 - 0.6
-        right = max(xs) + max(w for w, _ in sizes.values()) / 2 + 0.6
-        bottom = min(b for _, _, b in spans) - 0.9
-    else:
-        left, right, bottom = -1.0, 1.0, -1.0
-    top = 0.6 if scene.title else 0.3
-    width, height = min(right - left, 60.0), min(top - bottom, 60.0)
-    fig = Figure(figsize=(max(width, 3.0), max(height, 2.0)))
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(left, left + max(width, 3.0))
-    ax.set_ylim(top - max(height, 2.0), top)
-    ax.set_axis_off()
-    if scene.title:
-        ax.text(left + 0.2, top - 0.25, scene.title, fontsize=11, va="center", weight="bold")
-    if scene.caption:
-        ax.text(left + 0.2, bottom + 0.55, scene.caption, fontsize=7, va="center",
-                color="#475569")
-    if not scene.nodes:
-        ax.text((left + right) / 2, -0.3, "(nothing to draw)", ha="center", fontsize=10)
-
-    for ns, band_top, band_bottom in spans:
-        if not ns:
-            continue
-        ax.add_patch(FancyBboxPatch((left + 0.15, band_bottom), right - left - 0.3,
-                                    band_top - band_bottom,
-                                    boxstyle="round,pad=0,rounding_size=0.1",
-                                    fc=CLUSTER_FILL, ec=CLUSTER_LINE, lw=1, zorder=0))
-        ax.text(left + 0.3, band_top - 0.17, ns, fontsize=9, va="center", color="#334155",
-                weight="bold", zorder=1)
-
-    for n in scene.nodes:
-        style = style_of(n.kind)
-        x, y = pos[n.id]
-        colour = HIGHLIGHT if n.highlighted else style.line
-        lw = 2.5 if n.highlighted or n.focused else 1.0
-        linestyle = "--" if "dashed" in style.style else "-"
-        ax.text(x, y, n.text, ha="center", va="center", fontsize=_FONT,
-                zorder=4, bbox={"boxstyle": f"{style.box},pad=0.3", "fc": style.fill,
-                                "ec": colour, "lw": lw, "ls": linestyle})
-
-    draw_labels = len(scene.edges) <= 80
-    for e in scene.edges:
-        a, b = pos[e.src], pos[e.dst]
-        start, end = _clip(a, b, sizes[e.src]), _clip(b, a, sizes[e.dst])
-        colour = HIGHLIGHT if e.highlighted else EDGE
-        arrow = FancyArrowPatch(start, end, arrowstyle="<|-|>" if e.both else "-|>",
-                                mutation_scale=9, lw=2.5 if e.highlighted else 0.8,
-                                color=colour, connectionstyle="arc3,rad=0.08", zorder=2)
-        ax.add_patch(arrow)
-        if draw_labels and e.label:
-            mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
-            ax.text(mx, my, e.label, fontsize=6.5, color=colour, ha="center", va="center",
-                    zorder=3, bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
-                                    "alpha": 0.85})
-
-    handles = [Patch(fc=style_of(k).fill, ec=style_of(k).line, label=style_of(k).legend)
-               for k in iter_kinds(scene)]
-    if handles:
-        ax.legend(handles=handles, loc="lower left", ncol=min(len(handles), 6), fontsize=7,
-                  frameon=False, handlelength=1.2, bbox_to_anchor=(0.0, 0.0))
-    return fig
+    """A ``matplotlib.figure.Figure`` of the scene (see :func:`draw_layout`)."""
+    return draw_layout(layout(scene))
 
 
 def figure_bytes(fig: Any, fmt: str, dpi: int = 100) -> bytes:
@@ -381,4 +342,4 @@ def figure_bytes(fig: Any, fmt: str, dpi: int = 100) -> bytes:
 
 
 def _matplotlib(scene: Scene, fmt: str) -> bytes:
-    return figure_bytes(draw_scene(scene), fmt)
+    return figure_bytes(draw_scene(scene), fmt, dpi=_DPI)

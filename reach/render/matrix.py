@@ -1,11 +1,15 @@
 """The matrix view: who reaches whom, as a heatmap, for the overview diagrams cannot give.
 
-Rows are sources, columns destinations. Each cell is one of three levels:
-``none`` (nothing allowed), ``some`` (some ports, or some of the pairs) and ``all``
-(every port between every pair). At ``by="namespace"`` a cell aggregates the
-workload pairs of the two namespaces and says how many of them are connected
-(``3/4``); at ``by="workload"`` or ``"pod"`` it names the ports. Outside addresses
-are one row and one column, ``outside``.
+Rows are sources, columns destinations. Each cell says two things, kept apart:
+
+* **pairs** (the colour): how many of the endpoint pairs the cell stands for may
+  connect at all: ``none``, ``some`` or ``all`` of them. At ``by="namespace"`` a
+  cell aggregates the workload pairs of the two namespaces and says how many are
+  connected (``3/4``); at ``by="workload"`` or ``"pod"`` a cell is one pair, connected
+  or not, and names the ports;
+* **ports** (hatching): whether the connected pairs may use every port, or only some.
+
+Outside addresses are one row and one column, ``outside``.
 
 Examples
 --------
@@ -18,8 +22,8 @@ Examples
 >>> m = matrix_data(g, by="workload")
 >>> m.labels
 ('data/db', 'shop/web')
->>> m.levels.tolist(), m.cells[1][0]
-([[-1, 0], [1, -1]], 'TCP 5432')
+>>> m.levels.tolist(), m.ports.tolist(), m.cells[1][0]
+([[-1, 0], [2, -1]], [[-1, 0], [1, -1]], 'TCP 5432')
 >>> matrix_data(g, by="namespace").cells
 (('—', '0/1'), ('1/1', '—'))
 """
@@ -39,7 +43,7 @@ from reach.render.scene import port_label
 __all__ = ["LEVELS", "Matrix", "matrix", "matrix_data"]
 
 LEVELS = ("none", "some", "all")
-_COLOURS = ("#eef2f7", "#fcd34d", "#16a34a")
+_COLOURS = ("#eef2f7", "#86efac", "#15803d")  # no pair, some pairs, every pair connected
 _OUTSIDE_KINDS = ("External", "Internet")
 _SKIP_KINDS = ("Service", "IngressController")
 OUTSIDE = "outside"
@@ -47,8 +51,11 @@ OUTSIDE = "outside"
 
 @dataclass(frozen=True, slots=True)
 class Matrix:
-    """Reachability between groups: ``levels[i, j]`` is -1 (not applicable), 0, 1 or 2.
+    """Reachability between groups, cell by cell (-1: not applicable, no pair there).
 
+    ``levels[i, j]``: how many of the pairs are connected, 0 none, 1 some, 2 all.
+    ``ports[i, j]``: what the connected pairs may use, 0 nothing (no pair connected),
+    1 some ports only (for at least one pair), 2 every port (for every connected pair).
     ``cells`` are the texts written in the cells, ``labels`` name rows and columns.
     """
 
@@ -56,6 +63,7 @@ class Matrix:
     labels: tuple[str, ...]
     levels: npt.NDArray[np.int8]
     cells: tuple[tuple[str, ...], ...]
+    ports: npt.NDArray[np.int8]
 
 
 def _member_key(graph: Any, node: Any) -> str:
@@ -89,6 +97,7 @@ def matrix_data(source: Any, by: str = "namespace") -> Matrix:
     index = {g: i for i, g in enumerate(labels)}
     size = len(labels)
     levels = np.full((size, size), -1, dtype=np.int8)
+    port_levels = np.full((size, size), -1, dtype=np.int8)
     cells = [["—"] * size for _ in range(size)]
     # Outside ranges count as one endpoint: the union of what any range sends or gets.
     unit = {g: (len(ms) if g != OUTSIDE else 1) for g, ms in groups.items()}
@@ -109,9 +118,9 @@ def matrix_data(source: Any, by: str = "namespace") -> Matrix:
             found = pair_ports.get((ga, gb), {})
             connected = len(found)
             full = sum(1 for p in found.values() if p.is_all())
-            level = 0 if not connected else 2 if full == total else 1
             i, j = index[ga], index[gb]
-            levels[i, j] = level
+            levels[i, j] = 0 if not connected else 2 if connected == total else 1
+            port_levels[i, j] = 0 if not connected else 2 if full == connected else 1
             if by == "namespace":
                 cells[i][j] = f"{connected}/{total}"
             else:
@@ -119,7 +128,7 @@ def matrix_data(source: Any, by: str = "namespace") -> Matrix:
                 for p in found.values():
                     union = union | p
                 cells[i][j] = port_label(union).replace("\n", ",") if connected else ""
-    return Matrix(by, tuple(labels), levels, tuple(tuple(row) for row in cells))
+    return Matrix(by, tuple(labels), levels, tuple(tuple(row) for row in cells), port_levels)
 
 
 def matrix(source: Any, by: str = "namespace", *, title: str = "", annotate: bool | None = None
@@ -140,7 +149,7 @@ def matrix(source: Any, by: str = "namespace", *, title: str = "", annotate: boo
     """
     from matplotlib.colors import ListedColormap
     from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch, Rectangle
 
     data = matrix_data(source, by)
     n = len(data.labels)
@@ -149,8 +158,7 @@ def matrix(source: Any, by: str = "namespace", *, title: str = "", annotate: boo
     side = min(max(3.0, 0.42 * n), 40.0)
     fig = Figure(figsize=(side + margin + 0.4, side + margin + 0.8), layout="constrained")
     ax = fig.add_subplot()
-    cmap = ListedColormap(list(_COLOURS))
-    cmap.set_bad("#ffffff")
+    cmap = ListedColormap(list(_COLOURS)).with_extremes(bad="#ffffff")
     shown = np.ma.masked_less(data.levels.astype(float), 0)
     ax.imshow(shown, cmap=cmap, vmin=0, vmax=2, aspect="auto", interpolation="nearest")
     ax.set_xticks(range(n), data.labels, rotation=60, ha="left", fontsize=8)
@@ -163,6 +171,10 @@ def matrix(source: Any, by: str = "namespace", *, title: str = "", annotate: boo
     ax.set_yticks(np.arange(-0.5, n, 1), minor=True)
     ax.grid(which="minor", color="white", linewidth=1.5)
     ax.tick_params(which="minor", length=0)
+    hatch = [(j, i) for i in range(n) for j in range(n) if data.ports[i, j] == 1]
+    for x, y in hatch:  # some ports only: hatched over the colour of the pairs
+        ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, hatch="////",
+                               edgecolor="#1e293b", linewidth=0, alpha=0.45))
     if annotate is None:
         annotate = n <= 30
     if annotate:
@@ -172,10 +184,20 @@ def matrix(source: Any, by: str = "namespace", *, title: str = "", annotate: boo
                 if len(text) > 14:
                     text = text[:13] + "…"
                 colour = "white" if data.levels[i, j] == 2 else "#1f2937"
-                ax.text(j, i, text, ha="center", va="center", fontsize=6.5, color=colour)
+                ax.text(j, i, text, ha="center", va="center", fontsize=6.5, color=colour,
+                        bbox={"boxstyle": "square,pad=0.1", "fc": _COLOURS[
+                            max(int(data.levels[i, j]), 0)], "ec": "none"} if text else None)
     what = ("connected workload pairs" if by == "namespace" else "allowed ports")
     fig.suptitle(title or f"{by} → {by} reachability ({what})", fontsize=10)
-    handles = [Patch(fc=c, ec="#94a3b8", label=name) for c, name in
-               zip(_COLOURS, ("none", "some", "all"), strict=True)]
-    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+    if by == "namespace":
+        names = ("no pair connected", "some pairs connected", "every pair connected")
+        handles = [Patch(fc=c, ec="#94a3b8", label=name)
+                   for c, name in zip(_COLOURS, names, strict=True)]
+    else:
+        handles = [Patch(fc=_COLOURS[0], ec="#94a3b8", label="not connected"),
+                   Patch(fc=_COLOURS[2], ec="#94a3b8", label="connected")]
+    handles.append(Patch(fc="white", ec="#1e293b", hatch="////", label="on some ports only"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=8,
+               frameon=False, title="colour: pairs that may connect; hatching: ports",
+               title_fontsize=8)
     return fig

@@ -1,7 +1,9 @@
 """Jupyter display: objects that show themselves, and never raise while doing it.
 
 :func:`view` wraps a diagram and :func:`matrix_view` a heatmap in objects with
-``_repr_svg_``. A display method that fails shows the error
+``_repr_svg_``; the SVG they show is :func:`responsive`, so it fits the width of the
+cell (a wide cluster is scaled down, never cut off). :func:`reach.render.interactive`
+shows the interactive page inline. A display method that fails shows the error
 text instead of raising, so one bad cell never breaks a notebook.
 
 Examples
@@ -21,14 +23,12 @@ from __future__ import annotations
 
 import html
 import os
-from typing import TYPE_CHECKING, Any
+import re
+from typing import Any
 
 from reach.render.image import figure_bytes, render
 
-if TYPE_CHECKING:
-    pass
-
-__all__ = ["GraphView", "MatrixView", "matrix_view", "view"]
+__all__ = ["GraphView", "MatrixView", "matrix_view", "responsive", "view"]
 
 
 def _error_svg(what: str, exc: BaseException) -> str:
@@ -58,6 +58,7 @@ class GraphView:
         self.engine = engine
         self.options = options
         self._svg: str | None = None
+        self._shown: str | None = None
 
     def to_dot(self) -> str:
         return render(self.source, "dot", engine=self.engine, **self.options).decode()
@@ -76,13 +77,47 @@ class GraphView:
 
     def _repr_svg_(self) -> str:
         try:
-            return self.svg()
+            if self._shown is None:
+                self._shown = responsive(self.svg())
+            return self._shown
         except Exception as exc:  # a display method never raises
             return _error_svg("the diagram", exc)
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in sorted(self.options.items()))
         return f"<GraphView {opts}>" if opts else "<GraphView>"
+
+
+_SIZE = re.compile(r'(<svg\b[^>]*?)\s(width|height)="([0-9.]+)(pt|px)?"')
+
+
+def responsive(svg: str) -> str:
+    """The SVG scaled to the width of its cell: ``width="100%"``, never wider than drawn.
+
+    The ``viewBox`` keeps the proportions; ``max-width`` keeps a small diagram from
+    being blown up.
+
+    >>> responsive('<svg width="800pt" height="200pt" viewBox="0 0 800 200"></svg>')
+    '<svg width="100%" style="max-width: 800pt; height: auto" viewBox="0 0 800 200"></svg>'
+    """
+    sizes: dict[str, str] = {}
+
+    def drop(match: re.Match[str]) -> str:
+        sizes[match.group(2)] = match.group(3) + (match.group(4) or "px")
+        return match.group(1)
+
+    head_end = svg.find(">", svg.find("<svg"))
+    head, rest = svg[: head_end], svg[head_end:]
+    while True:
+        new = _SIZE.sub(drop, head, count=1)
+        if new == head:
+            break
+        head = new
+    if "width" not in sizes or "viewBox" not in head:
+        return svg
+    at = head.find("<svg") + 4
+    style = f' width="100%" style="max-width: {sizes["width"]}; height: auto"'
+    return head[:at] + style + head[at:] + rest
 
 
 class MatrixView:
@@ -120,7 +155,7 @@ class MatrixView:
 
     def _repr_svg_(self) -> str:
         try:
-            return self.svg()
+            return responsive(self.svg())
         except Exception as exc:  # a display method never raises
             return _error_svg("the matrix", exc)
 

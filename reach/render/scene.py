@@ -12,7 +12,8 @@ a reachability graph in four steps:
    most pods have no policy these are most of the edges; what is left is what the
    policies actually restrict;
 3. **focus**: only the endpoints within ``hops`` drawn edges of the focused one are
-   kept (in either direction), plus the highlighted path;
+   kept (in either direction), with the edges that lead out from it (an edge between
+   two endpoints that are both ``hops`` away is left out), plus the highlighted path;
 4. **collapse**: endpoints of the same kind, namespace and notes whose edges are the
    same (the same peers with the same ports, in and out: "twins" in graph theory)
    become one node, so a thousand identical pods draw as one box saying ``1000 pods``;
@@ -88,6 +89,7 @@ class SceneNode:
     focused: bool = False
     loop: str = ""  # ports the members allow among themselves ("" = none)
     notes: tuple[str, ...] = ()  # summaries of the edges not drawn
+    stands_for: tuple[str, ...] = ()  # a bundle's group node: the ids of the nodes it holds
 
     @property
     def text(self) -> str:
@@ -116,6 +118,7 @@ class SceneEdge:
     ports: PortSet | None
     both: bool = False
     highlighted: bool = False
+    extra: bool = False  # drawn over the layout (a path's hop), not placed by it
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +130,14 @@ class Scene:
     title: str = ""
     collapsed: int = 0  # how many endpoints disappeared into groups
     caption: str = ""  # what the notes mean, when there are notes
+    bundled: int = 0  # how many edges were drawn as bundles (see reach.render.bundle)
+    notice: str = ""  # what the level of detail left out, and how to see it
+    level: str = ""  # the granularity drawn: pod, workload, namespace or class
+
+    @property
+    def faded(self) -> bool:
+        """Whether a path is highlighted, so that everything else is drawn faded."""
+        return any(e.highlighted for e in self.edges) or any(n.highlighted for n in self.nodes)
 
     def namespaces(self) -> list[str]:
         """The namespaces drawn as clusters, sorted (the empty namespace left out)."""
@@ -242,6 +253,10 @@ def locate(graph: Any, reference: Any, net: Network | None = None) -> list[Any]:
 
 def _must_locate(graph: Any, reference: Any, net: Network | None) -> list[Any]:
     found = locate(graph, reference, net)
+    if not found and isinstance(reference, str):
+        # a namespace's name: everything drawn in it (the drill-down from a namespace view)
+        found = sorted((n for n in graph if node_namespace(graph, n) == reference.strip()),
+                       key=str)
     if not found:
         text = str(reference)
         ns = text.split("/", 1)[0] if "/" in text else ""
@@ -274,7 +289,8 @@ def _paths(highlight: Any) -> list[list[Any]]:
 class _Graph:
     """A DiGraph's nodes numbered ``0..n-1``, edges as ``out[i][j] = ports``."""
 
-    __slots__ = ("index", "inn", "kind", "label", "namespace", "nodes", "out", "text")
+    __slots__ = ("endpoint", "index", "inn", "kind", "label", "namespace", "nodes", "out",
+                 "text")
 
     def __init__(self, graph: Any) -> None:
         self.nodes: list[Any] = list(graph.nodes)
@@ -283,6 +299,8 @@ class _Graph:
         self.kind = [node_kind(graph, n) for n in self.nodes]
         self.namespace = [node_namespace(graph, n) for n in self.nodes]
         self.label = [node_label(graph, n) for n in self.nodes]
+        # what a scene's members are: the Endpoint a node stands for (or the node itself)
+        self.endpoint = [node_endpoint(graph, n) or n for n in self.nodes]
         self.out: list[dict[int, PortSet | None]] = [{} for _ in self.nodes]
         self.inn: list[dict[int, PortSet | None]] = [{} for _ in self.nodes]
         self.text: dict[tuple[int, int], str] = {}  # labels of edges without ports
@@ -304,7 +322,7 @@ class _Graph:
 
     def copy(self) -> _Graph:
         other = object.__new__(_Graph)
-        for name in ("index", "kind", "label", "namespace", "nodes", "text"):
+        for name in ("endpoint", "index", "kind", "label", "namespace", "nodes", "text"):
             setattr(other, name, getattr(self, name))
         other.out = [dict(row) for row in self.out]
         other.inn = [dict(row) for row in self.inn]
@@ -493,18 +511,19 @@ def _summarize(g: _Graph) -> tuple[dict[int, tuple[str, ...]], _Graph]:
 # the scene
 
 
-def _neighbourhood(g: _Graph, centers: Iterable[int], hops: int) -> set[int]:
-    seen = set(centers)
-    frontier = list(seen)
-    for _ in range(hops):
+def _neighbourhood(g: _Graph, centers: Iterable[int], hops: int) -> dict[int, int]:
+    """Each endpoint within ``hops`` drawn edges of ``centers`` (either way): its distance."""
+    dist = dict.fromkeys(centers, 0)
+    frontier = list(dist)
+    for step in range(1, hops + 1):
         nxt = []
         for v in frontier:
             for w in itertools.chain(g.out[v], g.inn[v]):
-                if w not in seen:
-                    seen.add(w)
+                if w not in dist:
+                    dist[w] = step
                     nxt.append(w)
         frontier = nxt
-    return seen
+    return dist
 
 
 def build_scene(
@@ -535,6 +554,7 @@ def build_scene(
 
     hl_nodes: set[int] = set()
     hl_edges: set[tuple[int, int]] = set()
+    readded: set[tuple[int, int]] = set()  # hops the notes stood for, drawn for the path
     for path in _paths(highlight):
         located = [[full.index[n] for n in locate(graph, step, net)] for step in path]
         for found in located:
@@ -545,14 +565,19 @@ def build_scene(
                     route = _hop_edges(g, a, b) or _hop_edges(full, a, b)
                     for i, j in route:
                         if j not in g.out[i]:  # a hop the notes stood for
+                            if g is full:
+                                g = full.copy()
                             g.add_from(full, i, j)
+                            readded.add((i, j))
                     hl_edges.update(route)
     hl_nodes.update(n for edge in hl_edges for n in edge)
 
-    frozen = set(hl_nodes)
+    # Highlighted endpoints may stay in their groups (the group is highlighted): the path
+    # is drawn over the very layout the diagram has without it.
+    frozen: set[int] = set()
     alive = [
         i for i in range(len(full.nodes))
-        if i in frozen or g.degree(i)
+        if i in hl_nodes or g.degree(i)
         or (full.kind[i] not in _OUTSIDE and full.kind[i] != "Internet")
         or (full.kind[i] in _OUTSIDE and not full.degree(i))
     ]  # outside ends left without edges go (a range no policy lets in or out stays)
@@ -560,8 +585,16 @@ def build_scene(
     if focus is not None:
         centers = {full.index[n] for n in _must_locate(graph, focus, net)}
         frozen |= centers
-        keep = _neighbourhood(g, centers, hops) | hl_nodes
+        dist = _neighbourhood(g, centers, hops)
+        keep = set(dist) | hl_nodes
         alive = [i for i in alive if i in keep]
+        # Only the edges that lead out from the focus within its hops: between two
+        # endpoints both `hops` away, an edge is another neighbourhood's business.
+        g = g.copy() if g is full else g
+        for i in list(dist):
+            for j in list(g.out[i]):
+                if j in dist and min(dist[i], dist[j]) >= hops and (i, j) not in hl_edges:
+                    g.remove(i, j)
     alive_set = set(alive)
     if len(alive_set) < len(full.nodes):
         g = g.copy() if g is full else g
@@ -594,13 +627,14 @@ def build_scene(
             loop = g.label_of(first, first)
         elif len(members) > 1 and members[1] in g.out[first]:
             loop = g.label_of(first, members[1])
-        ordered = tuple(sorted((g.nodes[m] for m in members), key=str))
+        ordered = tuple(sorted((g.endpoint[m] for m in members), key=str))
         nodes.append(SceneNode(f"n{k}", label, kind, ns, ordered,
                                highlighted=any(m in hl_nodes for m in members),
                                focused=any(m in centers for m in members), loop=loop,
                                notes=notes.get(first, ())))
 
-    raw: dict[tuple[int, int], tuple[str, PortSet | None, bool]] = {}
+    # (group pair) -> [label, ports, highlighted, drawn without the path too]
+    raw: dict[tuple[int, int], list[Any]] = {}
     for a in alive:
         ga = group_of[a]
         for b, ports in g.out[a].items():
@@ -608,20 +642,35 @@ def build_scene(
             if ga == gb:
                 continue
             hl = (a, b) in hl_edges
+            base = (a, b) not in readded
             old = raw.get((ga, gb))
-            if old is None or (hl and not old[2]):
-                raw[(ga, gb)] = (g.label_of(a, b), ports, hl or (old is not None and old[2]))
+            if old is None:
+                raw[(ga, gb)] = [g.label_of(a, b), ports, hl, base]
+            else:
+                if (base and not old[3]) or (hl and not old[2] and base == old[3]):
+                    old[0], old[1] = g.label_of(a, b), ports
+                old[2] = old[2] or hl
+                old[3] = old[3] or base
 
     edges: list[SceneEdge] = []
     for ga, gb in sorted(raw):
-        text, ports, hl = raw[(ga, gb)]
+        text, ports, hl, base = raw[(ga, gb)]
+        src, dst = f"n{ga}", f"n{gb}"
+        if not base:  # only the path draws it: over the layout, not part of it
+            edges.append(SceneEdge(src, dst, text, ports, highlighted=True, extra=True))
+            continue
         back = raw.get((gb, ga))
-        if back is not None and back[0] == text and back[2] == hl:
+        if back is not None and back[3] and back[0] == text:
             if ga > gb:
+                if hl and not back[2]:
+                    edges.append(SceneEdge(src, dst, text, ports, highlighted=True, extra=True))
                 continue  # drawn with its reverse as one two-headed edge
-            edges.append(SceneEdge(f"n{ga}", f"n{gb}", text, ports, both=True, highlighted=hl))
+            both_hl = hl and back[2]
+            edges.append(SceneEdge(src, dst, text, ports, both=True, highlighted=both_hl))
+            if hl and not both_hl:
+                edges.append(SceneEdge(src, dst, text, ports, highlighted=True, extra=True))
         else:
-            edges.append(SceneEdge(f"n{ga}", f"n{gb}", text, ports, highlighted=hl))
+            edges.append(SceneEdge(src, dst, text, ports, highlighted=hl))
     collapsed = sum(len(members) - 1 for members in groups)
     caption = CAPTION if any(n.notes for n in nodes) else ""
     return Scene(tuple(nodes), tuple(edges), title, collapsed, caption)

@@ -405,3 +405,24 @@ def test_a_service_destination_is_checked_per_backend_on_its_service_ports() -> 
     assert failed.message == "1 client cannot use it as expected"
     assert "DENIED on TCP 80" in failed.violations[0].explanation
     assert "has none of the ports TCP 8080" in report.results[5].message
+
+
+def test_the_platform_guardrails_keep_their_promises_on_top_of_the_shop(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    platform = ROOT / "samples" / "platform"
+    expect = str(platform / "expectations.yaml")
+    code = main(["check", "-f", str(SHOP), "-f", str(platform), "--expect", expect])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.rstrip().endswith("7 expectations: 7 passed")
+    # the shop's own promises still hold under the guardrails
+    assert main(["check", "-f", str(SHOP), "-f", str(platform), "--expect",
+                 str(SHOP / "expectations.yaml")]) == 0
+    capsys.readouterr()
+    # the shop's NetworkPolicies already keep most of them; Prometheus, which has no
+    # policy of its own, is open until the baseline default deny closes it
+    assert main(["check", "-f", str(SHOP), "--expect", expect]) == 1
+    out = capsys.readouterr().out
+    failed = [line for line in out.splitlines() if line.startswith("FAIL")]
+    assert len(failed) == 1 and "no pod connects to Prometheus" in failed[0], out

@@ -391,3 +391,28 @@ def test_compile_options_alone_apply_the_host_network_reading() -> None:
     pod_reading = compile_cluster(cluster, CompileOptions(host_network_pods=True))
     assert node_reading.pod_ports(1, 0).is_all()
     assert not pod_reading.pod_ports(1, 0)
+
+
+def test_a_profile_with_more_rule_pieces_than_an_int64_key_holds_agrees_with_oracle() -> None:
+    """Over 62 rule pieces the compiler keys columns by their rule ids instead of a
+    bitmask; both ways must give the oracle's answer."""
+    from reach.model import ADMIN_TIER, Namespace, PolicyPort
+
+    namespaces = tuple(Namespace(f"n{i}", Labels({"kubernetes.io/metadata.name": f"n{i}",
+                                                  "team": f"t{i % 5}"})) for i in range(8))
+    pods = tuple(Pod(f"n{i}", "p", Labels({"app": f"a{i % 3}"})) for i in range(8))
+    rules = tuple(
+        Rule("ingress", i, (Peer(namespace_selector=LabelSelector(Labels({"team": f"t{i % 5}"}))),),
+             (PolicyPort("TCP", 1000 + i),), action=("Deny", "Allow", "Pass")[i % 3])
+        for i in range(70))
+    admin = Policy("", "many", LabelSelector(), ("Ingress",), rules, kind="ClusterNetworkPolicy",
+                   tier=ADMIN_TIER, priority=1, namespace_selector=LabelSelector())
+    deny = Policy("n0", "iso", LabelSelector(Labels({"app": "a0"})))
+    cluster = Cluster(namespaces=namespaces, pods=pods, policies=(admin, deny))
+    compiled = compile_cluster(cluster)
+    probes = [("TCP", p) for p in (999, 1000, 1001, 1034, 1068, 1069, 1070, 80)]
+    for i, src in enumerate(pods):
+        for j, dst in enumerate(pods):
+            if i != j:
+                got = allowed_of(compiled.pod_ports(i, j), probes)
+                assert got == oracle.allowed_probes(cluster, src, dst, probes), (src.ref, dst.ref)

@@ -1,6 +1,12 @@
-"""A small shop built from model objects, so the renderer tests need no loader."""
+"""A small shop built from model objects, so the renderer tests need no loader; and the
+synthetic clusters of ``benchmarks/generate.py`` at the sizes diagrams must cope with."""
 
 from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,3 +80,36 @@ def small_shop() -> Cluster:
 @pytest.fixture(scope="session")
 def shop_net() -> Network:
     return Network(small_shop())
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _generator() -> Any:
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("generate", module)  # its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def synthetic(tmp: Path, pods: int, namespaces: int, policies: int) -> Network:
+    """A cluster from ``benchmarks/generate.py``, loaded as a user would (seed 0)."""
+    import reach
+
+    folder = tmp / f"c{pods}-{namespaces}-{policies}"
+    _generator().write(folder, pods=pods, namespaces=namespaces, policies=policies, seed=0)
+    return reach.load(folder)
+
+
+@pytest.fixture(scope="session")
+def thirty_workloads(tmp_path_factory: pytest.TempPathFactory) -> Network:
+    """About 30 workloads in 20 namespaces (300 pods, 30 policies)."""
+    return synthetic(tmp_path_factory.mktemp("synthetic"), 300, 20, 30)
+
+
+@pytest.fixture(scope="session")
+def two_hundred_workloads(tmp_path_factory: pytest.TempPathFactory) -> Network:
+    """About 200 workloads in 20 namespaces (2,000 pods, 200 policies)."""
+    return synthetic(tmp_path_factory.mktemp("synthetic"), 2000, 20, 200)

@@ -126,8 +126,20 @@ def test_matplotlib_draws_highlight_focus_title_and_pdf(shop_net: Network) -> No
     assert render(shop_net, "pdf", engine="matplotlib").startswith(b"%PDF")
 
 
-def test_matplotlib_draws_an_empty_graph_and_loops() -> None:
-    svg_text(render(nx.DiGraph(), "svg", engine="matplotlib"))
+def test_an_empty_view_is_an_error_not_an_empty_picture() -> None:
+    with pytest.raises(RenderError, match="nothing to draw"):
+        render(nx.DiGraph(), "svg", engine="matplotlib")
+
+
+def test_a_focus_without_connections_is_an_error_that_says_why() -> None:
+    import reach
+
+    shop = reach.load(Path(__file__).resolve().parents[2] / "samples" / "shop")
+    with pytest.raises(RenderError, match=r"nothing to draw around 8\.8\.8\.8: it has no allowed"):
+        render(shop, "png", engine="matplotlib", focus="8.8.8.8")
+
+
+def test_matplotlib_draws_loops() -> None:
     g = nx.DiGraph()
     pods = [Endpoint("Pod", "ns", f"p{i}") for i in range(3)]
     for a in pods:

@@ -33,10 +33,31 @@ def test_namespace_cells_count_connected_workload_pairs(shop_net: Network) -> No
 def test_workload_cells_name_the_ports(shop_net: Network) -> None:
     m = matrix_data(shop_net, by="workload")
     i, j = m.labels.index("shop/api"), m.labels.index("shop/db")
-    assert m.cells[i][j] == "TCP 5432" and m.levels[i, j] == 1
-    assert m.levels[j, i] == 0 and m.cells[j][i] == ""
+    assert m.cells[i][j] == "TCP 5432" and m.levels[i, j] == 2 and m.ports[i, j] == 1
+    assert m.levels[j, i] == 0 and m.ports[j, i] == 0 and m.cells[j][i] == ""
     k = m.labels.index("monitoring/prometheus")
-    assert m.cells[i][k] == "all" and m.levels[i, k] == 2
+    assert m.cells[i][k] == "all" and m.levels[i, k] == 2 and m.ports[i, k] == 2
+
+
+def test_pairs_and_ports_are_told_apart(shop_net: Network) -> None:
+    """The colour counts pairs, the hatching ports: "some" never means both at once."""
+    m = matrix_data(shop_net, by="namespace")
+    cell = {(a, b): (int(m.levels[i, j]), int(m.ports[i, j]))
+            for i, a in enumerate(m.labels) for j, b in enumerate(m.labels)}
+    assert cell["shop", "payments"] == (1, 1)  # 1 of 4 pairs, and only on TCP 8443
+    assert cell["shop", "monitoring"] == (2, 2)  # every pair, every port
+    assert cell["payments", "shop"] == (0, 0)
+    assert cell["outside", "shop"] == (1, 1)
+
+
+def test_the_heatmap_legend_names_pairs_and_ports(shop_net: Network) -> None:
+    fig = matrix(shop_net, by="namespace")
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts == ["no pair connected", "some pairs connected", "every pair connected",
+                     "on some ports only"]
+    assert "pairs" in fig.legends[0].get_title().get_text()
+    texts = [t.get_text() for t in matrix(shop_net, by="workload").legends[0].get_texts()]
+    assert texts == ["not connected", "connected", "on some ports only"]
 
 
 def test_pod_cells_and_the_outside(shop_net: Network) -> None:

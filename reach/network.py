@@ -99,6 +99,7 @@ class Resolved:
     ``pods``: the in-cluster pods (indices into :attr:`Network.pods`) it stands for.
     ``address``/``last``: an outside address, or the first and last of a range.
     ``service``: a Service; ``routes``: an Ingress or Route, per Service it routes to.
+    ``via``: the IP a pod was asked about by (a dual-stack pod has two).
     :attr:`kind` says which.
     """
 
@@ -108,6 +109,7 @@ class Resolved:
     last: int | None = None
     service: ServiceInfo | None = None
     routes: tuple[Route, ...] = ()
+    via: str = ""  # a pod asked about by one of its IPs: that IP
 
     @property
     def kind(self) -> ResolvedKind:
@@ -458,7 +460,7 @@ candidates: shop/Deployment/web
             i for i, pod in enumerate(self.pods) if any(_same_ip(ip, key) for ip in pod.ips)
         )
         if owners:
-            return Resolved(pod_endpoint(self.pods[owners[0]], "pod"), owners[:1])
+            return Resolved(pod_endpoint(self.pods[owners[0]], "pod"), owners[:1], via=text)
         try:
             self.compiled.external_column(key)
         except KeyError:
@@ -738,8 +740,14 @@ candidates: shop/Deployment/web
             ingress = Side("ingress", None, _everything(), protocol, port)
             notes = (*notes, _SYNTHETIC_NOTE)
         else:
+            pod_a, pod_b = _at(pod_a, a.via), _at(pod_b, b.via)
             egress = self.side("egress", pod_a, pod_b, key_b, protocol, port)
             ingress = self.side("ingress", pod_b, pod_a, key_a, protocol, port)
+            if any(end.via and len(self.pods[end.pods[0]].ips) > 1
+                   for end in (a, b) if end.pods):
+                # a connection to one address of a dual-stack pod: address peers see
+                # that address only, so the walk of these two decides
+                ports = egress.ports & ingress.ports
         return Verdict(a.endpoint, b.endpoint, protocol, port, ports, egress, ingress,
                        tuple(c.located for c in self.caveats), notes, name,
                        self._itself(a, b))
@@ -984,6 +992,13 @@ def _with_assumptions(cluster: Cluster, options: CompileOptions) -> Cluster:
     if caveat is None:
         return cluster
     return dataclasses.replace(cluster, diagnostics=(*cluster.diagnostics, caveat))
+
+
+def _at(pod: Pod | None, ip: str) -> Pod | None:
+    """``pod`` as seen at one of its addresses: with that address only."""
+    if pod is None or not ip or len(pod.ips) < 2:
+        return pod
+    return dataclasses.replace(pod, ips=(ip,))
 
 
 def _same_ip(ip: str, key: int) -> bool:

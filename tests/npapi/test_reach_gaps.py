@@ -2,8 +2,8 @@
 
 Each test is the smallest dump that shows one gap found by running the admin policy
 API's conformance suite against reach (``test_npapi_conformance.py``), with the
-probe the cluster decides. Those still open are marked ``xfail(strict=True)``: a fix
-makes them pass, and the strict mark then fails to say the mark can go.
+probe the cluster decides; all of them are closed now (a new gap is written here as
+``xfail(strict=True)`` until it is fixed).
 Beside each, a guard probe that reach gets right today, so that the expected failure
 is the gap and not a broken fixture. None of them needs the upstream suite.
 """
@@ -11,8 +11,6 @@ is the gap and not a broken fixture. None of them needs the upstream suite.
 from __future__ import annotations
 
 import textwrap
-
-import pytest
 
 import reach
 
@@ -143,9 +141,6 @@ DUAL = pod("gryffindor", "harry", "10.244.1.5", "fd00:10:244:1::5") + pod(
     """
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "networks are matched against any of a dual-stack pod's IPs, not the address "
-    "connected to: the IPv6 address is reported allowed by the IPv4 /32"))
 def test_a_cidr_of_a_pods_ipv4_address_does_not_accept_its_ipv6_address() -> None:
     """The suite inserts ``status.podIP`` + /32 (CNPAdminTierEgressInlineCIDRPeers 2.1)
     and pokes that address; a connection to the pod's IPv6 address is not in the /32

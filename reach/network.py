@@ -522,13 +522,15 @@ candidates: shop/Deployment/web
 
     # -- questions ----------------------------------------------------------
 
-    def ports_between(self, src: Resolved, dst: Resolved) -> PortSet:
+    def ports_between(self, src: Resolved, dst: Resolved, hairpin: bool = False) -> PortSet:
         """Every port allowed from ``src`` to ``dst`` (for groups: between any of their pods).
 
         The ends are pods, outside addresses or ranges, the internet (its public
-        addresses) or the synthetic ingress controller.
+        addresses) or the synthetic ingress controller. A pod always reaches itself,
+        except ``hairpin``: through a Service that sends it back to itself, where
+        policies apply as to any client.
         """
-        if self._itself(src, dst):
+        if self._itself(src, dst) and not hairpin:
             return PortSet.all()
         if src.outside and dst.outside:
             return PortSet.all()  # outside to outside: no policy applies
@@ -539,6 +541,9 @@ candidates: shop/Deployment/web
                                      SYNTHETIC_CONTROLLER_POD, None).allowed
                           for i in self._class_reps(src.pods))
         c = self.compiled
+        if hairpin and self._itself(src, dst):
+            cls = int(c.pod_class[src.pods[0]])  # the pod as a client of itself
+            return c.ports[int(c.allow[cls, cls])]
         return _union(c.ports[int(c.allow[p.column, q.column])] for p, q in self._pairs(src, dst))
 
     def _itself(self, src: Resolved, dst: Resolved) -> bool:
@@ -728,8 +733,9 @@ candidates: shop/Deployment/web
         return numbers[0][1], name, protocol
 
     def _verdict(self, a: Resolved, b: Resolved, port: int | None, protocol: str,
-                 name: str = "", notes: tuple[str, ...] = ()) -> Verdict:
-        ports = self.ports_between(a, b)
+                 name: str = "", notes: tuple[str, ...] = (), hairpin: bool = False) -> Verdict:
+        hairpin = hairpin and self._itself(a, b)
+        ports = self.ports_between(a, b, hairpin)
         pod_a, key_a, pod_b, key_b = self._witness(a, b, port, protocol)
         if a.kind == "controller":
             egress = Side("egress", None, _everything(), protocol, port)
@@ -748,9 +754,11 @@ candidates: shop/Deployment/web
                 # a connection to one address of a dual-stack pod: address peers see
                 # that address only, so the walk of these two decides
                 ports = egress.ports & ingress.ports
+        if hairpin:
+            notes = (*notes, _HAIRPIN_NOTE)
         return Verdict(a.endpoint, b.endpoint, protocol, port, ports, egress, ingress,
                        tuple(c.located for c in self.caveats), notes, name,
-                       self._itself(a, b))
+                       self._itself(a, b) and not hairpin)
 
     def _witness(self, a: Resolved, b: Resolved, port: int | None,
                  protocol: str) -> tuple[Pod | None, int | None, Pod | None, int | None]:
@@ -825,7 +833,7 @@ candidates: shop/Deployment/web
                 elif outside and not there.pods:
                     verdict = None  # outside to outside: no policy applies
                 else:
-                    verdict = self._verdict(a, there, number, proto)
+                    verdict = self._verdict(a, there, number, proto, hairpin=True)
                 entries.append(BackendVerdict(backend.endpoint, i, front, target, verdict))
         return ServiceVerdict(a.endpoint, info.endpoint, protocol, port, tuple(entries),
                               any_backend, caveats, notes)
@@ -992,6 +1000,12 @@ def _with_assumptions(cluster: Cluster, options: CompileOptions) -> Cluster:
     if caveat is None:
         return cluster
     return dataclasses.replace(cluster, diagnostics=(*cluster.diagnostics, caveat))
+
+
+_HAIRPIN_NOTE = (
+    "through its own Service the pod is a client of itself: policies apply as to any other "
+    "client (the admin policy API says so for ClusterNetworkPolicy; for NetworkPolicy "
+    "network plugins differ, and reach applies them the same way)")
 
 
 def _at(pod: Pod | None, ip: str) -> Pod | None:

@@ -279,10 +279,13 @@ def _side_allows(cluster: Cluster, pod: Pod, other: Endpoint, direction: str,
 
 
 def allowed_probes(cluster: Cluster, src: Endpoint, dst: Endpoint, probes: Iterable[Probe],
-                   ipblock_pods: bool = True) -> set[Probe]:
-    """The ``(protocol, port)`` probes on which ``src`` may open a connection to ``dst``."""
+                   ipblock_pods: bool = True, hairpin: bool = False) -> set[Probe]:
+    """The ``(protocol, port)`` probes on which ``src`` may open a connection to ``dst``.
+
+    ``hairpin``: through a Service that sends a pod back to itself, where policies apply
+    as to any client (a pod reaching its own IP always gets through)."""
     out = set(probes)
-    if isinstance(src, Pod) and isinstance(dst, Pod) and src == dst:
+    if isinstance(src, Pod) and isinstance(dst, Pod) and src == dst and not hairpin:
         return out  # a pod cannot block access to itself
     if isinstance(src, Pod):
         out &= _side_allows(cluster, src, dst, "egress", out, ipblock_pods)
@@ -292,6 +295,6 @@ def allowed_probes(cluster: Cluster, src: Endpoint, dst: Endpoint, probes: Itera
 
 
 def allowed(cluster: Cluster, src: Endpoint, dst: Endpoint, protocol: str, port: int,
-            ipblock_pods: bool = True) -> bool:
+            ipblock_pods: bool = True, hairpin: bool = False) -> bool:
     """Whether ``src`` may open a ``protocol``/``port`` connection to ``dst``."""
-    return bool(allowed_probes(cluster, src, dst, [(protocol, port)], ipblock_pods))
+    return bool(allowed_probes(cluster, src, dst, [(protocol, port)], ipblock_pods, hairpin))

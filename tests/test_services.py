@@ -475,8 +475,9 @@ def test_can_to_a_service_is_every_backend_on_its_target_port(cluster: Cluster) 
             admits = []
             for pod in backends:
                 target = _oracle_target(pod, sp)
+                # a pod through its own Service: policies apply (hairpin)
                 admits.append(target is not None and oracle.allowed(
-                    cluster, src, pod, sp.protocol, target))
+                    cluster, src, pod, sp.protocol, target, hairpin=True))
             every = net.can(f"{src.namespace}/pod/{src.name}", ref, sp.port, sp.protocol)
             some = net.can(f"{src.namespace}/pod/{src.name}", ref, sp.port, sp.protocol,
                            any_backend=True)
@@ -531,3 +532,37 @@ def test_can_from_outside_to_a_service_sees_the_address_its_policy_says(
                 oracle.allowed(cluster, address, pod, sp.protocol, target)
                 for address in sources))
         assert bool(verdict) == (bool(admits) and all(admits)), str(verdict)
+
+
+def test_a_pod_through_its_own_service_is_a_client_like_any_other() -> None:
+    """The admin policy API: "A Pod connecting to its own Pod IP is not subject to CNP. A
+    Pod connecting to a Service IP that the service proxy load-balances back to the same
+    Pod is subject to ClusterNetworkPolicy." reach applies every tier that way."""
+    import reach
+
+    text = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: shop, labels: {app: db}}
+spec: {containers: [{name: c, ports: [{containerPort: 5432}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: shop}
+spec: {selector: {app: db}, ports: [{port: 5432}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: api}}}]}]
+"""
+    net = reach.load("-", stdin_text=text)
+    assert net.can("shop/db", "shop/db", port=5432)  # its own pod IP: always
+    through = net.can("shop/db", "shop/svc/db", port=5432)
+    assert not through
+    (entry,) = through.entries  # type: ignore[union-attr]
+    assert entry.verdict is not None and "client of itself" in " ".join(entry.verdict.notes)
+    opened = reach.load("-", stdin_text=text.replace("app: api", "app: db"))
+    assert opened.can("shop/db", "shop/svc/db", port=5432)

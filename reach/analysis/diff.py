@@ -504,7 +504,7 @@ def _unit_groups(old: Network, new: Network, by: str) -> list[_Group]:
     groups: dict[tuple[Endpoint, tuple[int, ...], tuple[int, ...], bool], _Group] = {}
     for unit in sorted(coarse, key=lambda u: str(u[0])):
         key = (coarse[unit], old_units.get(unit, ()), new_units.get(unit, ()),
-               unit[1] is not None)
+               unit[1] is not None or _replicated(coarse[unit]))
         group = groups.setdefault(key, _Group(*key))
         group.units += 1
     return sorted(groups.values(), key=lambda g: str(g.endpoint))

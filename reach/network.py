@@ -220,8 +220,10 @@ class Network:
     def trace(self) -> TraceContext:
         """The policies in evaluation order and what else a walk of one connection needs."""
         if self._trace is None:
-            self._trace = TraceContext.of(self.cluster.policies, self.compiled.namespaces,
-                                          self.cluster.nodes, self.options.ipblock_pods)
+            self._trace = TraceContext.of(
+                self.cluster.policies, self.compiled.namespaces, self.cluster.nodes,
+                self.options.ipblock_pods, accounts=self.cluster.service_accounts,
+                network_sets=self.cluster.network_sets)
         return self._trace
 
     @property
@@ -229,8 +231,7 @@ class Network:
         """:attr:`trace` with the synthetic ingress controller's namespace known."""
         if self._controller_trace is None:
             self._controller_trace = controller_context(
-                self.cluster.policies, self.compiled.namespaces, self.cluster.nodes,
-                self.options.ipblock_pods)
+                self.cluster, self.compiled.namespaces, self.options.ipblock_pods)
         return self._controller_trace
 
     def controller_admits(self, pod: int) -> PortSet:

@@ -65,9 +65,7 @@ from reach.model import (
     Ingress,
     Labels,
     Namespace,
-    Node,
     Pod,
-    Policy,
     Service,
 )
 
@@ -473,8 +471,8 @@ def service_map(cluster: Cluster, pods: Sequence[Pod]) -> ServiceMap:
     return ServiceMap(tuple(infos), tuple(routes), controllers, tuple(dict.fromkeys(warnings)))
 
 
-def controller_context(policies: Sequence[Policy], namespaces: Mapping[str, Namespace],
-                       nodes: Sequence[Node], ipblock_pods: bool) -> TraceContext:
+def controller_context(cluster: Cluster, namespaces: Mapping[str, Namespace],
+                       ipblock_pods: bool) -> TraceContext:
     """The trace context in which :data:`SYNTHETIC_CONTROLLER_POD` is a pod like the others.
 
     ``trace_side(ctx, "ingress", pod, SYNTHETIC_CONTROLLER_POD, None).allowed`` is what
@@ -485,4 +483,5 @@ def controller_context(policies: Sequence[Policy], namespaces: Mapping[str, Name
     if phantom.namespace not in known:
         known[phantom.namespace] = Namespace(
             phantom.namespace, Labels({NAMESPACE_NAME_LABEL: phantom.namespace}), implicit=True)
-    return TraceContext.of(policies, known, nodes, ipblock_pods)
+    return TraceContext.of(cluster.policies, known, cluster.nodes, ipblock_pods,
+                           accounts=cluster.service_accounts, network_sets=cluster.network_sets)

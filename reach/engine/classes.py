@@ -28,20 +28,26 @@ import numpy as np
 import numpy.typing as npt
 
 from reach.engine.addresses import IPV4_ALL, IPV6_ALL, AddressSet, address_key
+from reach.engine.entities import EntitySets, calico_labels, entity_sets, network_set_labels
 from reach.engine.ports import PortSet
 from reach.engine.portsets import BoolArray, IntArray, bits_to_bool, bool_to_bits
 from reach.engine.selectors import LabelIndex, matches
 from reach.model import (
+    CALICO_KINDS,
     NAMESPACE_NAME_LABEL,
     Cluster,
     ContainerPort,
+    Entity,
     Labels,
+    LabelSelector,
     Namespace,
+    NetworkSet,
     Node,
     Peer,
     Pod,
     Policy,
 )
+from reach.model.expressions import CalicoSelector
 
 __all__ = [
     "AddressKey",
@@ -50,6 +56,7 @@ __all__ = [
     "Universe",
     "atoms_inside",
     "build_universe",
+    "labelled_network_sets",
     "named_port_keys",
     "peer_address_key",
     "peer_addresses",
@@ -125,6 +132,8 @@ class Universe:
     atom_cache: dict[AddressKey, BoolArray] = field(default_factory=dict)
     policy_bits: list[int] = field(default_factory=list)
     peer_bits: dict[tuple[Peer, str], int] = field(default_factory=dict)
+    entities: dict[Entity, EntitySets] = field(default_factory=dict)
+    calico_index: LabelIndex | None = None
 
     @property
     def n_classes(self) -> int:
@@ -140,7 +149,12 @@ class Universe:
 
 
 def peer_address_key(peer: Peer) -> AddressKey | None:
-    """The key of the address set of an address peer; None for other peers."""
+    """The key of the address set of an address peer; None for other peers.
+
+    A Calico entity's key names the outside addresses it matches.
+    """
+    if peer.entity is not None:
+        return ("entity", peer.entity)
     if peer.ip_block is not None:
         return ("ipBlock", peer.ip_block.cidr, peer.ip_block.except_)
     if peer.node_selector is not None:
@@ -192,7 +206,7 @@ def unknown_ip_classes(
     held = AddressSet.none()
     for peer in peers:
         key = peer_address_key(peer)
-        if key is not None:
+        if key is not None and peer.entity is None:
             held = held | addresses[key]
     return unknown_ip if held >= IPV4_ALL else 0
 
@@ -201,10 +215,11 @@ def atoms_inside(
     atoms: Sequence[tuple[int, int]],
     cache: dict[AddressKey, BoolArray],
     addresses: dict[AddressKey, AddressSet],
-    peer: Peer,
+    peer: Peer | AddressKey,
 ) -> BoolArray:
-    """Which external atoms an address peer holds (atoms are wholly in or out)."""
-    key = peer_address_key(peer)
+    """Which external atoms an address peer (or the set of a key) holds; atoms are wholly
+    in or out."""
+    key = peer_address_key(peer) if isinstance(peer, Peer) else peer
     if key is None:
         return np.zeros(len(atoms), dtype=np.bool_)
     found = cache.get(key)
@@ -243,7 +258,7 @@ def named_port_keys(policies: Sequence[Policy]) -> tuple[NamedKey, ...]:
         (port.port, port.protocol)
         for p in policies
         for rule in p.ingress + p.egress
-        for port in rule.ports
+        for port in rule.ports + rule.not_ports
         if isinstance(port.port, str)
     }
     return tuple(sorted(keys))
@@ -266,7 +281,35 @@ def resolve_named(pod: Pod, keys: Sequence[NamedKey]) -> tuple[PortSet, ...]:
 
 
 def _all_peers(policies: Sequence[Policy]) -> list[Peer]:
-    return [peer for p in policies for rule in p.ingress + p.egress for peer in rule.peers]
+    """Every peer of every rule, and the criteria rules put on their own end as peers."""
+    out: list[Peer] = []
+    for p in policies:
+        for rule in p.ingress + p.egress:
+            out.extend(rule.peers)
+            if rule.local is not None:
+                out.append(Peer(entity=rule.local))
+    return out
+
+
+def labelled_network_sets(cluster: Cluster, namespaces: dict[str, Namespace]
+                          ) -> list[tuple[NetworkSet, Labels]]:
+    """The network sets with the labels Calico selectors see on them."""
+    return [(n, network_set_labels(n, namespaces.get(n.namespace))) for n in cluster.network_sets]
+
+
+def _entity_addresses(u: Universe) -> None:
+    """The address sets of every Calico entity, registered so that atoms are cut by them."""
+    entities = {peer.entity for peer in _all_peers(u.cluster.policies) if peer.entity is not None}
+    if not entities:
+        return
+    labelled = labelled_network_sets(u.cluster, u.namespaces)
+    for entity in sorted(entities, key=str):
+        sets = u.entities[entity] = entity_sets(entity, labelled)
+        u.addresses[("entity", entity)] = sets.outside
+        for part in ("selected", "not_selected", "not_nets"):
+            u.addresses[("entity", entity, part)] = getattr(sets, part)
+        if entity.nets:
+            u.addresses[("entity", entity, "nets")] = sets.nets
 
 
 def build_universe(cluster: Cluster, options: CompileOptions) -> Universe:
@@ -280,7 +323,7 @@ def build_universe(cluster: Cluster, options: CompileOptions) -> Universe:
     addresses: dict[AddressKey, AddressSet] = {}
     for peer in _all_peers(policies):
         key = peer_address_key(peer)
-        if key is not None and key not in addresses:
+        if key is not None and key not in addresses and peer.entity is None:
             addresses[key] = peer_addresses(peer, cluster.nodes)
     universe = Universe(
         cluster=cluster,
@@ -288,9 +331,11 @@ def build_universe(cluster: Cluster, options: CompileOptions) -> Universe:
         pods=cluster.pods,
         namespaces=namespaces,
         named_ports=named_port_keys(policies),
-        ext_atoms=_external_atoms(list(addresses.values())),
+        ext_atoms=(),
         addresses=addresses,
     )
+    _entity_addresses(universe)
+    universe.ext_atoms = _external_atoms(list(addresses.values()))
     _group_pods(universe)
     _refine(universe)
     return universe
@@ -313,6 +358,7 @@ def _group_pods(u: Universe) -> None:
     """Groups: pods with equal namespace, labels, host network, address atom and named ports."""
     starts = [lo for lo, _ in u.ext_atoms]
     use_ips = u.options.ipblock_pods and bool(u.addresses)
+    calico = any(p.kind in CALICO_KINDS for p in u.cluster.policies)
     keys: dict[tuple[object, ...], int] = {}
     resolved: dict[tuple[ContainerPort, ...], tuple[PortSet, ...]] = {}
     pod_class = np.zeros(len(u.pods), dtype=np.int32)
@@ -322,7 +368,8 @@ def _group_pods(u: Universe) -> None:
             named = resolved[pod.ports] = resolve_named(pod, u.named_ports)
         ip_sig = _ip_signature(pod, u.ext_atoms, starts) if use_ips else ()
         unknown = use_ips and not pod.ips
-        key = (pod.namespace, pod.labels, pod.host_network, ip_sig, named, unknown)
+        account = pod.service_account if calico else ""
+        key = (pod.namespace, pod.labels, pod.host_network, ip_sig, named, unknown, account)
         ident = keys.get(key)
         if ident is None:
             ident = keys[key] = len(u.class_pods)
@@ -335,6 +382,12 @@ def _group_pods(u: Universe) -> None:
     u.pod_index = LabelIndex([pod.labels for pod in reps])
     u.ns_names = sorted(u.namespaces)
     u.ns_index = LabelIndex([u.namespaces[name].labels for name in u.ns_names])
+    if calico:
+        accounts = {(a.namespace, a.name): a for a in u.cluster.service_accounts}
+        u.calico_index = LabelIndex([
+            calico_labels(pod, u.namespaces.get(pod.namespace),
+                          accounts.get((pod.namespace, pod.service_account)))
+            for pod in reps])
     position = {name: i for i, name in enumerate(u.ns_names)}
     members = [0] * len(u.ns_names)
     selectable = 0
@@ -363,7 +416,8 @@ def _refine(u: Universe) -> None:
     peer_bits: dict[tuple[Peer, str], int] = {}
     for policy in u.cluster.policies:
         for rule in policy.ingress + policy.egress:
-            for peer in rule.peers:
+            peers = rule.peers if rule.local is None else (*rule.peers, Peer(entity=rule.local))
+            for peer in peers:
                 key = (peer, policy.namespace)
                 if key not in peer_bits:
                     peer_bits[key] = _peer_classes(u, peer, policy.namespace)
@@ -429,6 +483,15 @@ def _namespaces_bits(u: Universe, ns_bits: int) -> int:
     return out
 
 
+def _select(u: Universe, selector: LabelSelector | CalicoSelector) -> int:
+    """The groups a subject or peer selector selects by labels (Calico's labels for its own)."""
+    if isinstance(selector, CalicoSelector):
+        assert u.calico_index is not None
+        return u.calico_index.select_expression(selector)
+    assert u.pod_index is not None
+    return u.pod_index.select(selector)
+
+
 def _policy_selects(u: Universe, policy: Policy) -> int:
     """The groups a policy's subject selects (never host-network pods)."""
     assert u.pod_index is not None and u.ns_index is not None
@@ -438,23 +501,49 @@ def _policy_selects(u: Universe, policy: Policy) -> int:
         scope = _namespaces_bits(u, u.ns_index.select(policy.namespace_selector))
     else:
         scope = u.selectable
-    return u.pod_index.select(policy.pod_selector) & scope
+    return _select(u, policy.pod_selector) & scope
+
+
+def _groups_in(u: Universe, key: AddressKey) -> int:
+    """The groups whose pods have an IP in the address set ``key`` names."""
+    if not u.options.ipblock_pods or not u.class_atoms:
+        return 0
+    if u.atom_owner is None:  # (group, atom) pairs, flattened once
+        pairs = [(g, a) for g, atoms in enumerate(u.class_atoms) for a in atoms]
+        u.atom_owner = np.array([g for g, _ in pairs] or [0], dtype=np.intp)[: len(pairs)]
+        u.atom_index = np.array([a for _, a in pairs] or [0], dtype=np.intp)[: len(pairs)]
+    assert u.atom_index is not None
+    inside = atoms_inside(u.ext_atoms, u.atom_cache, u.addresses, key)
+    hit = np.zeros(len(u.class_atoms), dtype=np.bool_)
+    hit[u.atom_owner[inside[u.atom_index]]] = True
+    return bool_to_bits(hit)
+
+
+def _entity_groups(u: Universe, entity: Entity) -> int:
+    """The groups a Calico entity matches: by labels and by IP (see EntitySets)."""
+    everyone = (1 << len(u.class_pods)) - 1
+    if entity.selector is None:
+        matched = everyone
+    else:
+        matched = (_select(u, entity.selector) & u.selectable) | _groups_in(
+            u, ("entity", entity, "selected"))
+    if entity.nets:
+        matched &= _groups_in(u, ("entity", entity, "nets"))
+    matched &= ~_groups_in(u, ("entity", entity, "not_nets"))
+    matched &= ~_groups_in(u, ("entity", entity, "not_selected"))
+    if entity.not_selector is not None:
+        matched &= ~(_select(u, entity.not_selector) & u.selectable)
+    return matched & everyone
 
 
 def _peer_classes(u: Universe, peer: Peer, namespace: str) -> int:
     """The groups a peer matches (as a bitset)."""
     assert u.pod_index is not None and u.ns_index is not None
-    if peer_address_key(peer) is not None:
-        if not u.options.ipblock_pods or not u.class_atoms:
-            return 0
-        if u.atom_owner is None:  # (group, atom) pairs, flattened once
-            pairs = [(g, a) for g, atoms in enumerate(u.class_atoms) for a in atoms]
-            u.atom_owner = np.array([g for g, _ in pairs] or [0], dtype=np.intp)[: len(pairs)]
-            u.atom_index = np.array([a for _, a in pairs] or [0], dtype=np.intp)[: len(pairs)]
-        assert u.atom_index is not None
-        hit = np.zeros(len(u.class_atoms), dtype=np.bool_)
-        hit[u.atom_owner[u.peer_externals(peer)[u.atom_index]]] = True
-        return bool_to_bits(hit)
+    if peer.entity is not None:
+        return _entity_groups(u, peer.entity)
+    key = peer_address_key(peer)
+    if key is not None:
+        return _groups_in(u, key)
     if not peer.selects_pods:
         return 0  # domain names, fields reach does not know: no pod
     if peer.namespace_selector is None:

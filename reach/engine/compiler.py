@@ -168,10 +168,16 @@ def rule_ports(rule: Rule, resolve: Callable[[str, str], PortSet] | None) -> Por
 
     ``resolve`` None is an external destination: named ports match nothing there.
     """
-    if not rule.ports:
-        return PortSet.all()
+    out = _ports_of(rule.ports, resolve) if rule.ports else PortSet.all()
+    if rule.not_ports:
+        out = out - _ports_of(rule.not_ports, resolve)
+    return out
+
+
+def _ports_of(ports: Sequence[PolicyPort], resolve: Callable[[str, str], PortSet] | None
+              ) -> PortSet:
     out = PortSet.none()
-    for port in rule.ports:
+    for port in ports:
         resolved = None
         if isinstance(port.port, str) and resolve is not None:
             resolved = resolve(port.port, port.protocol)
@@ -188,7 +194,7 @@ def _rule_ports(u: Universe, rule: Rule, named: tuple[PortSet, ...] | None) -> P
 
 
 def _rule_is_named(rule: Rule) -> bool:
-    return any(isinstance(port.port, str) for port in rule.ports)
+    return any(isinstance(port.port, str) for port in rule.ports + rule.not_ports)
 
 
 # ---------------------------------------------------------------------------
@@ -290,7 +296,11 @@ class _Side:
             key: list[tuple[int, int, int]] = []
             for pi in chosen:
                 key.append((pi, -1, -1))  # the policy selects the class: it may isolate it
-                for ri, rule in enumerate(self.policies[pi].rules(direction)):
+                policy = self.policies[pi]
+                for ri, rule in enumerate(policy.rules(direction)):
+                    if rule.local is not None and not u.peer_bits[
+                            (Peer(entity=rule.local), policy.namespace)] >> c & 1:
+                        continue  # the rule is for other pods of the policy's
                     port_id = -1
                     if direction == "ingress":
                         port_id = self.table.intern(_rule_ports(u, rule, u.class_named[c]))

@@ -30,9 +30,25 @@ from dataclasses import dataclass, field
 from reach.engine.addresses import IPV4_ALL, AddressSet, address_key
 from reach.engine.classes import peer_address_key, peer_addresses
 from reach.engine.compiler import rule_ports
+from reach.engine.entities import EntitySets, calico_labels, entity_sets, network_set_labels
 from reach.engine.ports import PortSet
 from reach.engine.selectors import matches
-from reach.model import Direction, Namespace, Node, Peer, Pod, Policy, Rule, Tier
+from reach.model import (
+    Direction,
+    Entity,
+    Labels,
+    LabelSelector,
+    Namespace,
+    NetworkSet,
+    Node,
+    Peer,
+    Pod,
+    Policy,
+    Rule,
+    ServiceAccount,
+    Tier,
+)
+from reach.model.expressions import CalicoSelector
 
 __all__ = ["Step", "TraceContext", "Walk", "resolve_on", "trace_side"]
 
@@ -88,13 +104,32 @@ class TraceContext:
     namespaces: Mapping[str, Namespace]
     nodes: Sequence[Node] = ()
     ipblock_pods: bool = True
+    accounts: Mapping[tuple[str, str], ServiceAccount] = field(default_factory=dict)
+    network_sets: Sequence[NetworkSet] = ()
     _addresses: dict[object, AddressSet] = field(default_factory=dict)
+    _entities: dict[Entity, EntitySets] = field(default_factory=dict)
 
     @staticmethod
     def of(policies: Iterable[Policy], namespaces: Mapping[str, Namespace],
-           nodes: Sequence[Node] = (), ipblock_pods: bool = True) -> TraceContext:
+           nodes: Sequence[Node] = (), ipblock_pods: bool = True, *,
+           accounts: Iterable[ServiceAccount] = (),
+           network_sets: Sequence[NetworkSet] = ()) -> TraceContext:
         return TraceContext(tuple(sorted(policies, key=lambda p: p.order)), namespaces,
-                            nodes, ipblock_pods)
+                            nodes, ipblock_pods, {(a.namespace, a.name): a for a in accounts},
+                            network_sets)
+
+    def calico_labels(self, pod: Pod) -> Labels:
+        """The labels Calico selectors see on ``pod``."""
+        return calico_labels(pod, self.namespaces.get(pod.namespace),
+                             self.accounts.get((pod.namespace, pod.service_account)))
+
+    def entity(self, entity: Entity) -> EntitySets:
+        found = self._entities.get(entity)
+        if found is None:
+            labelled = [(n, network_set_labels(n, self.namespaces.get(n.namespace)))
+                        for n in self.network_sets]
+            found = self._entities[entity] = entity_sets(entity, labelled)
+        return found
 
     def addresses(self, peer: Peer) -> AddressSet:
         key = peer_address_key(peer)
@@ -126,7 +161,13 @@ def _key(ip: str) -> int:
         return -1
 
 
-def selects(policy: Policy, pod: Pod, namespaces: Mapping[str, Namespace]) -> bool:
+def _selects_labels(ctx: TraceContext, selector: LabelSelector | CalicoSelector, pod: Pod) -> bool:
+    if isinstance(selector, CalicoSelector):
+        return selector.matches(ctx.calico_labels(pod))
+    return matches(selector, pod.labels)
+
+
+def selects(policy: Policy, pod: Pod, ctx: TraceContext) -> bool:
     """Whether ``policy``'s subject is ``pod`` (host-network pods are never subjects)."""
     if pod.host_network:
         return False
@@ -134,16 +175,41 @@ def selects(policy: Policy, pod: Pod, namespaces: Mapping[str, Namespace]) -> bo
         if policy.namespace != pod.namespace:
             return False
     elif policy.namespace_selector is not None:
-        ns = namespaces.get(pod.namespace)
+        ns = ctx.namespaces.get(pod.namespace)
         if not matches(policy.namespace_selector, ns.labels if ns else {}):
             return False
-    return matches(policy.pod_selector, pod.labels)
+    return _selects_labels(ctx, policy.pod_selector, pod)
+
+
+def _entity_matches(ctx: TraceContext, entity: Entity, other: Pod | None,
+                    other_key: int | None) -> bool:
+    sets = ctx.entity(entity)
+    if other is None:
+        return other_key is not None and other_key in sets.outside
+    keys = [_key(ip) for ip in other.ips] if ctx.ipblock_pods else []
+
+    def inside(block: AddressSet) -> bool:
+        return any(key in block for key in keys)
+
+    labelled = not other.host_network
+    if entity.selector is not None and not (
+            (labelled and entity.selector.matches(ctx.calico_labels(other)))
+            or inside(sets.selected)):
+        return False
+    if entity.nets and not inside(sets.nets):
+        return False
+    if inside(sets.not_nets) or inside(sets.not_selected):
+        return False
+    return not (entity.not_selector is not None and labelled
+                and entity.not_selector.matches(ctx.calico_labels(other)))
 
 
 def peer_matches(
     ctx: TraceContext, peer: Peer, policy: Policy, other: Pod | None, other_key: int | None
 ) -> bool:
     """Whether ``peer`` (of ``policy``) is the other end: a pod, or an outside address."""
+    if peer.entity is not None:
+        return _entity_matches(ctx, peer.entity, other, other_key)
     if peer_address_key(peer) is not None:
         block = ctx.addresses(peer)
         if other is None:
@@ -178,7 +244,7 @@ def _holds_any_ip(ctx: TraceContext, rule: Rule, other: Pod | None) -> bool:
         return False
     held = AddressSet.none()
     for peer in rule.peers:
-        if peer_address_key(peer) is not None:
+        if peer_address_key(peer) is not None and peer.entity is None:
             held = held | ctx.addresses(peer)
     return held >= IPV4_ALL
 
@@ -198,7 +264,7 @@ def trace_side(
     if pod is None:
         return Walk((Step("default", everything),), everything, (), False)
     selecting = tuple(p for p in ctx.policies
-                      if p.applies(direction) and selects(p, pod, ctx.namespaces))
+                      if p.applies(direction) and selects(p, pod, ctx))
     dst = pod if direction == "ingress" else other
     steps: list[Step] = []
     ties: list[tuple[Policy, Policy]] = []
@@ -211,6 +277,8 @@ def trace_side(
         start = undecided
         for policy in members:
             for rule in policy.rules(direction):
+                if rule.local is not None and not _entity_matches(ctx, rule.local, pod, None):
+                    continue  # the rule is for other pods of the policy's
                 matched = rule_match(ctx, policy, rule, dst, other, other_key)
                 # An allow-only tier is a union: credit every rule with its share.
                 hit = matched & (start if unordered else undecided)

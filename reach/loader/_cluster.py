@@ -18,6 +18,7 @@ from reach.loader._objects import (
     read_pod,
     read_route,
     read_service,
+    read_service_account,
     read_workload,
 )
 from reach.loader._owners import resolve_owners
@@ -30,13 +31,23 @@ from reach.model import (
     Labels,
     Location,
     Namespace,
+    NetworkSet,
     Pod,
     Policy,
     Service,
+    ServiceAccount,
     Workload,
 )
 from reach.model import Node as ClusterNode
-from reach.policies import Reader, not_analysed, reader_for
+from reach.policies import CALICO_OBJECTS, Reader, not_analysed, reader_for
+from reach.policies.calico import (
+    CALICO_VERSIONS,
+    CalicoTier,
+    read_network_set,
+    read_tier,
+    settle_tiers,
+    without_copies,
+)
 
 __all__ = ["KIND_GROUPS", "Collector"]
 
@@ -57,6 +68,7 @@ KIND_GROUPS: dict[str, frozenset[str]] = {
     "Ingress": frozenset({"networking.k8s.io", "extensions"}),
     "Node": frozenset({""}),
     "Route": frozenset({"route.openshift.io"}),
+    "ServiceAccount": frozenset({""}),
 }
 _MAX_LIST_NESTING = 8
 
@@ -74,6 +86,9 @@ class Collector:
     ingresses: list[Ingress] = field(default_factory=list)
     policies: list[Policy] = field(default_factory=list)
     nodes: list[ClusterNode] = field(default_factory=list)
+    service_accounts: list[ServiceAccount] = field(default_factory=list)
+    network_sets: list[NetworkSet] = field(default_factory=list)
+    tiers: list[CalicoTier] = field(default_factory=list)
     stopped: list[tuple[Pod, str]] = field(default_factory=list)
     _names: dict[tuple[str, str, str], Location] = field(default_factory=dict)
     _objects: int = 0
@@ -133,6 +148,9 @@ class Collector:
         policy_reader = reader_for(kind, api_version)
         if policy_reader is not None:
             self._read_policy(src, node, fields, kind, policy_reader)
+            return
+        if kind in CALICO_OBJECTS and api_version in CALICO_VERSIONS:
+            self._read_calico(src, node, fields, kind)
             return
         group = api_version.rpartition("/")[0]
         groups = KIND_GROUPS.get(kind)
@@ -211,14 +229,28 @@ class Collector:
             self.ingresses.append(read_route(src, fields, meta))
         elif kind == "Node":
             self.nodes.append(read_node(src, fields, meta))
+        elif kind == "ServiceAccount":
+            self.service_accounts.append(read_service_account(meta))
 
     def _read_policy(self, src: Source, node: Node, fields: dict[str, tuple[Node, Node]],
                      kind: str, reader: Reader) -> None:
         self._objects += 1
-        cluster_scoped = kind != "NetworkPolicy"
         meta = read_meta(src, fields, node, kind, strict=True)
-        self._claim(src, node, kind, "" if cluster_scoped else meta.namespace, meta.name)
-        self.policies.append(reader(src, fields, meta, node, self.notes))
+        policy = reader(src, fields, meta, node, self.notes)
+        self._claim(src, node, policy.kind, policy.namespace, meta.name)
+        self.policies.append(policy)
+
+    def _read_calico(self, src: Source, node: Node, fields: dict[str, tuple[Node, Node]],
+                     kind: str) -> None:
+        """A Calico Tier, NetworkSet or GlobalNetworkSet."""
+        self._objects += 1
+        meta = read_meta(src, fields, node, kind)
+        namespace = meta.namespace if kind == "NetworkSet" else ""
+        self._claim(src, node, kind, namespace, meta.name)
+        if kind == "Tier":
+            self.tiers.append(read_tier(src, fields, meta))
+        else:
+            self.network_sets.append(read_network_set(src, fields, meta, kind))
 
     def _claim(self, src: Source, node: Node, kind: str, namespace: str, name: str) -> None:
         key = (kind, namespace, name)
@@ -261,6 +293,12 @@ class Collector:
                 namespace, name)]
         elif kind in ("Ingress", "Route"):
             self.ingresses = [i for i in self.ingresses if i.kind != kind or other(i)]
+        elif kind == "ServiceAccount":
+            self.service_accounts = [a for a in self.service_accounts if other(a)]
+        elif kind == "Tier":
+            self.tiers = [t for t in self.tiers if t.name != name]
+        elif kind in ("NetworkSet", "GlobalNetworkSet"):
+            self.network_sets = [n for n in self.network_sets if other(n)]
         else:
             self.policies = [p for p in self.policies if p.kind != kind or other(p)]
 
@@ -279,6 +317,8 @@ class Collector:
                 "warning",
                 f"left out {len(names)} pod{'s that do' if len(names) != 1 else ' that does'} "
                 f"not run: {shown}", self.stopped[0][0].location, code="not-running"))
+        policies = settle_tiers(without_copies(self.policies, self.notes), self.tiers,
+                                self.notes)
         return Cluster(
             namespaces=self._all_namespaces(),
             pods=tuple(sorted(pods, key=lambda p: (p.namespace, p.name, p.owner_kind))),
@@ -289,9 +329,12 @@ class Collector:
                 key=lambda e: (e.namespace, e.service, e.location.path, e.location.line),
             )),
             ingresses=tuple(sorted(self.ingresses, key=lambda i: (i.namespace, i.name))),
-            policies=tuple(sorted(self.policies, key=lambda p: (p.namespace, p.kind, p.name))),
+            policies=tuple(sorted(policies, key=lambda p: (p.namespace, p.kind, p.name))),
             diagnostics=tuple(self.notes),
             nodes=tuple(sorted(self.nodes, key=lambda n: n.name)),
+            service_accounts=tuple(sorted(self.service_accounts,
+                                          key=lambda a: (a.namespace, a.name))),
+            network_sets=tuple(sorted(self.network_sets, key=lambda n: (n.namespace, n.name))),
         )
 
     def _all_namespaces(self) -> tuple[Namespace, ...]:

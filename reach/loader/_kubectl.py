@@ -6,12 +6,15 @@ for the kinds the loader reads, in one call for the built-in kinds and one call 
 kind that a CustomResourceDefinition provides (admin network policies, OpenShift
 Routes, other policy dialects), because a cluster without that CRD refuses the
 whole call. A CRD that is not installed is a note: the cluster then has no such
-object.
+object. Calico's kinds are asked of its API server (``projectcalico.org``) and, where
+that is not installed, as the datastore keeps them (``crd.projectcalico.org``).
 
 Examples
 --------
 >>> [r for r in RESOURCES if r.startswith("networkpolicies")]
-['networkpolicies.networking.k8s.io']
+['networkpolicies.networking.k8s.io', 'networkpolicies.projectcalico.org']
+>>> FALLBACK_RESOURCES["tiers.projectcalico.org"]
+'tiers.crd.projectcalico.org'
 >>> kubectl_command(["pods"], context="prod", kubeconfig=None)
 ['kubectl', '--context', 'prod', 'get', 'pods', '--all-namespaces', '-o', 'json']
 """
@@ -27,15 +30,18 @@ from dataclasses import dataclass, field
 from reach.errors import ManifestError
 from reach.loader._cluster import KIND_GROUPS
 from reach.model import Diagnostic
-from reach.policies import DIALECTS
+from reach.policies import CALICO_OBJECTS, DIALECTS
 
-__all__ = ["BUILTIN_GROUPS", "CRD_RESOURCES", "RESOURCES", "LiveDump", "kubectl_command",
-           "kubectl_dump"]
+__all__ = ["BUILTIN_GROUPS", "CRD_RESOURCES", "FALLBACK_RESOURCES", "RESOURCES", "LiveDump",
+           "kubectl_command", "kubectl_dump"]
 
 #: The API groups every cluster serves; kinds of other groups come from CRDs.
 BUILTIN_GROUPS = frozenset({"", "apps", "batch", "networking.k8s.io", "discovery.k8s.io"})
 
 _LEGACY_GROUPS = frozenset({"extensions"})  # served by no current API server
+# Calico's API server serves projectcalico.org; without it, the same objects are read
+# as the datastore stores them (crd.projectcalico.org). Asking both would read each twice.
+_CALICO, _CALICO_CRD = "projectcalico.org", "crd.projectcalico.org"
 _TIMEOUT = 300
 
 
@@ -59,8 +65,10 @@ def _resources() -> tuple[list[str], list[str]]:
     kinds: dict[str, set[str]] = {kind: set(groups) for kind, groups in KIND_GROUPS.items()}
     for kind, (versions, _) in DIALECTS.items():
         kinds.setdefault(kind, set()).update(v.rpartition("/")[0] for v in versions)
+    for kind in (*CALICO_OBJECTS, "NetworkPolicy"):
+        kinds.setdefault(kind, set()).add(_CALICO)
     for kind in sorted(kinds):
-        for group in sorted(kinds[kind] - _LEGACY_GROUPS):
+        for group in sorted(kinds[kind] - _LEGACY_GROUPS - {_CALICO_CRD}):
             (builtin if group in BUILTIN_GROUPS else crd).append(_resource(kind, group))
     return builtin, crd
 
@@ -72,6 +80,10 @@ RESOURCES: tuple[str, ...] = (*_BUILTIN, *_CRD)
 
 #: The resources that CRDs provide: asked one by one, absent ones noted.
 CRD_RESOURCES: tuple[str, ...] = tuple(_CRD)
+
+#: What to ask when a resource is not served: Calico's kinds as the datastore keeps them.
+FALLBACK_RESOURCES: dict[str, str] = {
+    r: r.removesuffix(_CALICO) + _CALICO_CRD for r in _CRD if r.endswith(f".{_CALICO}")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +142,15 @@ def kubectl_dump(*, context: str | None = None, kubeconfig: str | None = None,
     for group in calls:
         command = kubectl_command(group, context=context, kubeconfig=kubeconfig, kubectl=exe)
         done = _run(command, where)
+        fallback = FALLBACK_RESOURCES.get(group[0])
+        if done.returncode != 0 and fallback and _not_installed(done.stderr):
+            group = [fallback]  # no Calico API server: read what the datastore keeps
+            command = kubectl_command(group, context=context, kubeconfig=kubeconfig,
+                                      kubectl=exe)
+            done = _run(command, where)
         if done.returncode != 0:
-            if group[0] in CRD_RESOURCES and _not_installed(done.stderr):
+            if group[0] in CRD_RESOURCES + tuple(FALLBACK_RESOURCES.values()) and (
+                    _not_installed(done.stderr)):
                 notes.append(Diagnostic(
                     "info", f"{group[0]} is not installed in the cluster (no such CRD): "
                     "none read", None, code="no-crd"))

@@ -23,6 +23,7 @@ from reach.model import (
     Labels,
     Pod,
     Service,
+    ServiceAccount,
     ServicePort,
     Workload,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "read_pod",
     "read_route",
     "read_service",
+    "read_service_account",
     "read_workload",
 ]
 
@@ -188,6 +190,11 @@ def not_running(src: Source, fields: Mapping, meta: Meta) -> str | None:
     return None
 
 
+def read_service_account(meta: Meta) -> ServiceAccount:
+    """A ServiceAccount: its name and labels (Calico selects pods by them)."""
+    return ServiceAccount(meta.namespace, meta.name, meta.labels, meta.location)
+
+
 def read_pod(src: Source, fields: Mapping, meta: Meta, notes: list[Diagnostic]) -> Pod:
     """A Pod as written (or dumped): labels, container ports, IPs, controlling owner."""
     spec = _get(src, fields, "spec", "spec")
@@ -204,6 +211,7 @@ def read_pod(src: Source, fields: Mapping, meta: Meta, notes: list[Diagnostic]) 
         owner_name=owner_name,
         location=meta.location,
         generated=bool(generated) and meta.name.startswith(generated or ""),
+        service_account=_account(src, spec),
     )
 
 
@@ -256,8 +264,18 @@ def read_workload(
         replicas=replicas,
         location=meta.location,
         template=True,
+        service_account=_account(src, pod_spec),
     )
     return workload, pod
+
+
+def _account(src: Source, spec: Mapping | None) -> str:
+    """``spec.serviceAccountName`` (or the deprecated ``serviceAccount``), ``default`` if unset."""
+    for key in ("serviceAccountName", "serviceAccount"):
+        name = _str(src, spec, key, f"spec.{key}")
+        if name:
+            return name
+    return "default"
 
 
 def _service_port(src: Source, node: Node) -> ServicePort:

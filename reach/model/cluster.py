@@ -26,9 +26,11 @@ __all__ = [
     "Ingress",
     "IngressBackend",
     "Namespace",
+    "NetworkSet",
     "Node",
     "Pod",
     "Service",
+    "ServiceAccount",
     "ServicePort",
     "Workload",
 ]
@@ -62,7 +64,8 @@ class Pod:
     ``template``: the pod is a workload's pod template standing for its replicas (no
     such pod exists under that name). ``generated``: the controller generated the
     pod's name (``metadata.generateName``): another rollout gives the same pod
-    another name.
+    another name. ``service_account``: ``spec.serviceAccountName`` (``default`` when
+    the manifest gives none, as the API server defaults it).
     """
 
     namespace: str
@@ -77,6 +80,7 @@ class Pod:
     location: Location = NOWHERE
     template: bool = False
     generated: bool = False
+    service_account: str = "default"
 
     @property
     def ref(self) -> str:
@@ -89,6 +93,35 @@ class Pod:
     @property
     def workload_name(self) -> str:
         return self.owner_name or self.name
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceAccount:
+    """A ServiceAccount: Calico's ``serviceAccountSelector`` and ``serviceAccounts``
+    rules select pods by the labels of the account they run as."""
+
+    namespace: str
+    name: str
+    labels: Labels = field(default_factory=Labels)
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSet:
+    """A Calico NetworkSet (``namespace`` set) or GlobalNetworkSet (``namespace`` ``""``):
+    labelled CIDRs that Calico rule selectors match like endpoints."""
+
+    namespace: str
+    name: str
+    labels: Labels = field(default_factory=Labels)
+    nets: tuple[str, ...] = ()
+    location: Location = NOWHERE
+
+    @property
+    def ref(self) -> str:
+        if self.namespace:
+            return f"{self.namespace}/{self.name}"
+        return f"globalnetworkset/{self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +260,8 @@ class Cluster:
     policies: tuple[Policy, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     nodes: tuple[Node, ...] = ()
+    service_accounts: tuple[ServiceAccount, ...] = ()
+    network_sets: tuple[NetworkSet, ...] = ()
 
     def namespace(self, name: str) -> Namespace:
         """The namespace called ``name``, implicit (only its name label) when not defined."""

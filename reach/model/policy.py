@@ -38,13 +38,16 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from reach.model.base import NOWHERE, Direction, Labels, Location
+from reach.model.expressions import CalicoSelector
 
 __all__ = [
     "ACTIONS",
     "ADMIN_TIER",
     "BASELINE_TIER",
+    "CALICO_KINDS",
     "NETWORKPOLICY_TIER",
     "Action",
+    "Entity",
     "IPBlock",
     "LabelSelector",
     "Peer",
@@ -52,17 +55,22 @@ __all__ = [
     "PolicyPort",
     "Requirement",
     "Rule",
+    "Selector",
     "Tier",
 ]
 
 Action = Literal["Allow", "Deny", "Pass", "Log"]
 ACTIONS: tuple[str, ...] = ("Allow", "Deny", "Pass", "Log")
 
+#: The Calico kinds that are policies (``projectcalico.org/v3``, ``crd.projectcalico.org/v1``).
+CALICO_KINDS = frozenset({"CalicoNetworkPolicy", "GlobalNetworkPolicy"})
+
 #: Short names of cluster-scoped kinds, as kubectl prints them; refs read ``cnp/NAME``.
 SHORT_KINDS: dict[str, str] = {
     "ClusterNetworkPolicy": "cnp",
     "AdminNetworkPolicy": "anp",
     "BaselineAdminNetworkPolicy": "banp",
+    "GlobalNetworkPolicy": "gnp",
 }
 
 
@@ -132,6 +140,13 @@ class LabelSelector:
         return ",".join(parts) if parts else "{}"
 
 
+Selector = LabelSelector | CalicoSelector
+"""A subject selector: a Kubernetes label selector, or a Calico selector expression
+(evaluated over a pod's Calico labels: its own, ``projectcalico.org/namespace``,
+``projectcalico.org/serviceaccount``, and its namespace's and service account's as
+``pcns.*`` and ``pcsa.*``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class IPBlock:
     """Addresses: ``cidr`` minus every CIDR in ``except_`` (an ipBlock, a ``networks`` entry)."""
@@ -144,6 +159,40 @@ class IPBlock:
         if self.except_:
             return f"{self.cidr} except {', '.join(self.except_)}"
         return self.cidr
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A Calico rule's ``source`` or ``destination``: every criterion given must match.
+
+    ``selector``: the endpoints (pods) and network sets it selects, namespace scope
+    already folded in (None: no endpoint criterion, so every address, inside the
+    cluster or not). ``not_selector``: minus those (scoped alike). ``nets`` (any of)
+    and ``not_nets`` (none of): CIDRs the address must or must not be in; Calico
+    applies them to pod IPs too. Network sets the selectors match add their CIDRs to
+    what they match.
+
+    >>> from reach.model.expressions import CalicoSelector
+    >>> str(Entity(not_nets=("10.0.0.0/8",)))
+    'notNets 10.0.0.0/8'
+    """
+
+    selector: CalicoSelector | None = None
+    not_selector: CalicoSelector | None = None
+    nets: tuple[str, ...] = ()
+    not_nets: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        parts = []
+        if self.selector is not None:
+            parts.append(f"selector [{self.selector}]")
+        if self.not_selector is not None:
+            parts.append(f"notSelector [{self.not_selector}]")
+        if self.nets:
+            parts.append(f"nets {', '.join(self.nets)}")
+        if self.not_nets:
+            parts.append(f"notNets {', '.join(self.not_nets)}")
+        return " and ".join(parts) or "anywhere"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +212,7 @@ class Peer:
       nothing (a caveat says so).
     * ``unknown``: a field reach does not know (a newer API): matches nothing; the
       dialect has already turned a Deny or Pass rule holding it into "deny all".
+    * ``entity``: a Calico rule's source or destination (see :class:`Entity`).
     """
 
     pod_selector: LabelSelector | None = None
@@ -172,6 +222,7 @@ class Peer:
     node_selector: LabelSelector | None = None
     domain_names: tuple[str, ...] = ()
     unknown: str = ""
+    entity: Entity | None = None
 
     @property
     def selects_pods(self) -> bool:
@@ -179,6 +230,8 @@ class Peer:
         return self.pod_selector is not None or self.namespace_selector is not None
 
     def __str__(self) -> str:
+        if self.entity is not None:
+            return str(self.entity)
         if self.ip_block is not None:
             return f"ipBlock {self.ip_block}"
         if self.node_selector is not None:
@@ -225,7 +278,11 @@ class Rule:
     """One ingress or egress rule. Empty ``peers`` = every peer; empty ``ports`` = every port.
 
     ``index`` is the rule's position in its policy's list for this direction;
-    ``name`` the name the manifest gives it (the admin APIs), if any.
+    ``name`` the name the manifest gives it (the admin APIs), if any. ``not_ports``:
+    ports the rule does not match even when ``ports`` do (Calico's ``notPorts``,
+    ``notProtocol``). ``local``: a criterion on the rule's own end (a Calico ingress
+    rule's ``destination``, an egress rule's ``source``): the rule applies only to the
+    selected pods that match it.
     """
 
     direction: Direction
@@ -235,6 +292,8 @@ class Rule:
     location: Location = NOWHERE
     action: Action = "Allow"
     name: str = ""
+    not_ports: tuple[PolicyPort, ...] = ()
+    local: Entity | None = None
 
     @property
     def label(self) -> str:
@@ -248,15 +307,16 @@ class Policy:
 
     The subject is ``pod_selector`` over the pods of ``namespace`` for a namespaced
     policy, or over the pods of the namespaces ``namespace_selector`` matches for a
-    cluster-scoped one (``namespace`` is ``""``). ``policy_types`` lists the
-    directions the policy applies to; for a NetworkPolicy they are already
-    defaulted as the API server does (``Ingress`` always, ``Egress`` too when the
-    ``egress`` list is not empty).
+    cluster-scoped one (``namespace`` is ``""``; None: every namespace). Calico
+    policies select with a :class:`~reach.model.expressions.CalicoSelector`.
+    ``policy_types`` lists the directions the policy applies to; for a NetworkPolicy
+    they are already defaulted as the API server does (``Ingress`` always, ``Egress``
+    too when the ``egress`` list is not empty).
     """
 
     namespace: str
     name: str
-    pod_selector: LabelSelector = field(default_factory=LabelSelector)
+    pod_selector: Selector = field(default_factory=LabelSelector)
     policy_types: tuple[str, ...] = ("Ingress",)
     ingress: tuple[Rule, ...] = ()
     egress: tuple[Rule, ...] = ()

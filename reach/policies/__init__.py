@@ -12,6 +12,8 @@ Examples
 --------
 >>> reader_for("NetworkPolicy", "networking.k8s.io/v1") is not None
 True
+>>> reader_for("NetworkPolicy", "projectcalico.org/v3") is not None
+True
 >>> not_analysed("CiliumNetworkPolicy", "cilium.io/v2")
 'Cilium policies are not analysed yet'
 >>> not_analysed("NetworkPolicyy", "networking.k8s.io/v1")
@@ -29,10 +31,11 @@ from yaml.nodes import Node
 from reach.documents._fields import Meta
 from reach.documents._yaml import Mapping, Source
 from reach.model import Diagnostic, Policy
+from reach.policies.calico import CALICO_VERSIONS, read_calico_policy
 from reach.policies.clusternetworkpolicy import read_cluster_policy
 from reach.policies.networkpolicy import read_policy
 
-__all__ = ["DIALECTS", "Reader", "near_kind", "not_analysed", "reader_for"]
+__all__ = ["CALICO_OBJECTS", "DIALECTS", "Reader", "near_kind", "not_analysed", "reader_for"]
 
 Reader = Callable[[Source, Mapping, Meta, Node, list[Diagnostic]], Policy]
 
@@ -45,16 +48,24 @@ DIALECTS: dict[str, tuple[frozenset[str], Reader]] = {
                            read_cluster_policy),
     "BaselineAdminNetworkPolicy": (frozenset({"policy.networking.k8s.io/v1alpha1"}),
                                    read_cluster_policy),
+    "GlobalNetworkPolicy": (CALICO_VERSIONS, read_calico_policy),
 }
+
+#: Calico's own NetworkPolicy, read beside Kubernetes' (same kind, other API groups).
+_CALICO_POLICY: tuple[frozenset[str], Reader] = (CALICO_VERSIONS, read_calico_policy)
+
+#: Calico kinds read that are not policies (tiers and network sets).
+CALICO_OBJECTS = frozenset({"Tier", "NetworkSet", "GlobalNetworkSet"})
 
 # Groups whose policies can decide traffic, with the kinds that do. Other kinds of
 # these groups (IP pools, BGP settings, ...) do not change who may connect to whom.
+_CALICO_ENDPOINTS = (
+    "Calico profiles and endpoints are not analysed: pods are read from the Kubernetes "
+    "objects, and every pod's namespace profile allows what no policy decides")
 _POLICY_GROUPS: dict[str, tuple[str, frozenset[str]]] = {
-    "projectcalico.org": ("Calico policies are not analysed yet", frozenset({
-        "NetworkPolicy", "GlobalNetworkPolicy", "Tier", "NetworkSet", "GlobalNetworkSet",
+    "projectcalico.org": (_CALICO_ENDPOINTS, frozenset({
         "Profile", "HostEndpoint", "WorkloadEndpoint"})),
-    "crd.projectcalico.org": ("Calico policies are not analysed yet", frozenset({
-        "NetworkPolicy", "GlobalNetworkPolicy", "Tier", "NetworkSet", "GlobalNetworkSet",
+    "crd.projectcalico.org": (_CALICO_ENDPOINTS, frozenset({
         "Profile", "HostEndpoint", "WorkloadEndpoint"})),
     "cilium.io": ("Cilium policies are not analysed yet", frozenset({
         "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "CiliumCIDRGroup"})),
@@ -82,13 +93,14 @@ _NOT_ENFORCED = frozenset({
 KNOWN_KINDS = frozenset({
     "Namespace", "Pod", "Node", "Service", "Endpoints", "EndpointSlice", "Ingress",
     "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob",
-    "ReplicationController", *DIALECTS,
+    "ReplicationController", "ServiceAccount", *DIALECTS, *CALICO_OBJECTS,
 })
 
 
 def reader_for(kind: str, api_version: str) -> Reader | None:
     """The reader of a policy kind at this apiVersion, or None."""
-    found = DIALECTS.get(kind)
+    found = _CALICO_POLICY if kind == "NetworkPolicy" and api_version in CALICO_VERSIONS else (
+        DIALECTS.get(kind))
     if found is None or api_version not in found[0]:
         return None
     return found[1]
@@ -126,6 +138,8 @@ def not_analysed(kind: str, api_version: str) -> str | None:
     found = _POLICY_GROUPS.get(group)
     if found is not None and kind in found[1]:
         return found[0]
+    if api_version in CALICO_VERSIONS and (kind in CALICO_OBJECTS or kind == "NetworkPolicy"):
+        return None
     if kind in DIALECTS:
         versions = DIALECTS[kind][0]
         if api_version in versions:

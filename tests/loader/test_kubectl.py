@@ -15,7 +15,7 @@ import pytest
 import reach
 from reach.cli import main
 from reach.errors import ManifestError
-from reach.loader._kubectl import CRD_RESOURCES, RESOURCES, kubectl_dump
+from reach.loader._kubectl import CRD_RESOURCES, FALLBACK_RESOURCES, RESOURCES, kubectl_dump
 from reach.policies import DIALECTS
 
 DUMP = Path(__file__).resolve().parents[1] / "data" / "cluster" / "kubectl-get.json"
@@ -32,9 +32,14 @@ if os.environ.get("FAKE_KUBECTL_FAIL"):
 resources = args[args.index("get") + 1].split(",")
 if "pods" in resources:
     sys.stdout.write(open(os.environ["FAKE_KUBECTL_DUMP"]).read())
-elif resources[0].startswith("adminnetworkpolicies"):
+elif resources[0].startswith("adminnetworkpolicies") or (
+        resources[0].endswith(".projectcalico.org") and ".crd." not in resources[0]
+        and os.environ.get("FAKE_NO_CALICO_API")):
     sys.stderr.write('error: the server doesn\\'t have a resource type "%s"\\n' % resources[0])
     sys.exit(1)
+elif (resources[0] == "globalnetworkpolicies.crd.projectcalico.org"
+      and os.environ.get("FAKE_CALICO")):
+    sys.stdout.write(open(os.environ["FAKE_CALICO"]).read())
 else:
     sys.stdout.write(json.dumps({{"apiVersion": "v1", "kind": "List", "items": []}}))
 """
@@ -73,7 +78,7 @@ def test_the_kinds_asked_are_exactly_the_kinds_reach_reads() -> None:
             group = version.rpartition("/")[0]
             if group != "extensions":
                 assert any(r.endswith(f".{group}") and r.startswith(kind.lower()[:8])
-                           for r in RESOURCES), (kind, group)
+                           for r in (*RESOURCES, *FALLBACK_RESOURCES.values())), (kind, group)
     assert "routes.route.openshift.io" in CRD_RESOURCES
     assert "adminnetworkpolicies.policy.networking.k8s.io" in CRD_RESOURCES
     assert not set(CRD_RESOURCES) & builtin
@@ -152,3 +157,29 @@ def test_no_kubectl_is_a_clear_error(tmp_path: Path) -> None:
 def test_neither_files_nor_cluster_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 2
     assert "-f PATH" in capsys.readouterr().err
+
+
+def test_calico_objects_come_from_the_datastore_without_calico_s_api_server(
+        kubectl: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Calico's kinds are asked at projectcalico.org (its API server) and, where that is not
+    served, at crd.projectcalico.org, as the datastore keeps them: never both, which would
+    read every Calico policy twice."""
+    assert "tiers.projectcalico.org" in CRD_RESOURCES
+    assert not any(r.endswith(".crd.projectcalico.org") for r in RESOURCES)
+    gnp = {"apiVersion": "v1", "kind": "List", "items": [{
+        "apiVersion": "crd.projectcalico.org/v1", "kind": "GlobalNetworkPolicy",
+        "metadata": {"name": "deny-all"},
+        "spec": {"selector": "all()", "types": ["Ingress"]}}]}
+    dump = tmp_path / "gnp.json"
+    dump.write_text(json.dumps(gnp))
+    monkeypatch.setenv("FAKE_NO_CALICO_API", "1")
+    monkeypatch.setenv("FAKE_CALICO", str(dump))
+    live = kubectl_dump()
+    asked = [c[c.index("get") + 1] for c in calls(kubectl)]
+    assert "globalnetworkpolicies.projectcalico.org" in asked
+    assert "globalnetworkpolicies.crd.projectcalico.org" in asked
+    assert not any("no such CRD" in n.message and "globalnetworkpolicies" in n.message
+                   for n in live.notes)
+    net = reach.load(cluster=True)
+    assert [p.ref for p in net.cluster.policies if p.kind == "GlobalNetworkPolicy"] == [
+        "gnp/deny-all"]

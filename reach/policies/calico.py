@@ -1,0 +1,628 @@
+"""Calico's policies, tiers and network sets, validated and read.
+
+Kinds of ``projectcalico.org/v3`` (what ``calicoctl`` and the Calico API server
+serve) and ``crd.projectcalico.org/v1`` (how the datastore stores them, as ``kubectl
+get`` prints them without the API server): ``NetworkPolicy`` (read as kind
+``CalicoNetworkPolicy``, beside Kubernetes' own), ``GlobalNetworkPolicy``, ``Tier``,
+``NetworkSet`` and ``GlobalNetworkSet``.
+
+Semantics, as Calico's reference documents them:
+
+* A policy belongs to a tier (``spec.tier``, default ``default``); tiers run by
+  ``order`` (lower first, no order last) and the ``default`` tier, which also holds
+  every Kubernetes NetworkPolicy (at order 1000), has order 1,000,000. Policies of a
+  tier run by ``order`` (lower first; none: after every ordered one), ties broken by
+  kind and name. A tier that selects a pod but whose rules decide nothing denies,
+  unless its ``defaultAction`` is ``Pass``.
+* Rules run in order: ``Allow`` and ``Deny`` are final, ``Pass`` goes on to the next
+  tier, ``Log`` changes nothing.
+* ``types`` defaults to Ingress, plus Egress when there are egress rules (Egress
+  alone when there are only egress rules).
+* Selectors are Calico expressions (:mod:`reach.policies.calico_selector`) over a
+  pod's labels and the labels Calico adds (see :mod:`reach.engine.entities`);
+  ``namespaceSelector`` and ``serviceAccountSelector`` are rewritten onto the
+  ``pcns.`` and ``pcsa.`` labels. A rule entity's criteria are all ANDed; ``nets`` and
+  network sets match pod IPs too.
+
+reach analyses TCP, UDP and SCTP: a rule for ICMP or another IP protocol matches
+none of that traffic (a warning says so); ``notProtocol`` takes its protocol away.
+Criteria no static analysis can decide (HTTP matches, source ports, Services as
+entities, ``domains``) are read conservatively with a caveat: an ``Allow`` rule
+holding one matches nothing, a ``Deny`` or ``Pass`` rule is read without it.
+
+Examples
+--------
+>>> from reach.loader import read_cluster
+>>> cluster = read_cluster("-", stdin_text='''
+... apiVersion: projectcalico.org/v3
+... kind: GlobalNetworkPolicy
+... metadata: {name: deny-db}
+... spec:
+...   order: 10
+...   selector: app == 'db'
+...   ingress:
+...   - action: Deny
+...     source: {selector: app != 'web'}
+... ''')
+>>> p = cluster.policies[0]
+>>> p.ref, str(p.tier), p.priority, p.policy_types, [str(r.peers[0]) for r in p.ingress]
+('gnp/deny-db', 'NetworkPolicy', 10.0, ('Ingress',), ["selector [app != 'web']"])
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from yaml.nodes import Node, ScalarNode
+
+from reach.documents._fields import Meta, check_fields
+from reach.documents._yaml import Mapping, Source, is_null
+from reach.engine.addresses import parse_cidr
+from reach.errors import ManifestError
+from reach.model import (
+    ADMIN_TIER,
+    BASELINE_TIER,
+    NETWORKPOLICY_TIER,
+    Diagnostic,
+    Direction,
+    Entity,
+    Labels,
+    NetworkSet,
+    Peer,
+    Policy,
+    PolicyPort,
+    Rule,
+    Tier,
+)
+from reach.model.expressions import (
+    All,
+    And,
+    CalicoSelector,
+    Compare,
+    Expression,
+    Has,
+    InSet,
+    Not,
+    Or,
+)
+from reach.policies.calico_selector import SelectorSyntaxError, parse_selector
+
+__all__ = [
+    "CALICO_VERSIONS",
+    "CalicoTier",
+    "read_calico_policy",
+    "read_network_set",
+    "read_tier",
+    "settle_tiers",
+    "without_copies",
+]
+
+#: The API versions Calico kinds are read at.
+CALICO_VERSIONS = frozenset({"projectcalico.org/v3", "crd.projectcalico.org/v1"})
+
+_TOP = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
+_SPEC = frozenset({
+    "order", "tier", "selector", "serviceAccountSelector", "types", "ingress", "egress",
+    "doNotTrack", "preDNAT", "applyOnForward", "performanceHints"})
+_GLOBAL_SPEC = _SPEC | {"namespaceSelector"}
+_RULE = frozenset({"action", "protocol", "notProtocol", "icmp", "notICMP", "ipVersion",
+                   "source", "destination", "http", "metadata"})
+_ENTITY = frozenset({"nets", "notNets", "selector", "notSelector", "namespaceSelector",
+                     "ports", "notPorts", "serviceAccounts", "services", "domains"})
+_ACTIONS = ("Allow", "Deny", "Log", "Pass")
+_PROTOCOL_NUMBERS = {6: "TCP", 17: "UDP", 132: "SCTP"}
+_OTHER_PROTOCOLS = {"ICMP": 1, "ICMPv6": 58, "UDPLite": 136}
+_PORT_PROTOCOLS = ("TCP", "UDP", "SCTP", "UDPLite")
+_NS = "projectcalico.org/namespace"
+_SA = "projectcalico.org/serviceaccount"
+_DEFAULT_TIER_ORDER = NETWORKPOLICY_TIER.order
+#: Calico's tiers for the admin policy API, and reach's tiers of the same place.
+_KNOWN_TIERS = {"default": NETWORKPOLICY_TIER, "adminnetworkpolicy": ADMIN_TIER,
+                "baselineadminnetworkpolicy": BASELINE_TIER}
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoTier:
+    """A Calico Tier: its order (None: after every ordered tier) and default action."""
+
+    name: str
+    order: float | None
+    default_action: str = "Deny"
+    location: object = None
+
+
+def _pending_tier(name: str) -> Tier:
+    """A placeholder until :func:`settle_tiers` knows the Tier objects."""
+    return _KNOWN_TIERS.get(name) or Tier(name, math.nan, ends_in_deny=True)
+
+
+# ---------------------------------------------------------------------------
+# selectors
+
+
+def _selector(src: Source, node: Node, what: str) -> CalicoSelector:
+    text = src.string(node, what)
+    try:
+        return parse_selector(text or "")
+    except SelectorSyntaxError as err:
+        mark = node.start_mark
+        quoted = isinstance(node, ScalarNode) and node.style in ("'", '"')
+        raise ManifestError(f"invalid selector in {what}: {err}", path=src.path,
+                            line=mark.line + 1,
+                            column=mark.column + 1 + err.offset + (1 if quoted else 0),
+                            hint="Calico selectors look like app == 'web' && has(tier)"
+                            ) from None
+
+
+def _prefixed(tree: Expression, prefix: str, *, namespaces: bool) -> Expression:
+    """``tree`` over the labels an endpoint inherits from its namespace or service account."""
+    if isinstance(tree, All):
+        return Has(_NS) if namespaces else All()
+    if isinstance(tree, Has):
+        return Has(prefix + tree.key)
+    if isinstance(tree, Compare):
+        return Compare(prefix + tree.key, tree.op, tree.value)
+    if isinstance(tree, InSet):
+        return InSet(prefix + tree.key, tree.values, tree.negated)
+    if isinstance(tree, Not):
+        return Not(_prefixed(tree.node, prefix, namespaces=namespaces))
+    if isinstance(tree, And):
+        return And(tuple(_prefixed(n, prefix, namespaces=namespaces) for n in tree.nodes))
+    if isinstance(tree, Or):
+        return Or(tuple(_prefixed(n, prefix, namespaces=namespaces) for n in tree.nodes))
+    return tree  # global()
+
+
+def _namespace_scope(selector: CalicoSelector) -> CalicoSelector:
+    return CalicoSelector(f"namespaceSelector {selector}",
+                          _prefixed(selector.tree, "pcns.", namespaces=True))
+
+
+def _in_namespace(namespace: str) -> CalicoSelector:
+    return CalicoSelector(f"namespace {namespace}", Compare(_NS, "==", namespace))
+
+
+def _both(*parts: CalicoSelector | None) -> CalicoSelector | None:
+    chosen = [p for p in parts if p is not None and not p.is_all]
+    if not chosen:
+        found = [p for p in parts if p is not None]
+        return found[0] if found else None
+    if len(chosen) == 1:
+        return chosen[0]
+    return CalicoSelector(" && ".join(f"({p})" for p in chosen),
+                          And(tuple(p.tree for p in chosen)))
+
+
+def _accounts(src: Source, node: Node, what: str) -> CalicoSelector | None:
+    fields = src.mapping(node, what)
+    if not fields:
+        return None
+    check_fields(src, fields, frozenset({"names", "selector"}), what)
+    parts: list[CalicoSelector] = []
+    names_entry = fields.get("names")
+    if names_entry is not None:
+        names = tuple(sorted({src.string(n, f"{what}.names") or ""
+                              for n in src.sequence(names_entry[1], f"{what}.names") or []}))
+        parts.append(CalicoSelector(f"serviceAccounts {', '.join(names)}", InSet(_SA, names)))
+    sel_entry = fields.get("selector")
+    if sel_entry is not None:
+        parts.append(_account_selector(_selector(src, sel_entry[1], f"{what}.selector")))
+    return _both(*parts)
+
+
+def _account_selector(selector: CalicoSelector) -> CalicoSelector:
+    return CalicoSelector(f"serviceAccountSelector {selector}",
+                          _prefixed(selector.tree, "pcsa.", namespaces=False))
+
+
+# ---------------------------------------------------------------------------
+# the policy
+
+
+def read_calico_policy(
+    src: Source, fields: Mapping, meta: Meta, root: Node, notes: list[Diagnostic]
+) -> Policy:
+    """Build the :class:`Policy` of a Calico NetworkPolicy or GlobalNetworkPolicy."""
+    kind = str(fields["kind"][1].value)
+    scoped = kind == "NetworkPolicy"
+    check_fields(src, fields, _TOP, kind)
+    spec_entry = fields.get("spec")
+    spec = (src.mapping(spec_entry[1], "spec") if spec_entry else None) or {}
+    check_fields(src, spec, _SPEC if scoped else _GLOBAL_SPEC, f"Calico {kind} spec",
+                 {"namespaceSelector": "a namespaced NetworkPolicy applies in its own "
+                  "namespace; use a GlobalNetworkPolicy to select namespaces"})
+    name = meta.name
+    ref = f"{meta.namespace}/{name}" if scoped else f"gnp/{name}"
+    for flag in ("doNotTrack", "preDNAT", "applyOnForward"):
+        entry = spec.get(flag)
+        if entry is not None and src.boolean(entry[1], flag):
+            notes.append(Diagnostic(
+                "warning",
+                f"{ref} sets {flag}: it applies to host endpoints and forwarded traffic, "
+                "which reach does not model; read as an ordinary policy of the pods it selects",
+                src.location(entry[0]), code="assumption"))
+    order = _order(src, spec)
+    tier_entry = spec.get("tier")
+    tier_name = (src.string(tier_entry[1], "tier") if tier_entry else None) or "default"
+    selector = _optional_selector(src, spec, "selector") or parse_selector("")
+    account = spec.get("serviceAccountSelector")
+    account_sel = (_account_selector(_selector(src, account[1], "serviceAccountSelector"))
+                   if account is not None else None)
+    if scoped:
+        subject = _both(selector, account_sel) or selector
+    else:
+        ns_sel = _optional_selector(src, spec, "namespaceSelector")
+        subject = _both(_namespace_scope(ns_sel) if ns_sel is not None else None, selector,
+                        account_sel) or selector
+    namespace = meta.namespace if scoped else ""
+    rules: dict[Direction, tuple[Rule, ...]] = {}
+    for direction in ("ingress", "egress"):
+        rules[direction] = _rules(src, spec.get(direction), direction, namespace, ref, notes)
+    types = _types(src, spec, bool(spec.get("ingress")), bool(spec.get("egress")))
+    return Policy(
+        namespace=namespace,
+        name=name,
+        pod_selector=subject,
+        policy_types=types,
+        ingress=rules["ingress"] if "Ingress" in types else (),
+        egress=rules["egress"] if "Egress" in types else (),
+        location=meta.location,
+        kind="CalicoNetworkPolicy" if scoped else "GlobalNetworkPolicy",
+        tier=_pending_tier(tier_name),
+        priority=order,
+    )
+
+
+def _optional_selector(src: Source, spec: Mapping, key: str) -> CalicoSelector | None:
+    entry = spec.get(key)
+    if entry is None or is_null(entry[1]):
+        return None
+    return _selector(src, entry[1], key)
+
+
+def _order(src: Source, spec: Mapping) -> float:
+    entry = spec.get("order")
+    if entry is None or is_null(entry[1]):
+        return math.inf
+    node = entry[1]
+    try:
+        value = float(str(node.value))
+    except (TypeError, ValueError):
+        src.fail(node, f"order must be a number, not {node.value!r}")
+    if math.isnan(value):
+        src.fail(node, "order must be a number")
+    return value
+
+
+def _types(src: Source, spec: Mapping, ingress: bool, egress: bool) -> tuple[str, ...]:
+    entry = spec.get("types")
+    if entry is None or is_null(entry[1]):
+        if egress and not ingress:
+            return ("Egress",)
+        return ("Ingress", "Egress") if egress else ("Ingress",)
+    out = []
+    for item in src.sequence(entry[1], "types") or []:
+        value = src.string(item, "types")
+        if value not in ("Ingress", "Egress"):
+            src.fail(item, f'unknown policy type "{value}"', "use Ingress or Egress")
+        out.append(value)
+    return tuple(t for t in ("Ingress", "Egress") if t in out)
+
+
+def _rules(src: Source, entry: tuple[Node, Node] | None, direction: Direction, namespace: str,
+           ref: str, notes: list[Diagnostic]) -> tuple[Rule, ...]:
+    if entry is None or is_null(entry[1]):
+        return ()
+    out = []
+    for index, node in enumerate(src.sequence(entry[1], direction) or []):
+        rule = _rule(src, node, direction, index, namespace, ref, notes)
+        if rule is not None:
+            out.append(rule)
+    return tuple(out)
+
+
+@dataclass(slots=True)
+class _Match:
+    """What a rule matches besides its peer, as reach can tell it."""
+
+    ports: tuple[PolicyPort, ...] = ()
+    not_ports: tuple[PolicyPort, ...] = ()
+    undecidable: tuple[str, ...] = ()
+
+
+def _rule(src: Source, node: Node, direction: Direction, index: int, namespace: str, ref: str,
+          notes: list[Diagnostic]) -> Rule | None:
+    fields = src.mapping(node, f"{direction} rule") or {}
+    check_fields(src, fields, _RULE, f"Calico {direction} rule")
+    where = src.location(node)
+    label = f"{ref} {direction}[{index}]"
+    action_entry = fields.get("action")
+    if action_entry is None:
+        src.fail(node, f"{label} has no action", "use Allow, Deny, Log or Pass")
+    action = src.string(action_entry[1], "action")
+    if action not in _ACTIONS:
+        near = [a for a in _ACTIONS if a.lower() == (action or "").lower()]
+        src.fail(action_entry[1], f'unknown action "{action}"',
+                 f"did you mean {near[0]}? actions are case-sensitive" if near
+                 else "use Allow, Deny, Log or Pass")
+    protocol = _protocol(src, fields.get("protocol"))
+    not_protocol = _protocol(src, fields.get("notProtocol"))
+    if isinstance(protocol, int):
+        notes.append(Diagnostic(
+            "warning", f"{label} matches IP protocol {_protocol_name(protocol)} only: reach "
+            "analyses TCP, UDP and SCTP, which the rule does not match", where,
+            code="other-protocol"))
+        return None
+    match = _Match()
+    if protocol:
+        match.ports = (PolicyPort(protocol),)
+    if isinstance(not_protocol, str) and not_protocol:
+        match.not_ports = (PolicyPort(not_protocol),)
+        if not protocol:
+            match.ports = ()
+    ip_version = fields.get("ipVersion")
+    family = src.integer(ip_version[1], "ipVersion") if ip_version else None
+    if family not in (None, 4, 6):
+        assert ip_version is not None
+        src.fail(ip_version[1], f"ipVersion must be 4 or 6, not {family}")
+    if fields.get("http") is not None:
+        match.undecidable += ("an HTTP match",)
+    peers: dict[str, Entity | None] = {}
+    other_side = "source" if direction == "ingress" else "destination"
+    for side in ("source", "destination"):
+        side_entry = fields.get(side)
+        peers[side] = _entity(src, side_entry[1] if side_entry else None, side, protocol,
+                              namespace, match, family if side == other_side else None)
+    mine = peers["destination" if direction == "ingress" else "source"]
+    if match.undecidable:
+        what = ", ".join(dict.fromkeys(match.undecidable))
+        if action == "Allow":
+            notes.append(Diagnostic(
+                "warning", f"{label} needs {what}, which reach cannot decide statically: "
+                "read as matching nothing (the cluster may allow more)", where,
+                code="unresolvable"))
+            return None
+        notes.append(Diagnostic(
+            "warning", f"{label} needs {what}, which reach cannot decide statically: "
+            f"read as if it matched without it (the cluster may {action.lower()} less)",
+            where, code="unresolvable"))
+    other = peers[other_side]
+    rule_peers: tuple[Peer, ...] = ()
+    if other is not None and other != Entity():
+        rule_peers = (Peer(entity=other, location=where),)
+    local = mine if mine is not None and mine != Entity() else None
+    return Rule(direction, index, rule_peers, match.ports, where, action,  # type: ignore[arg-type]
+                not_ports=match.not_ports, local=local)
+
+
+def _protocol_name(number: int) -> str:
+    names = {v: k for k, v in _OTHER_PROTOCOLS.items()}
+    return names.get(number, str(number))
+
+
+def _protocol(src: Source, entry: tuple[Node, Node] | None) -> str | int:
+    """``"TCP"``/``"UDP"``/``"SCTP"``, another protocol's number, or ``""`` when absent."""
+    if entry is None or is_null(entry[1]):
+        return ""
+    node = entry[1]
+    value = str(node.value)
+    if value.isdigit():
+        number = int(value)
+        if not 1 <= number <= 255:
+            src.fail(node, f"protocol number {number} is out of range 1-255")
+        return _PROTOCOL_NUMBERS.get(number, number)
+    if value in ("TCP", "UDP", "SCTP"):
+        return value
+    for name, number in _OTHER_PROTOCOLS.items():
+        if value == name:
+            return number
+    known = ("TCP", "UDP", "SCTP", *_OTHER_PROTOCOLS)
+    near = [k for k in known if k.lower() == value.lower()]
+    src.fail(node, f'unknown protocol "{value}"',
+             f"did you mean {near[0]}? protocols are case-sensitive" if near
+             else "use TCP, UDP, SCTP, ICMP, ICMPv6, UDPLite or a number 1-255")
+
+
+def _entity(src: Source, node: Node | None, side: str, protocol: str, namespace: str,
+            match: _Match, family: int | None) -> Entity | None:
+    """A rule's source or destination; None when the rule does not give it."""
+    fields = (src.mapping(node, side) if node is not None else None) or {}
+    check_fields(src, fields, _ENTITY, f"rule {side}",
+                 {"notNamespaceSelector": "Calico has no notNamespaceSelector; negate "
+                  "inside namespaceSelector with !"})
+    nets = _nets(src, fields.get("nets"), f"{side}.nets")
+    not_nets = _nets(src, fields.get("notNets"), f"{side}.notNets")
+    if family is not None:
+        every = "0.0.0.0/0" if family == 4 else "::/0"
+        nets = tuple(n for n in nets if (":" in n) == (family == 6)) if nets else (every,)
+        if not nets:
+            nets = ("255.255.255.255/32",) if family == 4 else ("::/128",)  # matches nothing real
+    sel = _optional_selector(src, fields, "selector")
+    not_sel = _optional_selector(src, fields, "notSelector")
+    ns_entry = fields.get("namespaceSelector")
+    ns_sel = (_selector(src, ns_entry[1], f"{side}.namespaceSelector")
+              if ns_entry is not None and not is_null(ns_entry[1]) else None)
+    accounts_entry = fields.get("serviceAccounts")
+    accounts = _accounts(src, accounts_entry[1], f"{side}.serviceAccounts") if (
+        accounts_entry is not None) else None
+    scope: CalicoSelector | None
+    if ns_sel is not None:
+        scope = _namespace_scope(ns_sel)
+    elif namespace:
+        scope = _in_namespace(namespace)
+    else:
+        scope = None
+    endpoint = None
+    if sel is not None or ns_sel is not None or accounts is not None:
+        endpoint = _both(scope, sel, accounts)
+        if endpoint is None:
+            endpoint = parse_selector("")
+    excluded = _both(scope, not_sel) if not_sel is not None else None
+    if not_sel is not None and excluded is None:
+        excluded = not_sel
+    if fields.get("services") is not None:
+        match.undecidable += ("a Service as " + side,)
+    if fields.get("domains") is not None:
+        match.undecidable += (f"domains in the {side}",)
+    if side == "source":
+        for key in ("ports", "notPorts"):
+            if fields.get(key) is not None:
+                match.undecidable += ("source ports",)
+    else:
+        _ports(src, fields, protocol, match)
+    if not fields and family is None:
+        return None
+    return Entity(endpoint, excluded, nets, not_nets)
+
+
+def _nets(src: Source, entry: tuple[Node, Node] | None, what: str) -> tuple[str, ...]:
+    if entry is None or is_null(entry[1]):
+        return ()
+    out = []
+    for item in src.sequence(entry[1], what) or []:
+        text = src.string(item, what) or ""
+        cidr = text if "/" in text else f"{text}/{128 if ':' in text else 32}"
+        try:
+            parse_cidr(cidr, strict=False)
+        except ValueError as err:
+            src.fail(item, f'invalid CIDR "{text}" in {what}: {err}')
+        out.append(cidr)
+    return tuple(out)
+
+
+def _ports(src: Source, fields: Mapping, protocol: str, match: _Match) -> None:
+    for key in ("ports", "notPorts"):
+        entry = fields.get(key)
+        if entry is None or is_null(entry[1]):
+            continue
+        if protocol not in _PORT_PROTOCOLS:
+            src.fail(entry[0], f"destination.{key} needs the rule's protocol to be TCP, UDP, "
+                     "SCTP or UDPLite", "add `protocol: TCP` to the rule")
+        ports = tuple(_port(src, item, protocol, key)
+                      for item in src.sequence(entry[1], key) or [])
+        if key == "ports":
+            match.ports = ports
+        else:
+            match.not_ports = match.not_ports + ports
+            if not match.ports:
+                match.ports = (PolicyPort(protocol),)
+
+
+def _port(src: Source, node: Node, protocol: str, what: str) -> PolicyPort:
+    value = str(node.value) if isinstance(node, ScalarNode) else ""
+    where = src.location(node)
+    if value.isdigit():
+        return PolicyPort(protocol, _number(src, node, int(value), what), None, where)
+    if ":" in value:
+        first, _, last = value.partition(":")
+        if first.isdigit() and last.isdigit():
+            lo, hi = _number(src, node, int(first), what), _number(src, node, int(last), what)
+            if lo > hi:
+                src.fail(node, f"port range {value} starts after it ends")
+            return PolicyPort(protocol, lo, hi, where)
+        src.fail(node, f'invalid port range "{value}"', "write it as 'start:end', e.g. '8000:9000'")
+    if not value or not isinstance(node, ScalarNode):
+        src.fail(node, f"invalid port in {what}", "a number, 'start:end' or a port name")
+    return PolicyPort(protocol, value, None, where)
+
+
+def _number(src: Source, node: Node, port: int, what: str) -> int:
+    if not 0 <= port <= 65535:
+        src.fail(node, f"port {port} in {what} is out of range 0-65535")
+    return max(port, 1)
+
+
+# ---------------------------------------------------------------------------
+# tiers and network sets
+
+
+def read_tier(src: Source, fields: Mapping, meta: Meta) -> CalicoTier:
+    """A Calico Tier: its name, order and default action."""
+    spec_entry = fields.get("spec")
+    spec = (src.mapping(spec_entry[1], "spec") if spec_entry else None) or {}
+    check_fields(src, spec, frozenset({"order", "defaultAction"}), "Calico Tier spec")
+    order_entry = spec.get("order")
+    order = None if order_entry is None or is_null(order_entry[1]) else _order(src, spec)
+    action_entry = spec.get("defaultAction")
+    action = (src.string(action_entry[1], "defaultAction") if action_entry else None) or "Deny"
+    if action not in ("Deny", "Pass"):
+        assert action_entry is not None
+        src.fail(action_entry[1], f'unknown defaultAction "{action}"', "use Deny or Pass")
+    return CalicoTier(meta.name, order, action, meta.location)
+
+
+def read_network_set(src: Source, fields: Mapping, meta: Meta, kind: str) -> NetworkSet:
+    """A NetworkSet (namespaced) or GlobalNetworkSet: labels and CIDRs."""
+    spec_entry = fields.get("spec")
+    spec = (src.mapping(spec_entry[1], "spec") if spec_entry else None) or {}
+    check_fields(src, spec, frozenset({"nets", "allowedEgressDomains"}), f"{kind} spec")
+    nets = _nets(src, spec.get("nets"), "nets")
+    namespace = meta.namespace if kind == "NetworkSet" else ""
+    return NetworkSet(namespace, meta.name, meta.labels or Labels(), nets, meta.location)
+
+
+def settle_tiers(policies: list[Policy], tiers: list[CalicoTier],
+                 notes: list[Diagnostic]) -> list[Policy]:
+    """Give each Calico policy its tier's order and default action, now that every Tier
+    object is read; a tier the input does not define is a warning (read as ordered last,
+    ending in deny)."""
+    known = {t.name: t for t in tiers}
+    out = []
+    missing: dict[str, Policy] = {}
+    for policy in policies:
+        if not math.isnan(policy.tier.order):
+            out.append(policy)
+            continue
+        name = policy.tier.name
+        tier = known.get(name)
+        if tier is None:
+            missing.setdefault(name, policy)
+            order: float = math.inf
+            ends_in_deny = True
+        else:
+            order = tier.order if tier.order is not None else math.inf
+            ends_in_deny = tier.default_action != "Pass"
+        out.append(_with_tier(policy, Tier(name, order, ends_in_deny)))
+    for name, policy in missing.items():
+        notes.append(Diagnostic(
+            "warning", f"{policy.ref} is in tier {name!r}, which the input does not define: "
+            "read as ordered after every other tier, denying what it does not decide",
+            policy.location, code="assumption"))
+    return out
+
+
+def _with_tier(policy: Policy, tier: Tier) -> Policy:
+    return replace(policy, tier=tier)
+
+
+
+#: The prefixes of the copies Calico's API server lists of the policies it converts:
+#: ``knp.default.NAME`` for a Kubernetes NetworkPolicy, ``kanp.adminnetworkpolicy.NAME``
+#: and ``kbanp.baselineadminnetworkpolicy.NAME`` for the admin policies.
+_COPIES = {"CalicoNetworkPolicy": (("knp.default.", "NetworkPolicy"),),
+           "GlobalNetworkPolicy": (("kanp.adminnetworkpolicy.", "AdminNetworkPolicy"),
+                                   ("kbanp.baselineadminnetworkpolicy.",
+                                    "BaselineAdminNetworkPolicy"))}
+
+
+def without_copies(policies: list[Policy], notes: list[Diagnostic]) -> list[Policy]:
+    """Drop Calico's copies of policies whose original the input also holds.
+
+    A dump through Calico's API server lists every Kubernetes NetworkPolicy again as a
+    Calico NetworkPolicy ``knp.default.NAME`` (and admin policies as ``kanp.`` and
+    ``kbanp.`` global ones): the original is read, the copy noted and dropped.
+    """
+    originals = {(p.kind, p.namespace, p.name) for p in policies}
+    out = []
+    for policy in policies:
+        for prefix, kind in _COPIES.get(policy.kind, ()):
+            name = policy.name.removeprefix(prefix)
+            if name != policy.name and (kind, policy.namespace, name) in originals:
+                notes.append(Diagnostic(
+                    "info", f"{policy.ref} is Calico's copy of {kind} {name}: the original "
+                    "is read, the copy left out", policy.location, code="calico-copy"))
+                break
+        else:
+            out.append(policy)
+    return out

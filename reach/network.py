@@ -35,10 +35,17 @@ from reach.endpoints import (
 from reach.engine.addresses import IPV4_ALL, address_key
 from reach.engine.compiler import Compiled, CompileOptions, compile_cluster
 from reach.engine.intervals import IntervalSet
-from reach.engine.ports import MAX_PORT, PortSet
+from reach.engine.ports import (
+    ICMP_PROTOCOLS,
+    MAX_ICMP,
+    MAX_PORT,
+    PORT_PROTOCOLS,
+    PortSet,
+    canonical_protocol,
+)
 from reach.engine.trace import Step, TraceContext, Walk, trace_side
 from reach.errors import InvalidQuery, UnknownEndpoint
-from reach.model import PROTOCOLS, Cluster, Diagnostic, Direction, Pod, Policy
+from reach.model import Cluster, Diagnostic, Direction, Pod, Policy
 from reach.services import (
     SYNTHETIC_CONTROLLER_POD,
     Route,
@@ -597,10 +604,10 @@ candidates: shop/Deployment/web
         >>> net.can("network-policy/client-1", "network-policy/server").answer
         'ALLOWED on TCP 8888 (not on every port)'
         """
-        protocol = protocol.upper()
-        if protocol not in PROTOCOLS:
-            raise InvalidQuery(f"unknown protocol {protocol!r}: use one of "
-                               f"{', '.join(PROTOCOLS)}")
+        try:
+            protocol = canonical_protocol(protocol)
+        except ValueError as err:
+            raise InvalidQuery(str(err)) from None
         a, b = self.resolve(src), self.resolve(dst, port, protocol)
         if a.kind == "service":
             raise InvalidQuery(
@@ -686,7 +693,8 @@ candidates: shop/Deployment/web
         >>> net.resolve_port("ns/dns", "dns")
         (53, 'UDP')
         """
-        number, _, protocol = self._port_on(self.resolve(dst), port, protocol.upper())
+        number, _, protocol = self._port_on(self.resolve(dst), port,
+                                            canonical_protocol(protocol))
         return number, protocol
 
     def _port_on(self, dst: Resolved, port: int | str | None,
@@ -697,6 +705,12 @@ candidates: shop/Deployment/web
         if isinstance(port, str) and port.strip().isdigit():
             port = int(port)
         if isinstance(port, int):
+            if protocol in ICMP_PROTOCOLS:
+                if not 0 <= port <= MAX_ICMP:
+                    raise InvalidQuery(f"ICMP type {port} is out of range 0-{MAX_ICMP}")
+                return port, "", protocol
+            if protocol not in PORT_PROTOCOLS:
+                raise InvalidQuery(f"{protocol} has no ports: ask without --port")
             if not 1 <= port <= MAX_PORT:
                 raise InvalidQuery(f"port {port} is out of range: ports are 1-{MAX_PORT}")
             return port, "", protocol

@@ -65,7 +65,7 @@ def frame_rows(connections: Iterable[Connection]) -> list[Row]:
     rows: list[Row] = []
     for conn in connections:
         ends = (*_end(conn.src), *_end(conn.dst))
-        for protocol, ranges in conn.ports.to_dict().items():
+        for protocol, ranges in conn.ports.to_json().items():
             for first, last in ranges:
                 rows.append((*ends, protocol, first, last))
     return rows
@@ -73,7 +73,9 @@ def frame_rows(connections: Iterable[Connection]) -> list[Row]:
 
 def to_frame(connections: Iterable[Connection]) -> pandas.DataFrame:
     """Connections as a flat pandas ``DataFrame``: :data:`FRAME_COLUMNS`, one row per
-    connection, protocol and port range (``All Connections`` is three rows).
+    connection, protocol and port range, as :meth:`~reach.engine.ports.PortSet.to_json`
+    gives them: ports for TCP, UDP, SCTP and UDPLite, ``type * 256 + code`` for ICMP,
+    and protocol ``ip_protocols`` with ranges of protocol numbers for the others.
 
     An outside range's ``*_name`` is its addresses (``10.0.0.0-10.255.255.255``), a
     namespace's is its name (also in ``*_namespace``). Needs pandas (the ``frames``

@@ -36,11 +36,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from reach.endpoints import Endpoint
-from reach.engine.ports import PortSet
+from reach.engine.ports import PORT_PROTOCOLS, PortSet, canonical_protocol
 from reach.engine.trace import Step, TraceContext, Walk, trace_side
 from reach.model import NETWORKPOLICY_TIER, Direction, Pod, Policy, Rule
 
-__all__ = ["BackendVerdict", "RuleMatch", "ServiceVerdict", "Side", "Verdict", "side_of"]
+__all__ = ["BackendVerdict", "RuleMatch", "ServiceVerdict", "Side", "Verdict", "answers", "asked",
+           "asked_text", "side_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +116,10 @@ class Side:
     @property
     def steps(self) -> tuple[Step, ...]:
         """The steps that decide the question asked (all of them for "any port")."""
-        if self.port is None:
+        question = asked(self.protocol, self.port)
+        if question is None:
             return self.walk.steps
-        return tuple(s for s in self.walk.steps if s.ports.allows(self.protocol, self.port))
+        return tuple(s for s in self.walk.steps if s.ports & question)
 
     @property
     def allowing(self) -> tuple[RuleMatch, ...]:
@@ -133,14 +135,12 @@ class Side:
     @property
     def what(self) -> str:
         """The question asked, as text: ``TCP 8080`` or ``any port``."""
-        return f"{self.protocol} {self.port}" if self.port is not None else "any port"
+        return asked_text(self.protocol, self.port)
 
     @property
     def denies(self) -> bool:
         """Whether this direction denies the question asked."""
-        if self.port is None:
-            return not self.ports
-        return not self.ports.allows(self.protocol, self.port)
+        return not answers(self.ports, self.protocol, self.port)
 
     @property
     def _head(self) -> str:
@@ -192,9 +192,8 @@ class Side:
 
     def _shown(self, ports: PortSet) -> PortSet:
         """A step's share, narrowed to the port asked about when one was."""
-        if self.port is None:
-            return ports
-        return ports & PortSet.single(self.protocol, self.port)
+        question = asked(self.protocol, self.port)
+        return ports if question is None else ports & question
 
     def _tier_lines(self) -> list[str]:
         lines: list[str] = []
@@ -216,8 +215,8 @@ class Side:
             lines.append(f"  [{NETWORKPOLICY_TIER}] isolated by {_names(np_selecting)} "
                          "(not reached: decided before)")
         word = f"allowed: {self.ports}" if self.ports else "denied"
-        if self.port is not None:
-            word = "allowed" if self.ports.allows(self.protocol, self.port) else "denied"
+        if asked(self.protocol, self.port) is not None:
+            word = "allowed" if answers(self.ports, self.protocol, self.port) else "denied"
         lines.append(f"  => {word}")
         for first, second in self.walk.ties:
             lines.append(
@@ -259,7 +258,7 @@ def side_of(
     when it is outside the cluster; ``pod`` None is an outside end.
     """
     return Side(direction, pod, trace_side(ctx, direction, pod, other, other_key),
-                protocol.upper(), port)
+                canonical_protocol(protocol), port)
 
 
 def _html(text: str, allowed: bool) -> str:
@@ -303,9 +302,7 @@ class Verdict:
     def allowed(self) -> bool:
         if self.itself:
             return True
-        if self.port is None:
-            return bool(self.ports)
-        return self.ports.allows(self.protocol, self.port)
+        return answers(self.ports, self.protocol, self.port)
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -313,16 +310,14 @@ class Verdict:
     @property
     def what(self) -> str:
         """The question asked: ``TCP 8080`` (``TCP 8080 (http)`` for a name) or ``any port``."""
-        if self.port is None:
-            return "any port"
         named = f" ({self.port_name})" if self.port_name else ""
-        return f"{self.protocol} {self.port}{named}"
+        return asked_text(self.protocol, self.port) + named
 
     @property
     def answer(self) -> str:
         """``ALLOWED on TCP 8080``, ``ALLOWED on TCP 8080 (not on every port)``,
         ``ALLOWED on every port``, ``DENIED on ...``: one phrase that cannot be misread."""
-        if self.port is not None:
+        if asked(self.protocol, self.port) is not None:
             return f"{'ALLOWED' if self.allowed else 'DENIED'} on {self.what}"
         if self.itself or self.ports.is_all():
             return "ALLOWED on every port"
@@ -561,3 +556,33 @@ class ServiceVerdict:
 
     def _repr_html_(self) -> str:
         return _html(str(self), self.allowed)
+
+
+def asked(protocol: str, port: int | None) -> PortSet | None:
+    """The traffic a question is about; None for "any port" (no port, a protocol with
+    ports). An ICMP port is a type (every code of it); a protocol without ports is
+    asked about whole.
+
+    >>> str(asked("TCP", 80)), asked("TCP", None), str(asked("ICMP", 8)), str(asked("VRRP", None))
+    ('TCP 80', None, 'ICMP type 8', 'VRRP')
+    """
+    if port is None:
+        return None if protocol in PORT_PROTOCOLS else PortSet.protocol(protocol)
+    return PortSet.single(protocol, port)
+
+
+def answers(ports: PortSet, protocol: str, port: int | None) -> bool:
+    """Whether ``ports`` allow the question: all of one port or ICMP type, some of a
+    protocol asked about without a port, anything for "any port"."""
+    question = asked(protocol, port)
+    if question is None:
+        return bool(ports)
+    if port is None:
+        return bool(ports & question)
+    return question <= ports
+
+
+def asked_text(protocol: str, port: int | None) -> str:
+    """``TCP 8080``, ``ICMP type 8``, ``VRRP`` or ``any port``."""
+    question = asked(protocol, port)
+    return "any port" if question is None else str(question)

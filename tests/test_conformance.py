@@ -8,7 +8,7 @@ matching no pod; ``{ingress-controller}`` lines are the synthetic controller's
 connections to what Ingresses and OpenShift Routes route it to. External ranges are
 compared by address, not by how the ranges happen to be cut.
 
-Two documented differences:
+Four documented differences:
 
 - np-guard does not analyse IPv6 (its goldens cut only the IPv4 space and it warns
   about IPv6 CIDRs), while reach analyses IPv6 as soon as a policy names an IPv6
@@ -25,6 +25,9 @@ Two documented differences:
   leaves them out with a warning (they send and receive nothing). Golden lines of
   workloads whose every pod has ended are left out (:func:`ended_workloads`, again
   read from the input files).
+- np-guard's connections are TCP, UDP and SCTP ("All Connections" is all of their
+  ports); reach's carry every IP protocol. Both sides are compared on TCP, UDP and
+  SCTP (:data:`NP_GUARD_PROTOCOLS`); a line that holds nothing there is no connection.
 """
 
 from __future__ import annotations
@@ -66,11 +69,21 @@ def cases(klass: str) -> list[str]:
     return out
 
 
+NP_GUARD_PROTOCOLS = frozenset({"TCP", "UDP", "SCTP"})
+
+
 def parse_ports(text: str) -> PortSet:
-    """Parse the golden connection text (``All Connections`` or ``TCP 80,8080,UDP 53``)."""
+    """Parse connection text (``All Connections``, ``TCP 80,8080,UDP 53``, reach's ``All
+    Connections but TCP 80``), on the protocols np-guard knows."""
+    return _parse_ports(text).restricted(NP_GUARD_PROTOCOLS)
+
+
+def _parse_ports(text: str) -> PortSet:
     text = text.strip()
     if text == "All Connections":
         return PortSet.all()
+    if text.startswith("All Connections but "):
+        return PortSet.all() - _parse_ports(text.removeprefix("All Connections but "))
     out = PortSet.none()
     proto = ""
     for token in text.split(","):
@@ -107,6 +120,8 @@ def normalise(
         ends, _, conns = line.partition(" : ")
         src, _, dst = ends.partition(" => ")
         ports = parse_ports(conns)
+        if not ports:
+            continue  # only protocols np-guard does not know
         src_ext, dst_ext = _external(src), _external(dst)
         if src_ext is None and dst_ext is None:
             assert (src, dst) not in pairs, f"duplicate line {line}"
@@ -262,7 +277,9 @@ def test_golden_parser_reads_every_connection_form() -> None:
     assert ports.allows("SCTP", 9002) and not ports.allows("SCTP", 9003)
     assert ports.allows("TCP", 8080) and not ports.allows("TCP", 81)
     assert ports.allows("UDP", 53) and not ports.allows("UDP", 54)
-    assert parse_ports("All Connections") == PortSet.all()
+    assert parse_ports("All Connections") == PortSet.all().restricted(NP_GUARD_PROTOCOLS)
+    assert parse_ports("All Connections but SCTP 9003") == parse_ports(
+        "SCTP 1-9002,9004-65535,TCP 1-65535,UDP 1-65535")
 
 
 def test_external_ranges_compare_by_address_not_by_cut() -> None:

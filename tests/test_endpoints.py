@@ -179,8 +179,11 @@ def test_to_frame_is_flat() -> None:
     assert list(frame.columns) == ["src_namespace", "src_name", "src_kind", "dst_namespace",
                                    "dst_name", "dst_kind", "protocol", "port_from", "port_to"]
     web_api = frame[(frame.src_name == "web") & (frame.dst_name == "api")]
-    assert set(web_api.protocol) == {"SCTP", "TCP", "UDP"}  # All Connections: three rows
-    assert (web_api.port_from == 1).all() and (web_api.port_to == 65535).all()
+    # All Connections: a row per protocol with ports or types, the others by number
+    assert set(web_api.protocol) == {"ICMP", "ICMPv6", "SCTP", "TCP", "UDP", "UDPLite",
+                                     "ip_protocols"}
+    ports = web_api[web_api.protocol.isin(["SCTP", "TCP", "UDP", "UDPLite"])]
+    assert (ports.port_from == 1).all() and (ports.port_to == 65535).all()
     outside = frame[frame.src_kind == "External"]
     assert (outside.src_name == "0.0.0.0-255.255.255.255").all()
 

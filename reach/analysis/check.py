@@ -59,10 +59,10 @@ import yaml
 from reach.endpoints import PUBLIC_ADDRESSES, Endpoint, pod_endpoint
 from reach.engine.addresses import IPV4_ALL, IPV6_ALL, AddressSet, format_range
 from reach.engine.intervals import IntervalSet
-from reach.engine.ports import MAX_PORT, PortSet
+from reach.engine.ports import MAX_PORT, PORT_PROTOCOLS, PortSet, canonical_protocol
 from reach.engine.selectors import matches
 from reach.errors import ExpectationError, ReachError
-from reach.model import PROTOCOLS, Labels, LabelSelector, Location, Pod
+from reach.model import Labels, LabelSelector, Location, Pod
 from reach.network import Network, Resolved
 
 __all__ = [
@@ -605,11 +605,16 @@ class _Reader:
     def port(self, node: yaml.Node) -> PortSet:
         if isinstance(node, yaml.MappingNode):
             spec = self.mapping(node, ("protocol", "port", "endPort"), "a port")
-            proto = str(self.scalar(spec["protocol"])).upper() if "protocol" in spec else "TCP"
-            if proto not in PROTOCOLS:
-                self.fail(spec["protocol"], f"protocol is TCP, UDP or SCTP, not {proto}")
+            proto = "TCP"
+            if "protocol" in spec:
+                try:
+                    proto = canonical_protocol(str(self.scalar(spec["protocol"])))
+                except ValueError as err:
+                    self.fail(spec["protocol"], str(err))
             if "port" not in spec:
                 return PortSet.protocol(proto)
+            if proto not in PORT_PROTOCOLS:
+                self.fail(spec["port"], f"{proto} has no ports")
             first = self._number(spec["port"])
             last = self._number(spec["endPort"]) if "endPort" in spec else first
             if last < first:

@@ -45,7 +45,7 @@ ns/web[Pod] => ns/db[Pod] : All Connections -> TCP 5432
 ['0.0.0.0-255.255.255.255[External] => ns[Namespace] : All Connections', \
 'ns[Namespace] => ns[Namespace] : All Connections']
 >>> str(change.changed[0].closed)
-'SCTP 1-65535,TCP 1-5431,5433-65535,UDP 1-65535'
+'All Connections but TCP 5432'
 """
 
 from __future__ import annotations

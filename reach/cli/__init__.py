@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from reach.endpoints import REFERENCE_FORMS
-from reach.engine.ports import MAX_PORT
+from reach.engine.ports import MAX_PORT, canonical_protocol
 from reach.errors import ManifestError, ReachError
 from reach.model import Diagnostic
 from reach.network import GRANULARITIES, Network
@@ -170,11 +170,12 @@ def _emit(text: str) -> None:
 
 
 def _port(text: str) -> int | str:
-    """``--port``: a number 1-65535 or a port name (resolved on the destination)."""
+    """``--port``: a number 1-65535 (an ICMP type 0-255) or a port name (resolved on the
+    destination)."""
     text = text.strip()
     if text.isdigit() or (text[:1] in "+-" and text[1:].isdigit()):
         number = int(text)
-        if not 1 <= number <= MAX_PORT:
+        if not 0 <= number <= MAX_PORT:
             raise argparse.ArgumentTypeError(f"{number} is out of range: ports are 1-{MAX_PORT}")
         return number
     if not text or not any(ch.isalpha() for ch in text) or len(text) > 15:
@@ -185,8 +186,17 @@ def _port(text: str) -> int | str:
 
 def _add_port(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument("--port", type=_port, default=None, metavar="PORT", help=help_text)
-    parser.add_argument("--protocol", default="TCP", type=str.upper,
-                        choices=("TCP", "UDP", "SCTP"))
+    parser.add_argument("--protocol", default="TCP", type=_protocol, metavar="PROTOCOL",
+                        help="TCP (the default), UDP, SCTP, ICMP (--port is then the ICMP "
+                        "type), ICMPv6, any other IP protocol by name (VRRP, GRE...) or "
+                        "number 1-255")
+
+
+def _protocol(text: str) -> str:
+    try:
+        return canonical_protocol(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _add_selection(parser: argparse.ArgumentParser, what: str) -> None:

@@ -44,7 +44,7 @@ from reach.engine.classes import (
     peer_address_key,
     unknown_ip_classes,
 )
-from reach.engine.ports import PortSet
+from reach.engine.ports import ICMP_PROTOCOLS, PortSet
 from reach.engine.portsets import (
     ALL_PORTS,
     NO_PORTS,
@@ -159,6 +159,8 @@ def port_set(port: PolicyPort, resolved: PortSet | None) -> PortSet:
         return resolved if resolved is not None else PortSet.none()
     if port.port is None:
         return PortSet.protocol(port.protocol)
+    if port.protocol in ICMP_PROTOCOLS:
+        return PortSet.icmp(port.protocol, port.port, port.code)
     last = port.end_port if port.end_port is not None else port.port
     return PortSet.range(port.protocol, port.port, last)
 
@@ -405,8 +407,8 @@ def walk_column(table: PortSetTable, plan: Plan, ids: Sequence[int]) -> ColumnWa
     >>> table = PortSetTable()
     >>> web = table.intern(PortSet.single("TCP", 80))
     >>> walked = walk_column(table, ((False, ("Deny", "Allow")),), [web, ALL_PORTS])
-    >>> str(table[walked.denied]), str(table[walked.allowed]).startswith("SCTP"), walked.rest
-    ('TCP 80', True, 0)
+    >>> str(table[walked.denied]), str(table[walked.allowed]), walked.rest
+    ('TCP 80', 'All Connections but TCP 80', 0)
     """
     undecided, allowed, denied = ALL_PORTS, NO_PORTS, NO_PORTS
     hits: list[int] = []

@@ -45,6 +45,7 @@ __all__ = [
     "ADMIN_TIER",
     "BASELINE_TIER",
     "CALICO_KINDS",
+    "NETWORKPOLICY_ORDER",
     "NETWORKPOLICY_TIER",
     "Action",
     "Entity",
@@ -97,6 +98,10 @@ class Tier:
 # The orders are Calico's, whose tiers hold these policies: admin policies in a tier
 # of order 1,000, Kubernetes NetworkPolicies in the default tier (1,000,000) and the
 # baseline policies in a tier of order 10,000,000.
+#: The order of every Kubernetes NetworkPolicy inside its tier, as Calico gives it (Calico
+#: policies of the default tier with a lower order run before them).
+NETWORKPOLICY_ORDER = 1000.0
+
 ADMIN_TIER = Tier("Admin", 1_000)
 NETWORKPOLICY_TIER = Tier("NetworkPolicy", 1_000_000, ends_in_deny=True)
 BASELINE_TIER = Tier("Baseline", 10_000_000)
@@ -255,17 +260,25 @@ class PolicyPort:
     ``port`` None: every port of ``protocol``; an int: that port, up to ``end_port``
     when set; a str: a named container port of the destination pod, of
     ``protocol``, or of any protocol when ``protocol`` is ``""`` (the admin APIs'
-    named ports carry no protocol).
+    named ports carry no protocol). For ICMP and ICMPv6, ``port`` is the ICMP type and
+    ``code`` its code (None: every code); a protocol without ports (VRRP, ...) has
+    ``port`` None.
     """
 
     protocol: str = "TCP"
     port: int | str | None = None
     end_port: int | None = None
     location: Location = NOWHERE
+    code: int | None = None
 
     def __str__(self) -> str:
         if isinstance(self.port, str) and not self.protocol:
             return f"named port {self.port}"
+        if self.protocol in ("ICMP", "ICMPv6"):
+            if self.port is None:
+                return self.protocol
+            code = f" code {self.code}" if self.code is not None else ""
+            return f"{self.protocol} type {self.port}{code}"
         if self.port is None:
             return f"{self.protocol} (all ports)"
         if self.end_port is not None:

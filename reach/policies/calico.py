@@ -24,8 +24,8 @@ Semantics, as Calico's reference documents them:
   ``pcns.`` and ``pcsa.`` labels. A rule entity's criteria are all ANDed; ``nets`` and
   network sets match pod IPs too.
 
-reach analyses TCP, UDP and SCTP: a rule for ICMP or another IP protocol matches
-none of that traffic (a warning says so); ``notProtocol`` takes its protocol away.
+Connections carry every IP protocol: ``protocol`` (a name or a number 1-255),
+``notProtocol``, ``icmp`` and ``notICMP`` (type and code) are matched exactly.
 Criteria no static analysis can decide (HTTP matches, source ports, Services as
 entities, ``domains``) are read conservatively with a caveat: an ``Allow`` rule
 holding one matches nothing, a ``Deny`` or ``Pass`` rule is read without it.
@@ -59,6 +59,7 @@ from yaml.nodes import Node, ScalarNode
 from reach.documents._fields import Meta, check_fields
 from reach.documents._yaml import Mapping, Source, is_null
 from reach.engine.addresses import parse_cidr
+from reach.engine.ports import ICMP_PROTOCOLS, PORT_PROTOCOLS, canonical_protocol
 from reach.errors import ManifestError
 from reach.model import (
     ADMIN_TIER,
@@ -111,9 +112,7 @@ _RULE = frozenset({"action", "protocol", "notProtocol", "icmp", "notICMP", "ipVe
 _ENTITY = frozenset({"nets", "notNets", "selector", "notSelector", "namespaceSelector",
                      "ports", "notPorts", "serviceAccounts", "services", "domains"})
 _ACTIONS = ("Allow", "Deny", "Log", "Pass")
-_PROTOCOL_NUMBERS = {6: "TCP", 17: "UDP", 132: "SCTP"}
-_OTHER_PROTOCOLS = {"ICMP": 1, "ICMPv6": 58, "UDPLite": 136}
-_PORT_PROTOCOLS = ("TCP", "UDP", "SCTP", "UDPLite")
+_CALICO_PROTOCOLS = ("TCP", "UDP", "ICMP", "ICMPv6", "SCTP", "UDPLite")
 _NS = "projectcalico.org/namespace"
 _SA = "projectcalico.org/serviceaccount"
 _DEFAULT_TIER_ORDER = NETWORKPOLICY_TIER.order
@@ -348,19 +347,23 @@ def _rule(src: Source, node: Node, direction: Direction, index: int, namespace: 
                  else "use Allow, Deny, Log or Pass")
     protocol = _protocol(src, fields.get("protocol"))
     not_protocol = _protocol(src, fields.get("notProtocol"))
-    if isinstance(protocol, int):
-        notes.append(Diagnostic(
-            "warning", f"{label} matches IP protocol {_protocol_name(protocol)} only: reach "
-            "analyses TCP, UDP and SCTP, which the rule does not match", where,
-            code="other-protocol"))
-        return None
     match = _Match()
     if protocol:
         match.ports = (PolicyPort(protocol),)
-    if isinstance(not_protocol, str) and not_protocol:
+    if not_protocol:
         match.not_ports = (PolicyPort(not_protocol),)
-        if not protocol:
-            match.ports = ()
+    for key in ("icmp", "notICMP"):
+        entry = fields.get(key)
+        if entry is None or is_null(entry[1]):
+            continue
+        if protocol not in ICMP_PROTOCOLS:
+            src.fail(entry[0], f"{key} needs the rule's protocol to be ICMP or ICMPv6",
+                     "add `protocol: ICMP` to the rule")
+        icmp = _icmp(src, entry[1], protocol, key)
+        if key == "icmp":
+            match.ports = (icmp,)
+        else:
+            match.not_ports = (*match.not_ports, icmp)
     ip_version = fields.get("ipVersion")
     family = src.integer(ip_version[1], "ipVersion") if ip_version else None
     if family not in (None, 4, 6):
@@ -396,32 +399,41 @@ def _rule(src: Source, node: Node, direction: Direction, index: int, namespace: 
                 not_ports=match.not_ports, local=local)
 
 
-def _protocol_name(number: int) -> str:
-    names = {v: k for k, v in _OTHER_PROTOCOLS.items()}
-    return names.get(number, str(number))
-
-
-def _protocol(src: Source, entry: tuple[Node, Node] | None) -> str | int:
-    """``"TCP"``/``"UDP"``/``"SCTP"``, another protocol's number, or ``""`` when absent."""
+def _protocol(src: Source, entry: tuple[Node, Node] | None) -> str:
+    """The protocol as reach names it (``TCP``, ``ICMP``, ``112`` -> ``VRRP``, ``253``), or
+    ``""`` when absent. Calico accepts TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite and 1-255."""
     if entry is None or is_null(entry[1]):
         return ""
     node = entry[1]
     value = str(node.value)
-    if value.isdigit():
-        number = int(value)
-        if not 1 <= number <= 255:
-            src.fail(node, f"protocol number {number} is out of range 1-255")
-        return _PROTOCOL_NUMBERS.get(number, number)
-    if value in ("TCP", "UDP", "SCTP"):
-        return value
-    for name, number in _OTHER_PROTOCOLS.items():
-        if value == name:
-            return number
-    known = ("TCP", "UDP", "SCTP", *_OTHER_PROTOCOLS)
-    near = [k for k in known if k.lower() == value.lower()]
-    src.fail(node, f'unknown protocol "{value}"',
-             f"did you mean {near[0]}? protocols are case-sensitive" if near
-             else "use TCP, UDP, SCTP, ICMP, ICMPv6, UDPLite or a number 1-255")
+    if not value.isdigit() and value.lower() not in {p.lower() for p in _CALICO_PROTOCOLS}:
+        src.fail(node, f'unknown protocol "{value}"',
+                 "use TCP, UDP, SCTP, ICMP, ICMPv6, UDPLite or a number 1-255")
+    try:
+        return canonical_protocol(value)
+    except ValueError as err:
+        src.fail(node, str(err))
+
+
+def _icmp(src: Source, node: Node, protocol: str, what: str) -> PolicyPort:
+    """An ``icmp``/``notICMP`` match: a type (0-254) and maybe a code (0-255)."""
+    fields = src.mapping(node, what) or {}
+    check_fields(src, fields, frozenset({"type", "code"}), what)
+    type_entry, code_entry = fields.get("type"), fields.get("code")
+    icmp_type = src.integer(type_entry[1], f"{what}.type") if type_entry else None
+    code = src.integer(code_entry[1], f"{what}.code") if code_entry else None
+    if icmp_type is None:
+        if code is not None:
+            assert code_entry is not None
+            src.fail(code_entry[0], f"{what}.code needs a type")
+        return PolicyPort(protocol, location=src.location(node))
+    if not 0 <= icmp_type <= 254:
+        assert type_entry is not None
+        src.fail(type_entry[1], f"{what}.type {icmp_type} is out of range 0-254")
+    if code is not None and not 0 <= code <= 255:
+        assert code_entry is not None
+        src.fail(code_entry[1], f"{what}.code {code} is out of range 0-255")
+    return PolicyPort(protocol, icmp_type, None, src.location(node), code)
 
 
 def _entity(src: Source, node: Node | None, side: str, protocol: str, namespace: str,
@@ -496,7 +508,7 @@ def _ports(src: Source, fields: Mapping, protocol: str, match: _Match) -> None:
         entry = fields.get(key)
         if entry is None or is_null(entry[1]):
             continue
-        if protocol not in _PORT_PROTOCOLS:
+        if protocol not in PORT_PROTOCOLS:
             src.fail(entry[0], f"destination.{key} needs the rule's protocol to be TCP, UDP, "
                      "SCTP or UDPLite", "add `protocol: TCP` to the rule")
         ports = tuple(_port(src, item, protocol, key)

@@ -20,6 +20,7 @@ from reach.documents._fields import (
 from reach.documents._yaml import Mapping, Source, is_null
 from reach.engine.addresses import parse_cidr
 from reach.model import (
+    NETWORKPOLICY_ORDER,
     Diagnostic,
     IPBlock,
     LabelSelector,
@@ -167,6 +168,7 @@ def read_policy(
         ingress=rules["ingress"],
         egress=rules["egress"],
         location=meta.location,
+        priority=NETWORKPOLICY_ORDER,
     )
 
 

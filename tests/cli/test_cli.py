@@ -39,7 +39,11 @@ def test_list_json_is_the_stable_contract(capsys: pytest.CaptureFixture[str]) ->
     outside = [c for c in doc["connections"] if c["src"]["kind"] == "External"]
     assert outside and all(c["src"] == {"kind": "External", "range": "0.0.0.0-255.255.255.255"}
                            for c in outside)
-    everything = {"SCTP": [[1, 65535]], "TCP": [[1, 65535]], "UDP": [[1, 65535]]}
+    # every IP protocol: ports, ICMP types and codes, the other protocols by number
+    everything = {"ICMP": [[0, 65535]], "ICMPv6": [[0, 65535]], "SCTP": [[1, 65535]],
+                  "TCP": [[1, 65535]], "UDP": [[1, 65535]], "UDPLite": [[1, 65535]],
+                  "ip_protocols": [[2, 5], [7, 16], [18, 57], [59, 131], [133, 135],
+                                   [137, 255]]}
     assert all(c["protocols"] == everything for c in outside)
 
 

@@ -241,8 +241,8 @@ def test_wide_output_has_more_columns(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_unknown_flags_show_the_subcommand_usage(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "can", "shop/web", "shop/api", *SHOP, "--prot", "80")
-    assert code == 2 and err.startswith("usage: reach can") and "--prot" in err
+    code, _, err = run(capsys, "can", "shop/web", "shop/api", *SHOP, "--portt", "80")
+    assert code == 2 and err.startswith("usage: reach can") and "--portt" in err
 
 
 def test_an_invalid_output_lists_the_valid_formats(capsys: pytest.CaptureFixture[str]) -> None:

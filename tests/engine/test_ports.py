@@ -1,4 +1,4 @@
-"""PortSet against Python sets of (protocol, port) pairs."""
+"""PortSet against Python sets of (protocol, port) pairs, over every IP protocol."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reach.engine.ports import MAX_PORT, PortSet
-from reach.model import PROTOCOLS
+from reach.engine.ports import MAX_PORT, PORT_PROTOCOLS, PROTOCOL_NUMBERS, PortSet
+
+PROTOCOLS = sorted(PORT_PROTOCOLS)
 
 # Ports near both ends of the range, so clamping and protocol borders are exercised
 # while the oracle sets stay small. Ranges start and end only at EDGES, so every port
@@ -71,7 +72,7 @@ def test_set_algebra_matches_python_sets(a: list[tuple[str, int, int]],
 def test_to_dict_round_trips_and_is_canonical(items: list[tuple[str, int, int]]) -> None:
     ports = build(items)
     as_dict = ports.to_dict()
-    assert list(as_dict) == sorted(as_dict)
+    assert list(as_dict) == sorted(as_dict)  # (named protocols only here: by name)
     for spans in as_dict.values():
         assert spans and all(1 <= lo <= hi <= MAX_PORT for lo, hi in spans)
         assert all(a[1] + 1 < b[0] for a, b in itertools.pairwise(spans))
@@ -82,13 +83,43 @@ def test_to_dict_round_trips_and_is_canonical(items: list[tuple[str, int, int]])
             assert not holds(items, proto, lo - 1) and not holds(items, proto, hi + 1)
 
 
-def test_all_is_every_port_of_every_protocol() -> None:
+def test_all_is_every_value_of_every_ip_protocol() -> None:
+    """"All Connections" is every IP protocol (1-255): every port of the protocols with
+    ports, every ICMP type and code, and each other protocol whole."""
     everything = PortSet.all()
-    assert everything.to_dict() == {proto: [(1, MAX_PORT)] for proto in PROTOCOLS}
-    by_protocol = [PortSet.protocol(proto) for proto in PROTOCOLS]
-    assert everything == by_protocol[0] | by_protocol[1] | by_protocol[2]
-    assert everything.is_all() and not PortSet.none()
+    as_dict = everything.to_dict()
+    assert len(as_dict) == 255
+    assert all(as_dict[p] == [(1, MAX_PORT)] for p in PORT_PROTOCOLS)
+    assert as_dict["ICMP"] == as_dict["ICMPv6"] == [(0, 256 * 256 - 1)]
+    assert as_dict["VRRP"] == as_dict["253"] == [(0, 0)]
+    union = PortSet.none()
+    for number in range(1, 256):
+        union = union | PortSet.protocol(str(number))
+    assert union == everything and everything.is_all() and not PortSet.none()
+    assert len(everything.intervals) == 1  # numbered one after the other: one interval
     assert str(everything) == "All Connections" and str(PortSet.none()) == "No Connections"
+    assert PortSet.all().to_json()["ip_protocols"][:3] == [[2, 5], [7, 16], [18, 57]]
+
+
+def test_icmp_is_types_and_codes() -> None:
+    """Calico matches ICMP by type and code: a type alone is every code of it."""
+    echo = PortSet.icmp("ICMP", 8)
+    assert str(echo) == "ICMP type 8" and echo.allows("ICMP", 8)
+    assert not echo.allows("ICMP", 0) and not echo.allows("ICMPv6", 8)
+    code0 = PortSet.icmp("ICMP", 8, 0)
+    assert str(code0) == "ICMP type 8 code 0"
+    assert not code0.allows("ICMP", 8)  # not every code of type 8
+    assert str(PortSet.protocol("ICMP") - code0) == "ICMP types 0-7,type 8 codes 1-255,types 9-255"
+    assert str(PortSet.protocol("ICMPv6")) == "ICMPv6"
+    assert PortSet.from_dict((echo | code0).to_dict()) == echo
+
+
+def test_protocols_without_ports_are_whole() -> None:
+    vrrp = PortSet.protocol("VRRP")
+    assert vrrp == PortSet.protocol("112") == PortSet.single("VRRP", 80)
+    assert vrrp.allows("VRRP") and vrrp.allows("112") and not vrrp.allows("TCP", 80)
+    assert str(vrrp | PortSet.protocol("253")) == "VRRP,protocol 253"
+    assert set(PROTOCOL_NUMBERS) >= {"TCP", "UDP", "SCTP", "UDPLite", "ICMP", "ICMPv6"}
 
 
 def test_ports_outside_the_range_never_exist() -> None:
@@ -118,4 +149,5 @@ def test_text_form() -> None:
     web = PortSet.single("TCP", 80) | PortSet.range("TCP", 8080, 8090) | PortSet.single("UDP", 53)
     assert str(web) == "TCP 80,8080-8090,UDP 53"
     assert str(PortSet.all() - PortSet.single("SCTP", 9003)) == (
-        "SCTP 1-9002,9004-65535,TCP 1-65535,UDP 1-65535")
+        "All Connections but SCTP 9003")
+    assert str(PortSet.protocol("TCP") | PortSet.protocol("UDP")) == "TCP 1-65535,UDP 1-65535"

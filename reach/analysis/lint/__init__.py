@@ -40,6 +40,18 @@ code                            severity what it says
 ``no-default-deny``             info     a namespace without a default-deny policy
 ``pod-unprotected``             info     a workload no policy of any tier restricts
 ``plugin-unknown``              info     policies present, network plugin not in input
+``calico-selects-nothing``      warning  a Calico policy whose selector matches no pod,
+                                         or a rule entity whose selector matches no pod
+                                         and no network set (or, on the rule's own end,
+                                         none of the policy's pods)
+``calico-shadowed-rule``        warning  a Calico rule that earlier rules of its policy,
+                                         or of its tier in order, always decide first
+``calico-undefined-tier``       warning  a Calico policy in a tier that no Tier object
+                                         of the input defines
+``calico-pass-to-nothing``      info     a Calico Pass with no later tier selecting the
+                                         pod: Calico's default profile allows it
+``calico-nets-on-pod-ips``      info     Calico nets, notNets or network sets that tell
+                                         pods apart by their (ephemeral) IPs
 =============================== ======== ==============================================
 
 Examples
@@ -60,6 +72,7 @@ from typing import Any
 
 from reach.analysis.lint import (
     addresses,
+    calico,
     isolation,
     plugins,
     ports,
@@ -86,7 +99,7 @@ __all__ = [
 LINT_FORMATS: tuple[str, ...] = ("txt", "json")
 
 #: The families of findings, each a module with its ``CHECKS``.
-FAMILIES = (addresses, plugins, selection, ports, shadowing, tiers, isolation)
+FAMILIES = (addresses, plugins, selection, ports, shadowing, tiers, calico, isolation)
 CHECKS: tuple[Check, ...] = tuple(check for family in FAMILIES for check in family.CHECKS)
 #: Every code: its severity and what it says.
 RULES: dict[str, tuple[Severity, str]] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +16,7 @@ from reach.engine.portsets import PortSetTable, bits_to_bool
 from reach.engine.selectors import LabelIndex
 from reach.engine.trace import resolve_on
 from reach.model import (
+    CALICO_KINDS,
     NETWORKPOLICY_TIER,
     Direction,
     IPBlock,
@@ -85,6 +87,8 @@ class Facts:
     ns_names: list[str]
     policy_index: dict[int, int]
     table: PortSetTable = field(default_factory=PortSetTable)
+    #: What one family computed that another reuses in the same run (tier walks).
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @staticmethod
     def of(net: Network) -> Facts:
@@ -126,6 +130,13 @@ class Facts:
     def peer_externals(self, peer: Peer) -> BoolArray:
         return self.net.compiled.peer_externals(peer)
 
+    def rule_applies(self, policy: Policy, rule: Rule, selected: int) -> bool:
+        """Whether a rule is for the selected class ``selected``: a Calico rule's criteria
+        on its own end (``Rule.local``) may leave out some of the policy's pods."""
+        if rule.local is None:
+            return True
+        return bool(self.peer_classes(Peer(entity=rule.local), policy.namespace) >> selected & 1)
+
     def rule_mask(self, rule: Rule, namespace: str) -> BoolArray:
         """Columns (classes, then outside atoms) a rule's peers cover."""
         if not rule.peers:
@@ -143,9 +154,12 @@ class Facts:
 
         Ingress: the columns are sources, named ports resolve on ``selected``.
         Egress: the columns are destinations, named ports resolve on each of them.
+        A rule that is not for ``selected`` (:meth:`rule_applies`) allows nothing there.
         """
+        if not self.rule_applies(policy, rule, selected):
+            return np.zeros(self.cols, dtype=np.int64)
         mask = self.rule_mask(rule, policy.namespace)
-        named = any(isinstance(p.port, str) for p in rule.ports)
+        named = any(isinstance(p.port, str) for p in rule.ports + rule.not_ports)
         if rule.direction == "ingress" or not named:
             dst = self.reps[selected] if rule.direction == "ingress" else None
             ident = self.table.intern(rule_ports(rule, resolve_on(dst)))
@@ -170,13 +184,17 @@ def covered(small: IntArray, big: IntArray, facts: Facts) -> bool:
 
 
 def isolating(policy: Policy) -> bool:
-    """A policy of the NetworkPolicy tier: its rules allow, and it isolates what it selects."""
-    return policy.tier is NETWORKPOLICY_TIER
+    """A Kubernetes NetworkPolicy: its rules allow, and it isolates what it selects.
+
+    Calico policies of the default tier share the NetworkPolicy tier but may deny or
+    pass, in order: they are walked with the other tiers, not unioned.
+    """
+    return policy.tier is NETWORKPOLICY_TIER and policy.kind not in CALICO_KINDS
 
 
-def by_direction(facts: Facts, direction: Direction) -> tuple[list[Policy], list[int]]:
-    policies = [p for p in facts.net.cluster.policies if p.applies(direction) and isolating(p)]
-    return policies, [facts.selects(p) for p in policies]
+def calico(policy: Policy) -> bool:
+    """A Calico NetworkPolicy or GlobalNetworkPolicy."""
+    return policy.kind in CALICO_KINDS
 
 
 def union(facts: Facts, rows: Sequence[IntArray]) -> IntArray:

@@ -15,70 +15,125 @@ from reach.analysis.lint.facts import (
     SYSTEM_NAMESPACES,
     Facts,
     block_set,
-    by_direction,
+    calico,
     labels_cover,
     pod_keys,
     short_list,
 )
 from reach.analysis.lint.finding import Check, Finding
+from reach.engine.addresses import AddressSet
 from reach.engine.compiler import rule_ports
-from reach.engine.selectors import matches
+from reach.engine.entities import NAMESPACE_PREFIX, calico_labels
 from reach.engine.trace import TraceContext, resolve_on, trace_side
 from reach.model import (
     ContainerPort,
+    Direction,
     Labels,
     Namespace,
+    Peer,
     Pod,
+    Policy,
+    Rule,
 )
+from reach.model.expressions import CalicoSelector
 
 
 def _namespace_findings(facts: Facts) -> Iterator[Finding]:
     """no-default-deny, per namespace with pods (system namespaces left out)."""
     cluster = facts.net.cluster
     with_pods = sorted({p.namespace for p in cluster.pods} - SYSTEM_NAMESPACES)
+    in_namespace: dict[str, int] = {}  # the classes (bitset) holding pods of a namespace
+    compiled = facts.net.compiled
+    for pod, k in zip(compiled.pods, compiled.pod_class.tolist(), strict=True):
+        in_namespace[pod.namespace] = in_namespace.get(pod.namespace, 0) | 1 << int(k)
+    with_calico = any(calico(p) for p in cluster.policies)
     for name in with_pods:
         policies = [p for p in cluster.policies if p.namespace == name]
         missing = [
             d
             for d in DIRECTIONS
-            if not any(p.pod_selector.is_empty and p.applies(d) for p in policies)
+            if not any(_default_deny(facts, p, name, d) for p in cluster.policies)
         ]
         if not missing:
             continue
         ns = facts.namespaces.get(name)
         location = ns.location if ns is not None and not ns.implicit else None
         types = ", ".join(d.capitalize() for d in missing)
-        if not policies:
+        wide = [p.ref for p in cluster.policies
+                if p.cluster_scoped and facts.selects(p) & in_namespace.get(name, 0)]
+        if not policies and not wide:
             message = (
                 f"namespace {name} has no NetworkPolicy: every pod accepts and opens any "
                 "connection"
+            )
+        elif not policies:
+            message = (
+                f"namespace {name} has no default-deny for {' and '.join(missing)}: only "
+                f"cluster-wide policies select its pods ({short_list(wide)}), and none of "
+                "them isolates all of them, future ones included"
             )
         else:
             message = (
                 f"namespace {name} has no default-deny for {' and '.join(missing)}: pods "
                 "that no policy selects (including future ones) are open"
             )
-        yield Finding(
-            "info",
-            "no-default-deny",
-            message,
-            location,
-            f"add a policy with podSelector: {{}} and policyTypes: [{types}] and no rules, "
-            "then allow what is needed",
-            name,
-        )
+        hint = (f"add a policy with podSelector: {{}} and policyTypes: [{types}] and no rules, "
+                "then allow what is needed")
+        if with_calico:
+            hint += (" (with Calico, a policy of the default tier with selector all(), "
+                     f"types [{types}] and no rules does the same)")
+        yield Finding("info", "no-default-deny", message, location, hint, name)
+
+
+def _default_deny(facts: Facts, policy: Policy, namespace: str, direction: Direction) -> bool:
+    """Whether ``policy`` isolates every pod of ``namespace`` for ``direction``, future ones
+    too: a NetworkPolicy with podSelector {}, or a Calico policy whose selector only looks
+    at the namespace, in a tier that denies what it leaves undecided, and that has no rule
+    allowing or passing everything."""
+    if not policy.applies(direction):
+        return False
+    if not calico(policy):
+        return policy.namespace == namespace and policy.pod_selector.is_empty
+    if policy.namespace not in ("", namespace) or not policy.tier.ends_in_deny:
+        return False
+    if any(_catch_all(rule) for rule in policy.rules(direction)):
+        return False
+    selector = policy.pod_selector
+    if not isinstance(selector, CalicoSelector):
+        return False
+    mentioned = selector.keys()
+    if not all(key in _NAMESPACE_KEYS or key.startswith(NAMESPACE_PREFIX) for key in mentioned):
+        return False  # it depends on the pods' own labels: future pods may escape it
+    probe = Pod(namespace, "", service_account="")
+    return selector.matches(calico_labels(probe, facts.namespaces.get(namespace), None))
+
+
+# The labels a Calico endpoint carries whatever the pod: its namespace's
+_NAMESPACE_KEYS = frozenset({"projectcalico.org/namespace", "projectcalico.org/orchestrator"})
+
+
+def _catch_all(rule: Rule) -> bool:
+    """A rule that allows or passes every connection: nothing is left to deny."""
+    return (rule.action in ("Allow", "Pass") and not rule.peers and not rule.ports
+            and not rule.not_ports and rule.local is None)
 
 
 def _unprotected_findings(facts: Facts) -> Iterator[Finding]:
-    """pod-unprotected, per workload, where its namespace isolates some pod that way."""
+    """pod-unprotected, per workload, where its namespace isolates some pod that way.
+
+    A pod counts as unprotected for a direction when no tier isolates it and its side
+    allows everything (a Calico or admin policy may restrict a pod without isolating it).
+    """
     c = facts.net.compiled
     cluster = facts.net.cluster
+    flags = {"ingress": (c.ingress_isolated, c.ingress_open),
+             "egress": (c.egress_isolated, c.egress_open)}
     isolating: dict[str, set[str]] = {}
-    for direction in DIRECTIONS:
-        policies, selected = by_direction(facts, direction)
-        for policy, bits in zip(policies, selected, strict=True):
-            if bits:
-                isolating.setdefault(policy.namespace, set()).add(direction)
+    for i, pod in enumerate(cluster.pods):
+        k = int(c.pod_class[i])
+        for direction, (isolated, _) in flags.items():
+            if bool(isolated[k]):
+                isolating.setdefault(pod.namespace, set()).add(direction)
     done: set[tuple[str, str, str]] = set()
     for i, pod in enumerate(cluster.pods):
         if pod.namespace in SYSTEM_NAMESPACES:
@@ -89,8 +144,9 @@ def _unprotected_findings(facts: Facts) -> Iterator[Finding]:
         k = int(c.pod_class[i])
         open_ = [
             d
-            for d, flags in (("ingress", c.ingress_isolated), ("egress", c.egress_isolated))
-            if d in isolating.get(pod.namespace, set()) and not bool(flags[k])
+            for d, (isolated, allows_all) in flags.items()
+            if d in isolating.get(pod.namespace, set()) and not bool(isolated[k])
+            and (pod.host_network or bool(allows_all[k]))
         ]
         if not open_:
             continue
@@ -181,7 +237,10 @@ def _dns_findings(facts: Facts) -> Iterator[Finding]:
         return
     targets = _dns_targets(facts)
     dns_indices = {t.index for t in targets if t.index is not None}
-    egress_policies, selected = by_direction(facts, "egress")
+    # what isolates a pod: the policies of a tier that denies what it leaves undecided
+    egress_policies = [p for p in net.cluster.policies
+                       if p.applies("egress") and p.tier.ends_in_deny]
+    selected = [facts.selects(p) for p in egress_policies]
     namespaces = dict(facts.namespaces)
     namespaces.setdefault("kube-system", net.cluster.namespace("kube-system"))
     groups: dict[tuple[int, ...], list[tuple[int, list[str]]]] = {}
@@ -211,25 +270,40 @@ def _dns_findings(facts: Facts) -> Iterator[Finding]:
         )
         nothing = all(_egress_closed(c.allow, k) for k, _ in items)
         policies = [egress_policies[pi] for pi in chosen]
+        kubernetes = [p for p in policies if not calico(p)]
         where = "kube-dns"
         if target.index is None:
             where += " (not in the input; assumed in kube-system, labelled k8s-app=kube-dns)"
-        ports_yaml = ", ".join(
-            f"{{protocol: {proto}, port: {p}}}" for proto in ("UDP", "TCP")
-            for p in target.ports[proto]
-        )
         yield Finding(
             "info" if nothing else "warning",
             "dns-blocked",
             f"egress of {names} (isolated by {short_list(p.ref for p in policies)}) "
             f"blocks DNS to {where} on {port_text}"
             + (": their egress is closed entirely" if nothing else ""),
-            policies[0].location,
-            "allow egress to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: "
-            "kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}] with ports: "
-            f"[{ports_yaml}] (policies see the DNS pods' targetPort)",
+            (kubernetes or policies)[0].location,
+            _dns_hint(target) if kubernetes or not policies else _calico_dns_hint(target),
             ", ".join(p.ref for p in pods[:1]),
         )
+
+
+def _dns_hint(target: _DnsTarget) -> str:
+    ports_yaml = ", ".join(
+        f"{{protocol: {proto}, port: {p}}}" for proto in ("UDP", "TCP")
+        for p in target.ports[proto]
+    )
+    return ("allow egress to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: "
+            "kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}] with ports: "
+            f"[{ports_yaml}] (policies see the DNS pods' targetPort)")
+
+
+def _calico_dns_hint(target: _DnsTarget) -> str:
+    rules = " and ".join(
+        f"{{action: Allow, protocol: {proto}, destination: {{namespaceSelector: "
+        f"projectcalico.org/name == 'kube-system', selector: k8s-app == 'kube-dns', "
+        f"ports: [{', '.join(str(p) for p in target.ports[proto])}]}}}}"
+        for proto in ("UDP", "TCP"))
+    return (f"add the egress rules {rules} before any Deny of the policy (policies see the "
+            "DNS pods' targetPort)")
 
 
 def _egress_closed(allow: npt.NDArray[np.int32], k: int) -> bool:
@@ -250,7 +324,9 @@ def _dns_allowed(
                 return True
         else:
             ctx = TraceContext.of(net.cluster.policies, namespaces, net.cluster.nodes,
-                                  net.options.ipblock_pods)
+                                  net.options.ipblock_pods,
+                                  accounts=net.cluster.service_accounts,
+                                  network_sets=net.cluster.network_sets)
             walk = trace_side(ctx, "egress", facts.reps[k], target.pod, None)
             if walk.allowed.allows(proto, port):
                 return True
@@ -262,22 +338,36 @@ def _dns_allowed(
 
 
 def _ipblock_may_allow(facts: Facts, k: int, dns: Pod, proto: str, port: int) -> bool:
-    """Whether an ipBlock rule covering private ranges allows DNS (the pod's IP is unknown)."""
-    pod = facts.reps[k]
+    """Whether an ipBlock rule (or a Calico rule of nets) covering private ranges allows
+    DNS (the pod's IP is unknown)."""
     for policy in facts.net.cluster.policies:
-        if policy.namespace != pod.namespace or not policy.applies("egress"):
-            continue  # (cluster-scoped policies have no namespace)
-        if not matches(policy.pod_selector, pod.labels):
+        if not policy.applies("egress") or (policy.cluster_scoped and not calico(policy)):
+            continue  # (an admin policy's networks may as well deny)
+        if not facts.selects(policy) >> k & 1:
             continue
         for rule in policy.egress:
-            if not any(
-                peer.ip_block is not None and bool(block_set(peer.ip_block) & PRIVATE)
-                for peer in rule.peers
-            ):
+            if rule.action != "Allow" or not facts.rule_applies(policy, rule, k):
+                continue
+            if not any(_private(peer) for peer in rule.peers):
                 continue
             if rule_ports(rule, resolve_on(dns)).allows(proto, port):
                 return True
     return False
+
+
+def _private(peer: Peer) -> bool:
+    """Whether an address peer holds private addresses (where pod IPs are)."""
+    if peer.ip_block is not None:
+        return bool(block_set(peer.ip_block) & PRIVATE)
+    entity = peer.entity
+    if entity is None or entity.selector is not None or not entity.nets:
+        return False
+    held = AddressSet.none()
+    for cidr in entity.nets:
+        held = held | AddressSet.cidr(cidr)
+    for cidr in entity.not_nets:
+        held = held - AddressSet.cidr(cidr)
+    return bool(held & PRIVATE)
 
 
 CHECKS = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reach.analysis.lint.facts import Facts
+from reach.analysis.lint.facts import Facts, calico
 from reach.analysis.lint.finding import Check, Finding
 from reach.model import (
     Location,
@@ -46,6 +46,10 @@ def _plugin_findings(facts: Facts) -> Iterator[Finding]:
         for plugin in ENFORCING_PLUGINS + NON_ENFORCING_PLUGINS:
             if plugin in low and plugin not in seen:
                 seen[plugin] = workload.location
+    # Calico's own policy kinds are only served where Calico is installed
+    found = next((p for p in cluster.policies if calico(p)), None)
+    if found is not None and "calico" not in seen:
+        seen["calico"] = found.location
     enforcing = [p for p in ENFORCING_PLUGINS if p in seen]
     if enforcing:
         return

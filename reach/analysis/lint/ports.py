@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from reach.analysis.lint.facts import Facts, labels_cover, rule_name, short_list
+from reach.analysis.lint.facts import Facts, calico, labels_cover, rule_name, short_list
 from reach.analysis.lint.finding import Check, Finding
 from reach.engine.portsets import iter_bits
 from reach.model import (
+    Peer,
     Pod,
     Policy,
     PolicyPort,
@@ -16,9 +17,15 @@ from reach.model import (
 
 
 def destination_classes(facts: Facts, policy: Policy, rule: Rule) -> int:
-    """Classes a rule's ports are about: the selected pods (ingress) or the peers (egress)."""
+    """Classes a rule's ports are about: the selected pods (ingress) or the peers (egress).
+
+    A Calico ingress rule's ``destination`` narrows the selected pods it is for.
+    """
     if rule.direction == "ingress":
-        return facts.selects(policy)
+        selected = facts.selects(policy)
+        if rule.local is not None:
+            selected &= facts.peer_classes(Peer(entity=rule.local), policy.namespace)
+        return selected
     if not rule.peers:
         return (1 << facts.n) - 1
     out = 0
@@ -62,7 +69,8 @@ def _named_port_findings(facts: Facts) -> Iterator[Finding]:
                     "named-port-undefined",
                     f"{rule_name(policy, rule)}: no {whose} pod declares a "
                     f'{port.protocol + " " if port.protocol else ""}container port named '
-                    f'"{port.port}", so this port allows nothing',
+                    f'"{port.port}", so this port '
+                    f'{"allows" if rule.action == "Allow" else "matches"} nothing',
                     port.location if port.location.line else rule.location,
                     hint,
                     rule_name(policy, rule),
@@ -78,14 +86,18 @@ def declares(pod: Pod, name: str, protocol: str) -> bool:
 def _port_findings(facts: Facts) -> Iterator[Finding]:
     """port-not-declared: numeric ports that no declaring destination pod has."""
     cluster = facts.net.cluster
+    compiled = facts.net.compiled
     for policy in cluster.policies:
         for rule in policy.ingress + policy.egress:
             if rule.direction == "egress" and (
-                not rule.peers or any(p.ip_block is not None for p in rule.peers)
+                not rule.peers or any(_outside(facts, p) for p in rule.peers)
             ):
                 continue  # the destination may be outside the cluster
+            if calico(policy) and rule.action != "Allow":
+                continue  # a guardrail may well deny a port that no pod declares
             targets = destination_classes(facts, policy, rule)
-            pods = [facts.reps[k] for k in iter_bits(targets)]
+            # every pod of the classes: a class need not share its numeric ports
+            pods = [compiled.pods[i] for k in iter_bits(targets) for i in compiled.class_pods[k]]
             declaring = [pod for pod in pods if pod.ports]
             if not declaring:
                 continue  # containerPort is optional: nothing to compare with
@@ -109,6 +121,16 @@ def _port_findings(facts: Facts) -> Iterator[Finding]:
                     _service_port_hint(facts, declaring, port),
                     rule_name(policy, rule),
                 )
+
+
+def _outside(facts: Facts, peer: Peer) -> bool:
+    """Whether a peer may be an address outside the cluster (an ipBlock, a Calico entity
+    with nets or network sets)."""
+    if peer.ip_block is not None:
+        return True
+    if peer.entity is None:
+        return False
+    return bool(facts.net.compiled.addresses.get(("entity", peer.entity), True))
 
 
 def _declared(pods: Sequence[Pod]) -> list[str]:

@@ -1,10 +1,14 @@
-"""Subjects and peers that select nothing: policy-selects-nothing, peer-matches-nothing."""
+"""Subjects and peers that select nothing: policy-selects-nothing, peer-matches-nothing.
+
+Calico policies select with Calico selectors over the labels Calico sees: the calico
+family reports theirs (``calico-selects-nothing``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reach.analysis.lint.facts import Facts, rule_name, short_list
+from reach.analysis.lint.facts import Facts, calico, rule_name, short_list
 from reach.analysis.lint.finding import Check, Finding
 from reach.engine.selectors import matches
 from reach.model import NAMESPACE_NAME_LABEL, Peer, Policy, Rule
@@ -14,7 +18,7 @@ def _policy_findings(facts: Facts) -> Iterator[Finding]:
     """policy-selects-nothing, with a hint when the pods live elsewhere."""
     cluster = facts.net.cluster
     for policy in cluster.policies:
-        if facts.selects(policy):
+        if facts.selects(policy) or calico(policy):
             continue
         if policy.cluster_scoped:
             yield _subject_finding(facts, policy)

@@ -10,6 +10,7 @@ from reach.analysis.lint.facts import (
     DIRECTIONS,
     Facts,
     IntArray,
+    calico,
     covered,
     isolating,
     rule_name,
@@ -18,6 +19,7 @@ from reach.analysis.lint.facts import (
 )
 from reach.analysis.lint.finding import Check, Finding
 from reach.model import (
+    NETWORKPOLICY_TIER,
     ContainerPort,
     Direction,
     Policy,
@@ -31,11 +33,14 @@ class _Profile:
     Policies are named by their position in ``cluster.policies`` and rules by their
     position in the policy's rules of that direction (hashing model objects in inner
     loops is slow). ``rows[(p, r)]`` is what the rule allows there, column by column.
+    ``ordered``: a Calico policy of the NetworkPolicy tier comes between these
+    NetworkPolicies in the evaluation order, so their rules are no longer a union.
     """
 
     direction: Direction
     chosen: tuple[int, ...]
     rows: dict[tuple[int, int], IntArray]
+    ordered: bool = False
 
 
 def _profiles(facts: Facts) -> list[_Profile]:
@@ -45,20 +50,26 @@ def _profiles(facts: Facts) -> list[_Profile]:
         indices = [i for i, p in enumerate(cluster.policies)
                    if p.applies(direction) and isolating(p)]
         selected = [facts.selects(cluster.policies[i]) for i in indices]
-        groups: dict[tuple[tuple[int, ...], tuple[ContainerPort, ...]], int] = {}
+        # Calico policies of the same tier, which decide in order among them
+        among = [(p.order, facts.selects(p)) for p in cluster.policies
+                 if p.applies(direction) and p.tier is NETWORKPOLICY_TIER and calico(p)]
+        groups: dict[tuple[tuple[int, ...], tuple[ContainerPort, ...], bool], int] = {}
         for k in range(facts.n):
             chosen = tuple(indices[j] for j, bits in enumerate(selected) if bits >> k & 1)
             if chosen:
                 # ingress ports resolve named ports on the selected pod itself
                 named = facts.reps[k].ports if direction == "ingress" else ()
-                groups.setdefault((chosen, named), k)
-        for (chosen, _named), k in groups.items():
+                orders = [cluster.policies[i].order for i in chosen]
+                lo, hi = min(orders), max(orders)
+                ordered = any(lo < at < hi for at, bits in among if bits >> k & 1)
+                groups.setdefault((chosen, named, ordered), k)
+        for (chosen, _named, ordered), k in groups.items():
             rows = {
                 (pi, ri): facts.rule_row(cluster.policies[pi], rule, k)
                 for pi in chosen
                 for ri, rule in enumerate(cluster.policies[pi].rules(direction))
             }
-            out.append(_Profile(direction, chosen, rows))
+            out.append(_Profile(direction, chosen, rows, ordered))
     return out
 
 
@@ -90,6 +101,8 @@ def _shadow_findings(facts: Facts) -> Iterator[Finding]:
     for profile in profiles:
         for pi in profile.chosen:
             by_policy.setdefault(pi, []).append(profile)
+    # a NetworkPolicy that Calico policies interleave with others is not judged here
+    ordered = {pi for profile in profiles if profile.ordered for pi in profile.chosen}
 
     def name(direction: Direction, key: tuple[int, int]) -> str:
         policy = policies[key[0]]
@@ -106,7 +119,7 @@ def _shadow_findings(facts: Facts) -> Iterator[Finding]:
     for pi in reversed(range(len(policies))):
         policy = policies[pi]
         mine_profiles = by_policy.get(pi, [])
-        if not mine_profiles or _is_default_deny(policy):
+        if not mine_profiles or _is_default_deny(policy) or pi in ordered:
             continue  # selects nothing (reported on its own), or the explicit baseline
         cover: set[str] = set()
         redundant = True
@@ -146,7 +159,7 @@ def _shadow_findings(facts: Facts) -> Iterator[Finding]:
 
     for pi in reversed(range(len(policies))):
         policy = policies[pi]
-        if pi in gone_policies:
+        if pi in gone_policies or pi in ordered:
             continue
         for direction in DIRECTIONS[::-1]:
             rules = policy.rules(direction)

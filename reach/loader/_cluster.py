@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from yaml.nodes import MappingNode, Node
+from yaml.nodes import MappingNode, Node, SequenceNode
 
 from reach.documents._fields import read_meta
 from reach.documents._yaml import Source, describe
@@ -107,6 +107,10 @@ class Collector:
         before, documents = self._objects, 0
         for root in src.documents(text):
             documents += 1
+            if type(root) is SequenceNode:  # calicoctl -o json: a top-level array
+                for item in root.value:
+                    self._read_object(src, item, None, 1)
+                continue
             self._read_object(src, root, None, 0)
         if not warn_empty:
             return

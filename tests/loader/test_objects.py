@@ -397,3 +397,15 @@ def test_unknown_kinds_are_skipped_with_a_note(api: str, kind: str):
     assert (note.severity, note.code, note.location) == (
         "info", "unknown-kind", Location("<stdin>", 1, 1))
     assert note.message.startswith(f"skipped {kind} ({api}): ")
+
+
+def test_a_top_level_array_is_read_item_by_item() -> None:
+    """``calicoctl get -o json`` prints several objects as a JSON array, not a List."""
+    from reach.loader import read_cluster
+    cluster = read_cluster("-", stdin_text=(
+        '[{"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", '
+        '"metadata": {"name": "a"}, "spec": {"selector": "all()"}}, '
+        '{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}]'))
+    assert [p.ref for p in cluster.policies] == ["gnp/a"]
+    assert [n.name for n in cluster.namespaces if not n.implicit] == ["shop"]
+    assert not cluster.diagnostics

@@ -123,10 +123,11 @@ def describe(node: Node) -> str:
 class Source:
     """One input (file or ``<stdin>``): turns its nodes into locations, values and errors."""
 
-    __slots__ = ("path",)
+    __slots__ = ("path", "text")
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self.text = ""  # the text being read, for error columns inside a scalar
 
     # -- places and errors -------------------------------------------------------
 
@@ -150,6 +151,7 @@ class Source:
         Raises :class:`ManifestError` for a syntax error, an anchor or alias, a
         nesting deeper than :data:`MAX_DEPTH`, a non-scalar or duplicate key.
         """
+        self.text = text
         try:
             if (
                 _ANCHOR_OR_ALIAS.search(text)

@@ -351,9 +351,11 @@ class Policy:
         return f"{SHORT_KINDS.get(self.kind, self.kind.lower())}/{self.name}"
 
     @property
-    def order(self) -> tuple[float, float, str, str, str]:
-        """The evaluation order: tier, priority, then kind and name to break ties."""
-        return (self.tier.order, self.priority, self.kind, self.namespace, self.name)
+    def order(self) -> tuple[float, str, float, str, str, str]:
+        """The evaluation order: tier (tiers of one order by name, each whole), priority,
+        then kind and name to break ties."""
+        return (self.tier.order, self.tier.name, self.priority, self.kind, self.namespace,
+                self.name)
 
     def applies(self, direction: Direction) -> bool:
         """Whether this policy takes part in deciding ``direction`` for the pods it selects."""

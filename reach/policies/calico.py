@@ -82,6 +82,7 @@ from reach.model.expressions import (
     CalicoSelector,
     Compare,
     Expression,
+    Global,
     Has,
     InSet,
     Not,
@@ -146,12 +147,34 @@ def _selector(src: Source, node: Node, what: str) -> CalicoSelector:
         return parse_selector(text or "")
     except SelectorSyntaxError as err:
         mark = node.start_mark
-        quoted = isinstance(node, ScalarNode) and node.style in ("'", '"')
         raise ManifestError(f"invalid selector in {what}: {err}", path=src.path,
                             line=mark.line + 1,
-                            column=mark.column + 1 + err.offset + (1 if quoted else 0),
+                            column=mark.column + 1 + _source_offset(src, node, err.offset),
                             hint="Calico selectors look like app == 'web' && has(tier)"
                             ) from None
+
+
+def _source_offset(src: Source, node: Node, offset: int) -> int:
+    """Where character ``offset`` of a one-line scalar's value is written, from the
+    scalar's start: after the opening quote, and counting escapes (``''`` in single
+    quotes, ``\\x`` in double quotes) as written."""
+    style = node.style if isinstance(node, ScalarNode) else None
+    if style not in ("'", '"'):
+        return offset
+    mark = node.start_mark
+    lines = src.text.split("\n")
+    if mark.line >= len(lines):
+        return offset + 1
+    text = lines[mark.line]
+    start = mark.column
+    i = start + 1
+    for _ in range(offset):
+        if i >= len(text):
+            break
+        escaped = (style == "'" and text.startswith("''", i)) or (
+            style == '"' and text[i] == "\\")
+        i += 2 if escaped else 1
+    return i - start
 
 
 def _prefixed(tree: Expression, prefix: str, *, namespaces: bool) -> Expression:
@@ -170,12 +193,29 @@ def _prefixed(tree: Expression, prefix: str, *, namespaces: bool) -> Expression:
         return And(tuple(_prefixed(n, prefix, namespaces=namespaces) for n in tree.nodes))
     if isinstance(tree, Or):
         return Or(tuple(_prefixed(n, prefix, namespaces=namespaces) for n in tree.nodes))
-    return tree  # global()
+    if isinstance(tree, Global):
+        return Not(Has(_NS))  # the objects of no namespace
+    return tree
 
 
 def _namespace_scope(selector: CalicoSelector) -> CalicoSelector:
-    return CalicoSelector(f"namespaceSelector {selector}",
-                          _prefixed(selector.tree, "pcns.", namespaces=True))
+    """A rule's namespaceSelector as a selector of endpoints and network sets: over the
+    namespace labels they inherit, for namespaced objects only; ``global()`` selects the
+    objects of no namespace."""
+    tree = _prefixed(selector.tree, "pcns.", namespaces=True)
+    if not _mentions_global(selector.tree):
+        tree = And((Has(_NS), tree))
+    return CalicoSelector(f"namespaceSelector {selector}", tree)
+
+
+def _mentions_global(tree: Expression) -> bool:
+    if isinstance(tree, Global):
+        return True
+    if isinstance(tree, Not):
+        return _mentions_global(tree.node)
+    if isinstance(tree, And | Or):
+        return any(_mentions_global(n) for n in tree.nodes)
+    return False
 
 
 def _in_namespace(namespace: str) -> CalicoSelector:
@@ -211,8 +251,10 @@ def _accounts(src: Source, node: Node, what: str) -> CalicoSelector | None:
 
 
 def _account_selector(selector: CalicoSelector) -> CalicoSelector:
+    """A selector of service accounts as a selector of the endpoints running under them
+    (network sets run under none)."""
     return CalicoSelector(f"serviceAccountSelector {selector}",
-                          _prefixed(selector.tree, "pcsa.", namespaces=False))
+                          And((Has(_SA), _prefixed(selector.tree, "pcsa.", namespaces=False))))
 
 
 # ---------------------------------------------------------------------------

@@ -94,10 +94,20 @@ class Tier:
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def sort_name(self) -> str:
+        """The name tiers of one order are sorted by: Calico's for the tiers it shares
+        with the other dialects (``default``, ``adminnetworkpolicy``,
+        ``baselineadminnetworkpolicy``)."""
+        return _CALICO_TIER_NAMES.get(self.name, self.name)
+
 
 # The orders are Calico's, whose tiers hold these policies: admin policies in a tier
 # of order 1,000, Kubernetes NetworkPolicies in the default tier (1,000,000) and the
 # baseline policies in a tier of order 10,000,000.
+_CALICO_TIER_NAMES = {"NetworkPolicy": "default", "Admin": "adminnetworkpolicy",
+                      "Baseline": "baselineadminnetworkpolicy"}
+
 #: The order of every Kubernetes NetworkPolicy inside its tier, as Calico gives it (Calico
 #: policies of the default tier with a lower order run before them).
 NETWORKPOLICY_ORDER = 1000.0
@@ -354,7 +364,7 @@ class Policy:
     def order(self) -> tuple[float, str, float, str, str, str]:
         """The evaluation order: tier (tiers of one order by name, each whole), priority,
         then kind and name to break ties."""
-        return (self.tier.order, self.tier.name, self.priority, self.kind, self.namespace,
+        return (self.tier.order, self.tier.sort_name, self.priority, self.kind, self.namespace,
                 self.name)
 
     def applies(self, direction: Direction) -> bool:

@@ -526,6 +526,17 @@ def test_tiers_of_equal_order_each_run_whole():
     assert allowed(net, "shop/web", "shop/db") == tcp(80, 443)
 
 
+@pytest.mark.parametrize(("name", "want"), [("app", NONE), ("edge", ALL)])
+def test_a_tier_of_the_default_tiers_order_is_taken_by_name(name: str, want: PortSet):
+    """The default tier has order 1,000,000 [Tiers]; tiers of one order are taken by
+    name (Felix's tier sort): "app" before "default", "edge" after it."""
+    net = build(
+        tier(name, 1_000_000),
+        gnp("deny", f"tier: {name}\n" + DENY_ALL_INTO_DB),
+        cnp("shop", "db", "selector: app == 'db'\ningress: [{action: Allow}]"))
+    assert allowed(net, "shop/web", "shop/db") == want
+
+
 # ---------------------------------------------------------------------------
 # the order of policies in a tier
 
@@ -918,6 +929,34 @@ def test_a_namespace_selector_reaches_the_network_sets_of_those_namespaces():
                                                selector: kind == 'ext'}}]
             """))
     assert sources_of(net, "lab/probe") == {"203.0.113.5"}
+
+
+@pytest.mark.parametrize(("namespace", "want"), [("", ALL), ("shop", NONE)])
+def test_global_in_a_namespace_selector_matches_the_global_network_sets(namespace: str,
+                                                                         want: PortSet):
+    """namespaceSelector: "global()" selects the non-namespaced resources [Entity]: the
+    GlobalNetworkSets, not a namespace's NetworkSets (nor any pod)."""
+    net = build(
+        network_set("ext", "{kind: ext}", "[203.0.113.0/24]", namespace=namespace),
+        gnp("g", """\
+            selector: app == 'web'
+            egress:
+            - {action: Allow, destination: {namespaceSelector: global(), selector: kind == 'ext'}}
+            """))
+    assert allowed(net, "shop/web", "203.0.113.5") == want
+    assert allowed(net, "shop/web", "shop/db") == NONE
+
+
+def test_a_rule_selector_all_matches_the_network_sets_in_scope():
+    """all() matches "packets from all in-scope endpoints and network sets" [Entity]: a
+    NetworkPolicy's scope holds the network sets of its namespace."""
+    net = build(
+        network_set("ext", "{kind: ext}", "[203.0.113.0/24]", namespace="shop"),
+        cnp("shop", "p", """\
+            selector: app == 'db'
+            ingress: [{action: Allow, source: {selector: all()}}]
+            """))
+    assert sources_of(net, "shop/db") == {"web", "203.0.113.5"}
 
 
 @pytest.mark.parametrize("namespaces", ["team != 'x'", "!has(owner)"])

@@ -18,6 +18,8 @@ Human text is ``str()`` of any result (``print(verdict)``), its machine form
 The query functions (:func:`paths`, :func:`reachable_from`, :func:`reachable_to`,
 :func:`isolated`, :func:`exposure`) take the network first; they import networkx
 on first use, so ``import reach`` stays quick. Diagrams live in :mod:`reach.render`.
+:func:`with_staged` is a cluster with Calico's staged policies enforced, to see what
+committing them would change.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from reach.errors import (
 from reach.model import Cluster, Diagnostic, Location
 from reach.network import Connection, Network
 from reach.report import format_connections, to_frame
+from reach.staging import with_staged
 from reach.verdict import ServiceVerdict, Side, Verdict
 
 if TYPE_CHECKING:
@@ -85,6 +88,7 @@ __all__ = [
     "reachable_from",
     "reachable_to",
     "to_frame",
+    "with_staged",
 ]
 
 _LAZY = {name: "reach.graph.queries" for name in

@@ -1012,7 +1012,7 @@ def host_network_caveat(cluster: Cluster) -> Diagnostic | None:
 def _with_assumptions(cluster: Cluster, options: CompileOptions) -> Cluster:
     """The cluster with a caveat for each reading reach had to choose."""
     caveat = None if options.host_network_pods else host_network_caveat(cluster)
-    if caveat is None:
+    if caveat is None or caveat in cluster.diagnostics:
         return cluster
     return dataclasses.replace(cluster, diagnostics=(*cluster.diagnostics, caveat))
 

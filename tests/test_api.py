@@ -13,7 +13,7 @@ PUBLIC = [
     "Network", "PortSet", "ReachError", "RenderError", "ServiceVerdict", "Side",
     "UnknownEndpoint", "Verdict", "check", "compile_cluster", "diff", "exposure",
     "format_connections", "isolated", "lint", "load", "load_expectations", "paths",
-    "reachable_from", "reachable_to", "to_frame",
+    "reachable_from", "reachable_to", "to_frame", "with_staged",
 ]
 
 

@@ -335,14 +335,23 @@ def _setup_diff(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--new", action="append", default=[], metavar="PATH",
                         help="input of the new state; repeatable (adds to NEW)")
     _add_cluster(parser)
+    parser.add_argument(
+        "--with-staged", action="store_true",
+        help="enforce Calico's staged policies (StagedNetworkPolicy, "
+        "StagedGlobalNetworkPolicy, StagedKubernetesNetworkPolicy) in the new state: "
+        "stagedAction Set replaces (or adds) the policy of that name, Delete removes it. "
+        "Given only the old state (OLD, -f OLD, --old PATH or --cluster alone), the new "
+        "state is the old one with its staged policies enforced")
     parser.add_argument("--by", choices=GRANULARITIES, default="workload")
     _choose_output(parser, ("txt", "json", "md"))
     _add_reading(parser)
     parser.epilog = ("--cluster makes the live cluster the old state and the live cluster "
                      "with NEW applied on top (objects of NEW replace those of the same "
                      "name) the new one: reach diff --cluster NEW says what applying NEW "
-                     "would change. Exit code 0 when nothing differs, 1 when something "
-                     "does, 2 on bad input or usage")
+                     "would change. reach diff --with-staged OLD (or --cluster "
+                     "--with-staged) says what enforcing the staged policies of OLD (of "
+                     "the live cluster) would change. Exit code 0 when nothing differs, 1 "
+                     "when something does, 2 on bad input or usage")
 
 
 def _run_diff(args: argparse.Namespace) -> int:
@@ -351,33 +360,69 @@ def _run_diff(args: argparse.Namespace) -> int:
     old = ([args.old_path] if args.old_path else []) + list(args.old)
     new = ([args.new_path] if args.new_path else []) + list(args.new)
     if args.files:
-        if len(args.files) != 2 or old or new:
+        if args.with_staged and len(args.files) == 1 and not old and not new:
+            old = [args.files[0]]  # reach diff --with-staged -f OLD
+        elif len(args.files) != 2 or old or new:
             raise _UsageError("-f is given twice, for the old and the new state: -f OLD -f NEW "
                               "(use --old PATH --new PATH, repeatable, for several files)")
-        old, new = [args.files[0]], [args.files[1]]
+        else:
+            old, new = [args.files[0]], [args.files[1]]
     if args.cluster and old and not new:
         old, new = [], old  # reach diff --cluster NEW: NEW is the only path given
     if args.cluster and old:
         raise _UsageError("with --cluster the live cluster is the old state: reach diff "
                           "--cluster NEW")
-    if (not old and not args.cluster) or not new:
+    itself = args.with_staged and not new  # the old state against itself, staged
+    if (not old and not args.cluster) or not (new or itself):
         raise _UsageError("give the old and the new state: OLD NEW, -f OLD -f NEW, "
-                          "--old PATH --new PATH, or --cluster NEW")
+                          "--old PATH --new PATH, or --cluster NEW"
+                          + (" (or the old state alone: --with-staged OLD)"
+                             if args.with_staged else ""))
     if args.cluster:
         from reach.loader import kubectl_dump
 
         # one snapshot, the old state; NEW is applied on top of it, as kubectl apply would
         snapshot = kubectl_dump(context=args.context, kubeconfig=args.kubeconfig)
         before = load_network(args, old, live=snapshot)
-        after = load_network(args, new, live=snapshot)
+        after = before if itself else load_network(args, new, live=snapshot)
     else:
-        before, after = load_network(args, old), load_network(args, new)
+        before = load_network(args, old)
+        after = before if itself else load_network(args, new)
+    if args.with_staged:
+        after = _staged_network(args, after)
     change = diff(before, after, by=args.by)
     if args.output == "json":
         _emit_json(change.to_json(), before, after)
     else:
         _emit(format_diff(change, args.output))
     return 1 if change else 0
+
+
+def _staged_network(args: argparse.Namespace, net: Network) -> Network:
+    """``net`` with its staged policies enforced, printing the warnings that brings
+    (and stopping on its caveats with ``--strict``) as :func:`load_network` does."""
+    from reach.staging import with_staged
+
+    if not net.cluster.staged:
+        if not getattr(args, "quiet", False):
+            print("reach: warning: --with-staged: the input holds no staged policy "
+                  "(StagedNetworkPolicy, StagedGlobalNetworkPolicy, "
+                  "StagedKubernetesNetworkPolicy)", file=sys.stderr)
+        return net
+    progress = _Progress(sys.stderr)
+    try:
+        staged = Network(with_staged(net.cluster), ipblock_pods=net.options.ipblock_pods,
+                         host_network_pods=net.options.host_network_pods, progress=progress)
+    finally:
+        progress.close()
+    known = set(net.warnings)
+    fresh = [d for d in dict.fromkeys(staged.warnings) if d not in known]
+    strict = getattr(args, "strict", False)
+    _warn(args, [d for d in fresh if not (strict and d.caveat)])
+    caveats = [d for d in fresh if d.caveat]
+    if strict and caveats:
+        raise _StrictError(caveats)
+    return staged
 
 
 # ---------------------------------------------------------------------------

@@ -239,6 +239,8 @@ class _Side:
         self.policies = u.cluster.policies
         self._peers: dict[tuple[int, int], _RulePeers] = {}
         self._walks: dict[tuple[Plan, bytes], int] = {}
+        self._contributions: dict[tuple[int, int, int], Contribution] = {}
+        self._ports: dict[tuple[int, int, tuple[PortSet, ...] | None], int] = {}
         # Egress rules with named ports give different ports to different destination
         # classes; group the destination classes by their named-port resolution once.
         self.named_groups: dict[tuple[PortSet, ...], BoolArray] = {}
@@ -255,24 +257,42 @@ class _Side:
                 self.u, policy.rules(self.direction)[ri], policy.namespace)
         return found
 
+    def rule_port_id(self, pi: int, ri: int, named: tuple[PortSet, ...] | None) -> int:
+        """The interned ports of rule ``ri`` of policy ``pi`` against a destination whose
+        named ports resolve as ``named`` (once per distinct question)."""
+        key = (pi, ri, named)
+        found = self._ports.get(key)
+        if found is None:
+            rule = self.policies[pi].rules(self.direction)[ri]
+            found = self._ports[key] = self.table.intern(_rule_ports(self.u, rule, named))
+        return found
+
     def contribution(self, pi: int, ri: int, port_id: int) -> Contribution:
-        """Where rule ``ri`` of policy ``pi`` matches, and on which ports."""
-        u, n, table = self.u, self.n, self.table
+        """Where rule ``ri`` of policy ``pi`` matches, and on which ports (once per rule
+        and port set: a rule of a policy selecting many profiles comes back in each)."""
+        key = (pi, ri, port_id)
+        found = self._contributions.get(key)
+        if found is None:
+            found = self._contributions[key] = self._contribution(pi, ri, port_id)
+        return found
+
+    def _contribution(self, pi: int, ri: int, port_id: int) -> Contribution:
+        u, n = self.u, self.n
         rule = self.policies[pi].rules(self.direction)[ri]
         peers = self.peers(pi, ri)
         class_mask = bits_to_bool(peers.classes, n)
         if port_id >= 0:  # ingress: one port set for the whole row
             return [(np.concatenate([class_mask, peers.externals]), port_id)]
         if not _rule_is_named(rule):
-            ident = table.intern(_rule_ports(u, rule, ()))
+            ident = self.rule_port_id(pi, ri, ())
             return [(np.concatenate([class_mask, peers.externals]), ident)]
         out: Contribution = []
         n_ext = len(u.ext_atoms)
         for named, group in self.named_groups.items():
-            ident = table.intern(_rule_ports(u, rule, named))
+            ident = self.rule_port_id(pi, ri, named)
             out.append((np.concatenate([class_mask & group, np.zeros(n_ext, dtype=np.bool_)]),
                         ident))
-        ident = table.intern(_rule_ports(u, rule, None))
+        ident = self.rule_port_id(pi, ri, None)
         out.append((np.concatenate([np.zeros(n, dtype=np.bool_), peers.externals]), ident))
         return out
 
@@ -305,7 +325,7 @@ class _Side:
                         continue  # the rule is for other pods of the policy's
                     port_id = -1
                     if direction == "ingress":
-                        port_id = self.table.intern(_rule_ports(u, rule, u.class_named[c]))
+                        port_id = self.rule_port_id(pi, ri, u.class_named[c])
                     key.append((pi, ri, port_id))
             profiles.setdefault(tuple(key), []).append(c)
         rows = np.full((n, self.cols), ALL_PORTS, dtype=np.int32)

@@ -1,11 +1,14 @@
 """Read Kubernetes manifests into the immutable model, refusing bad input precisely.
 
 The loader reads YAML (multi-document) and JSON files, folders of them, and
-standard input; ``List`` and ``*List`` kinds (``kubectl get -o yaml`` dumps) are
-unpacked. Namespace, Pod, the workloads (Deployment, ReplicaSet,
-ReplicationController, StatefulSet, DaemonSet, Job, CronJob), Service, Endpoints,
-EndpointSlice, Ingress and NetworkPolicy become model objects; other kinds are
-skipped with a note. Every object, rule, peer and port remembers its file, line and
+standard input; ``List`` and ``*List`` kinds (``kubectl get -o yaml`` dumps) and
+top-level arrays of objects (``calicoctl get -o json``) are unpacked. Namespace, Pod,
+the workloads (Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet,
+Job, CronJob), Service, Endpoints, EndpointSlice, Ingress, OpenShift Route, Node,
+ServiceAccount and every policy dialect's kinds (NetworkPolicy, the admin policy API,
+Calico's policies, tiers, network sets and staged policies) become model objects;
+other kinds are skipped with a note, or a warning when they can change what the
+cluster enforces. Every object, rule, peer and port remembers its file, line and
 column; every error is a :class:`~reach.errors.ManifestError` pointing at the
 offending key or value.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from yaml.nodes import MappingNode, Node, SequenceNode
 
@@ -39,11 +39,14 @@ from reach.model import (
     Workload,
 )
 from reach.model import Node as ClusterNode
-from reach.policies import CALICO_OBJECTS, Reader, not_analysed, reader_for
+from reach.model.cluster import StagedPolicy
+from reach.policies import CALICO_OBJECTS, STAGED_KINDS, Reader, not_analysed, reader_for
 from reach.policies.calico import (
     CALICO_VERSIONS,
+    STAGED_CODE,
     CalicoTier,
     read_network_set,
+    read_staged_policy,
     read_tier,
     settle_tiers,
     without_copies,
@@ -89,6 +92,7 @@ class Collector:
     service_accounts: list[ServiceAccount] = field(default_factory=list)
     network_sets: list[NetworkSet] = field(default_factory=list)
     tiers: list[CalicoTier] = field(default_factory=list)
+    staged: list[StagedPolicy] = field(default_factory=list)
     stopped: list[tuple[Pod, str]] = field(default_factory=list)
     _names: dict[tuple[str, str, str], Location] = field(default_factory=dict)
     _objects: int = 0
@@ -107,8 +111,8 @@ class Collector:
         before, documents = self._objects, 0
         for root in src.documents(text):
             documents += 1
-            if type(root) is SequenceNode:  # calicoctl -o json: a top-level array
-                for item in root.value:
+            if type(root) is SequenceNode and any(map(_is_object, root.value)):
+                for item in root.value:  # calicoctl -o json: a top-level array of objects
                     self._read_object(src, item, None, 1)
                 continue
             self._read_object(src, root, None, 0)
@@ -155,6 +159,9 @@ class Collector:
             return
         if kind in CALICO_OBJECTS and api_version in CALICO_VERSIONS:
             self._read_calico(src, node, fields, kind)
+            return
+        if kind in STAGED_KINDS and api_version in CALICO_VERSIONS:
+            self._read_staged(src, node, fields, kind)
             return
         group = api_version.rpartition("/")[0]
         groups = KIND_GROUPS.get(kind)
@@ -244,6 +251,15 @@ class Collector:
         self._claim(src, node, policy.kind, policy.namespace, meta.name)
         self.policies.append(policy)
 
+    def _read_staged(self, src: Source, node: Node, fields: dict[str, tuple[Node, Node]],
+                     kind: str) -> None:
+        """A Calico staged policy: kept apart, since the cluster does not enforce it."""
+        self._objects += 1
+        meta = read_meta(src, fields, node, kind, strict=True)
+        staged = read_staged_policy(src, fields, meta, node)
+        self._claim(src, node, kind, staged.policy.namespace, meta.name)
+        self.staged.append(staged)
+
     def _read_calico(self, src: Source, node: Node, fields: dict[str, tuple[Node, Node]],
                      kind: str) -> None:
         """A Calico Tier, NetworkSet or GlobalNetworkSet."""
@@ -303,6 +319,8 @@ class Collector:
             self.tiers = [t for t in self.tiers if t.name != name]
         elif kind in ("NetworkSet", "GlobalNetworkSet"):
             self.network_sets = [n for n in self.network_sets if other(n)]
+        elif kind in STAGED_KINDS:
+            self.staged = [s for s in self.staged if s.kind != kind or other(s.policy)]
         else:
             self.policies = [p for p in self.policies if p.kind != kind or other(p)]
 
@@ -323,6 +341,7 @@ class Collector:
                 f"not run: {shown}", self.stopped[0][0].location, code="not-running"))
         policies = settle_tiers(without_copies(self.policies, self.notes), self.tiers,
                                 self.notes)
+        staged = self._settled_staged()
         return Cluster(
             namespaces=self._all_namespaces(),
             pods=tuple(sorted(pods, key=lambda p: (p.namespace, p.name, p.owner_kind))),
@@ -339,7 +358,28 @@ class Collector:
             service_accounts=tuple(sorted(self.service_accounts,
                                           key=lambda a: (a.namespace, a.name))),
             network_sets=tuple(sorted(self.network_sets, key=lambda n: (n.namespace, n.name))),
+            staged=tuple(sorted(staged, key=lambda s: (s.policy.namespace, s.kind,
+                                                       s.policy.name))),
         )
+
+    def _settled_staged(self) -> list[StagedPolicy]:
+        """The staged policies with their tiers settled (each keeps what settling notes:
+        it holds once the policy is enforced), and one warning that they are not enforced."""
+        out = []
+        for staged in self.staged:
+            notes = list(staged.notes)
+            # a Delete's tier only names the policy deleted: nothing to warn about
+            policy = settle_tiers([staged.policy], self.tiers,
+                                  notes if staged.action == "Set" else [])[0]
+            out.append(replace(staged, policy=policy, notes=tuple(notes)))
+        if out:
+            count = len(out)
+            self.notes.append(Diagnostic(
+                "warning",
+                f"{count} staged {'policies are' if count != 1 else 'policy is'} not enforced; "
+                "`reach diff --with-staged` shows what staging them would change",
+                out[0].policy.location, code=STAGED_CODE))
+        return out
 
     def _all_namespaces(self) -> tuple[Namespace, ...]:
         found: dict[str, Namespace] = {}
@@ -367,6 +407,14 @@ class Collector:
                         implicit=True,
                     )
         return tuple(found[name] for name in sorted(found))
+
+
+def _is_object(node: Node) -> bool:
+    """Whether ``node`` looks like a Kubernetes object (a mapping with kind and apiVersion)."""
+    if type(node) is not MappingNode:
+        return False
+    keys = {k.value for k, _ in node.value if isinstance(k.value, str)}
+    return {"kind", "apiVersion"} <= keys
 
 
 def _plain(entry: tuple[Node, Node] | None) -> str:

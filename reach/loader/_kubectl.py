@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from reach.errors import ManifestError
 from reach.loader._cluster import KIND_GROUPS
 from reach.model import Diagnostic
-from reach.policies import CALICO_OBJECTS, DIALECTS
+from reach.policies import CALICO_OBJECTS, DIALECTS, STAGED_KINDS
 
 __all__ = ["BUILTIN_GROUPS", "CRD_RESOURCES", "FALLBACK_RESOURCES", "RESOURCES", "LiveDump",
            "kubectl_command", "kubectl_dump"]
@@ -65,7 +65,7 @@ def _resources() -> tuple[list[str], list[str]]:
     kinds: dict[str, set[str]] = {kind: set(groups) for kind, groups in KIND_GROUPS.items()}
     for kind, (versions, _) in DIALECTS.items():
         kinds.setdefault(kind, set()).update(v.rpartition("/")[0] for v in versions)
-    for kind in (*CALICO_OBJECTS, "NetworkPolicy"):
+    for kind in (*CALICO_OBJECTS, *STAGED_KINDS, "NetworkPolicy"):
         kinds.setdefault(kind, set()).add(_CALICO)
     for kind in sorted(kinds):
         for group in sorted(kinds[kind] - _LEGACY_GROUPS - {_CALICO_CRD}):

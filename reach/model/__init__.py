@@ -41,6 +41,7 @@ from reach.model.cluster import (
     Service,
     ServiceAccount,
     ServicePort,
+    StagedPolicy,
     Workload,
 )
 from reach.model.policy import (
@@ -102,6 +103,7 @@ __all__ = [
     "ServiceAccount",
     "ServicePort",
     "Severity",
+    "StagedPolicy",
     "Tier",
     "Workload",
 ]

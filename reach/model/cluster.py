@@ -14,6 +14,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from reach.model.base import NAMESPACE_NAME_LABEL, NOWHERE, Diagnostic, Labels, Location
 from reach.model.policy import Policy
@@ -32,6 +33,7 @@ __all__ = [
     "Service",
     "ServiceAccount",
     "ServicePort",
+    "StagedPolicy",
     "Workload",
 ]
 
@@ -242,13 +244,45 @@ class Ingress:
 
 
 @dataclass(frozen=True, slots=True)
+class StagedPolicy:
+    """A Calico staged policy: a preview of a change to a policy, which the cluster does
+    not enforce.
+
+    ``kind``: the staged kind (``StagedNetworkPolicy``, ``StagedGlobalNetworkPolicy``,
+    ``StagedKubernetesNetworkPolicy``). ``policy``: the policy it stages, as it would
+    be enforced (kind ``CalicoNetworkPolicy``, ``GlobalNetworkPolicy`` or
+    ``NetworkPolicy``, located at the staged manifest); for ``action`` ``Delete``, only
+    its kind, namespace, tier and name count: it has no rules and no policy types.
+    ``action``: ``Set``, the policy of that name becomes ``policy`` (or is added);
+    ``Delete``, that policy is removed. ``notes``: the warnings reading it gave, which
+    hold once it is enforced.
+    """
+
+    policy: Policy
+    action: Literal["Set", "Delete"] = "Set"
+    kind: str = "StagedNetworkPolicy"
+    notes: tuple[Diagnostic, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        """``namespace/name``, or ``name`` for a StagedGlobalNetworkPolicy."""
+        policy = self.policy
+        return f"{policy.namespace}/{policy.name}" if policy.namespace else policy.name
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.ref} ({self.action})"
+
+
+@dataclass(frozen=True, slots=True)
 class Cluster:
     """Everything the loader read: the input of the compiler.
 
     Collections are tuples sorted by namespace and name (policies: cluster-scoped
     ones, whose namespace is ``""``, first). ``diagnostics`` holds the warnings and
     notes about input that was skipped or suspicious; :attr:`caveats` those that can
-    make a verdict differ from what the cluster enforces.
+    make a verdict differ from what the cluster enforces. ``staged``: Calico's staged
+    policies, which the cluster does not enforce and the compiler does not read
+    (:func:`reach.with_staged` gives the cluster as if they were enforced).
     """
 
     namespaces: tuple[Namespace, ...] = ()
@@ -262,6 +296,7 @@ class Cluster:
     nodes: tuple[Node, ...] = ()
     service_accounts: tuple[ServiceAccount, ...] = ()
     network_sets: tuple[NetworkSet, ...] = ()
+    staged: tuple[StagedPolicy, ...] = ()
 
     def namespace(self, name: str) -> Namespace:
         """The namespace called ``name``, implicit (only its name label) when not defined."""

@@ -4,9 +4,11 @@ One module per dialect. A dialect knows its kinds, its validation and its
 semantics; what it produces is :class:`reach.model.Policy` (ordered rules with tier,
 priority, subject, peers, ports, action and location), the only form the engine
 consumes. :data:`DIALECTS` lists the kinds read and the API versions each is read
-at; :func:`not_analysed` says why an object of any other kind that can change what
-the cluster enforces is not analysed, so the loader can warn instead of skipping it
-quietly.
+at; :data:`STAGED_KINDS` the Calico kinds that stage a change to one of them
+(read, at Calico's API versions, into :attr:`reach.model.Cluster.staged`: the
+cluster does not enforce them); :func:`not_analysed` says why an object of any other
+kind that can change what the cluster enforces is not analysed, so the loader can
+warn instead of skipping it quietly.
 
 Examples
 --------
@@ -20,6 +22,8 @@ True
 'is not a kind reach knows; did you mean NetworkPolicy?'
 >>> not_analysed("ConfigMap", "v1") is None
 True
+>>> STAGED_KINDS["StagedKubernetesNetworkPolicy"]
+'NetworkPolicy'
 """
 
 from __future__ import annotations
@@ -31,11 +35,12 @@ from yaml.nodes import Node
 from reach.documents._fields import Meta
 from reach.documents._yaml import Mapping, Source
 from reach.model import Diagnostic, Policy
-from reach.policies.calico import CALICO_VERSIONS, read_calico_policy
+from reach.policies.calico import CALICO_VERSIONS, STAGED_KINDS, read_calico_policy
 from reach.policies.clusternetworkpolicy import read_cluster_policy
 from reach.policies.networkpolicy import read_policy
 
-__all__ = ["CALICO_OBJECTS", "DIALECTS", "Reader", "near_kind", "not_analysed", "reader_for"]
+__all__ = ["CALICO_OBJECTS", "DIALECTS", "STAGED_KINDS", "Reader", "near_kind", "not_analysed",
+           "reader_for"]
 
 Reader = Callable[[Source, Mapping, Meta, Node, list[Diagnostic]], Policy]
 
@@ -85,15 +90,11 @@ _POLICY_GROUPS: dict[str, tuple[str, frozenset[str]]] = {
                           frozenset({"FQDNNetworkPolicy"})),
 }
 
-# Staged Calico policies are previews: the cluster does not enforce them.
-_NOT_ENFORCED = frozenset({
-    "StagedNetworkPolicy", "StagedGlobalNetworkPolicy", "StagedKubernetesNetworkPolicy"})
-
 #: Every kind the loader reads, for "did you mean" on near misses.
 KNOWN_KINDS = frozenset({
     "Namespace", "Pod", "Node", "Service", "Endpoints", "EndpointSlice", "Ingress",
     "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob",
-    "ReplicationController", "ServiceAccount", *DIALECTS, *CALICO_OBJECTS,
+    "ReplicationController", "ServiceAccount", *DIALECTS, *CALICO_OBJECTS, *STAGED_KINDS,
 })
 
 
@@ -132,7 +133,8 @@ def near_kind(kind: str) -> str | None:
 def not_analysed(kind: str, api_version: str) -> str | None:
     """Why an object that can change reachability is not analysed; None if it cannot.
 
-    None also for the kinds reach reads at their analysed versions.
+    None also for the kinds reach reads at their analysed versions, and for Calico's
+    staged kinds, which the cluster does not enforce.
     """
     group = api_version.rpartition("/")[0]
     found = _POLICY_GROUPS.get(group)
@@ -146,8 +148,8 @@ def not_analysed(kind: str, api_version: str) -> str | None:
             return None
         return (f"reach reads {kind} at {' or '.join(sorted(versions))}, "
                 f"not {api_version or 'an empty apiVersion'}")
-    if kind in _NOT_ENFORCED:
-        return None
+    if kind in STAGED_KINDS:
+        return None  # previews: whatever their apiVersion, the cluster does not enforce them
     near = near_kind(kind)
     if near is not None:
         return f"is not a kind reach knows; did you mean {near}?"

@@ -4,7 +4,11 @@ Kinds of ``projectcalico.org/v3`` (what ``calicoctl`` and the Calico API server
 serve) and ``crd.projectcalico.org/v1`` (how the datastore stores them, as ``kubectl
 get`` prints them without the API server): ``NetworkPolicy`` (read as kind
 ``CalicoNetworkPolicy``, beside Kubernetes' own), ``GlobalNetworkPolicy``, ``Tier``,
-``NetworkSet`` and ``GlobalNetworkSet``.
+``NetworkSet`` and ``GlobalNetworkSet``; and the staged kinds,
+``StagedNetworkPolicy``, ``StagedGlobalNetworkPolicy`` and
+``StagedKubernetesNetworkPolicy`` (:func:`read_staged_policy`): previews of a change
+that the cluster does not enforce, read into :attr:`reach.model.Cluster.staged` and
+never into its policies (:func:`reach.with_staged` enforces them).
 
 Semantics, as Calico's reference documents them:
 
@@ -54,7 +58,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from yaml.nodes import Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reach.documents._fields import Meta, check_fields
 from reach.documents._yaml import Mapping, Source, is_null
@@ -64,6 +68,8 @@ from reach.errors import ManifestError
 from reach.model import (
     ADMIN_TIER,
     BASELINE_TIER,
+    CALICO_KINDS,
+    NETWORKPOLICY_ORDER,
     NETWORKPOLICY_TIER,
     Diagnostic,
     Direction,
@@ -76,6 +82,7 @@ from reach.model import (
     Rule,
     Tier,
 )
+from reach.model.cluster import StagedPolicy
 from reach.model.expressions import (
     All,
     And,
@@ -89,14 +96,19 @@ from reach.model.expressions import (
     Or,
 )
 from reach.policies.calico_selector import SelectorSyntaxError, parse_selector
+from reach.policies.networkpolicy import read_policy
 
 __all__ = [
     "CALICO_VERSIONS",
+    "STAGED_CODE",
+    "STAGED_KINDS",
     "CalicoTier",
     "read_calico_policy",
     "read_network_set",
+    "read_staged_policy",
     "read_tier",
     "settle_tiers",
+    "staged_target",
     "without_copies",
 ]
 
@@ -114,6 +126,7 @@ _ENTITY = frozenset({"nets", "notNets", "selector", "notSelector", "namespaceSel
                      "ports", "notPorts", "serviceAccounts", "services", "domains"})
 _ACTIONS = ("Allow", "Deny", "Log", "Pass")
 _CALICO_PROTOCOLS = ("TCP", "UDP", "ICMP", "ICMPv6", "SCTP", "UDPLite")
+_STR = "tag:yaml.org,2002:str"
 _NS = "projectcalico.org/namespace"
 _SA = "projectcalico.org/serviceaccount"
 _DEFAULT_TIER_ORDER = NETWORKPOLICY_TIER.order
@@ -266,13 +279,21 @@ def read_calico_policy(
 ) -> Policy:
     """Build the :class:`Policy` of a Calico NetworkPolicy or GlobalNetworkPolicy."""
     kind = str(fields["kind"][1].value)
+    return _read_policy(src, fields, meta, notes, kind, kind)
+
+
+def _read_policy(src: Source, fields: Mapping, meta: Meta, notes: list[Diagnostic],
+                 kind: str, written: str) -> Policy:
+    """The policy of ``kind`` (``NetworkPolicy`` or ``GlobalNetworkPolicy``), written as
+    kind ``written`` (itself, or the staged kind whose spec is ``kind``'s)."""
     scoped = kind == "NetworkPolicy"
-    check_fields(src, fields, _TOP, kind)
+    check_fields(src, fields, _TOP, written)
     spec_entry = fields.get("spec")
     spec = (src.mapping(spec_entry[1], "spec") if spec_entry else None) or {}
-    check_fields(src, spec, _SPEC if scoped else _GLOBAL_SPEC, f"Calico {kind} spec",
-                 {"namespaceSelector": "a namespaced NetworkPolicy applies in its own "
-                  "namespace; use a GlobalNetworkPolicy to select namespaces"})
+    check_fields(src, spec, _SPEC if scoped else _GLOBAL_SPEC, f"Calico {written} spec",
+                 {"namespaceSelector": f"a namespaced {written} applies in its own "
+                  f"namespace; use a {written.replace('Network', 'GlobalNetwork')} to "
+                  "select namespaces"})
     name = meta.name
     ref = f"{meta.namespace}/{name}" if scoped else f"gnp/{name}"
     for flag in ("doNotTrack", "preDNAT", "applyOnForward"):
@@ -680,3 +701,131 @@ def without_copies(policies: list[Policy], notes: list[Diagnostic]) -> list[Poli
         else:
             out.append(policy)
     return out
+
+
+# ---------------------------------------------------------------------------
+# staged policies
+
+#: Calico's staged kinds, each with the kind of the policy it stages (as reach names
+#: it: a Calico NetworkPolicy is ``CalicoNetworkPolicy``).
+STAGED_KINDS: dict[str, str] = {
+    "StagedNetworkPolicy": "CalicoNetworkPolicy",
+    "StagedGlobalNetworkPolicy": "GlobalNetworkPolicy",
+    "StagedKubernetesNetworkPolicy": "NetworkPolicy",
+}
+
+#: The code of the loader's warning that staged policies were read but are not enforced.
+STAGED_CODE = "staged"
+
+_STAGED_ACTIONS = ("Set", "Delete")
+#: What a Delete may set besides stagedAction: its tier, and the types Calico's API
+#: server clears on a Delete.
+_DELETE_KEEPS = {"StagedNetworkPolicy": frozenset({"stagedAction", "tier", "types"}),
+                 "StagedGlobalNetworkPolicy": frozenset({"stagedAction", "tier", "types"}),
+                 "StagedKubernetesNetworkPolicy": frozenset({"stagedAction"})}
+_K8S_SPEC = frozenset({"podSelector", "policyTypes", "ingress", "egress"})
+#: reach's tiers back to the Calico tiers they stand for.
+_CALICO_TIER_NAMES = {tier.name: name for name, tier in _KNOWN_TIERS.items()}
+
+
+def read_staged_policy(src: Source, fields: Mapping, meta: Meta, root: Node) -> StagedPolicy:
+    """A StagedNetworkPolicy, StagedGlobalNetworkPolicy or StagedKubernetesNetworkPolicy.
+
+    The spec is that of the kind staged (a Calico NetworkPolicy's, a
+    GlobalNetworkPolicy's, a Kubernetes NetworkPolicy's), validated alike, plus
+    ``stagedAction``: ``Set`` (the default) or ``Delete``. As Calico's API server, a
+    Delete may set nothing else but the tier. The warnings reading gives are kept in
+    the result's ``notes``: they hold only once it is enforced.
+
+    Examples
+    --------
+    >>> from reach.loader import read_cluster
+    >>> cluster = read_cluster("-", stdin_text='''
+    ... apiVersion: projectcalico.org/v3
+    ... kind: StagedGlobalNetworkPolicy
+    ... metadata: {name: deny-db}
+    ... spec:
+    ...   stagedAction: Delete
+    ... ''')
+    >>> cluster.policies, [str(s) for s in cluster.staged]
+    ((), ['StagedGlobalNetworkPolicy deny-db (Delete)'])
+    """
+    kind = str(fields["kind"][1].value)
+    check_fields(src, fields, _TOP, kind)
+    spec_entry = fields.get("spec")
+    spec = (src.mapping(spec_entry[1], f"{kind} spec") if spec_entry else None) or {}
+    action_entry = spec.get("stagedAction")
+    action = "Set"
+    if action_entry is not None and not is_null(action_entry[1]):
+        action = src.string(action_entry[1], "stagedAction") or ""
+        if action not in _STAGED_ACTIONS:
+            near = [a for a in _STAGED_ACTIONS if a.lower() == action.lower()]
+            src.fail(action_entry[1], f'unknown stagedAction "{action}"',
+                     f"did you mean {near[0]}? stagedAction is case-sensitive" if near
+                     else "use Set or Delete")
+    notes: list[Diagnostic] = []
+    if action == "Delete":
+        policy = _deleted(src, spec, meta, kind)
+    else:
+        staged = dict(fields)
+        if spec_entry is not None and type(spec_entry[1]) is MappingNode:
+            node = spec_entry[1]
+            staged["spec"] = (spec_entry[0], MappingNode(
+                node.tag, [(k, v) for k, v in node.value if k.value != "stagedAction"],
+                node.start_mark, node.end_mark, node.flow_style))
+        if kind == "StagedKubernetesNetworkPolicy":
+            policy = read_policy(src, staged, meta, root, notes)
+        else:
+            policy = _read_policy(src, staged, meta, notes,
+                                  STAGED_KINDS[kind].removeprefix("Calico"), kind)
+    return StagedPolicy(policy, "Delete" if action == "Delete" else "Set", kind, tuple(notes))
+
+
+def _deleted(src: Source, spec: Mapping, meta: Meta, kind: str) -> Policy:
+    """The policy a Delete names: its kind, namespace, tier and name, nothing to enforce."""
+    target = STAGED_KINDS[kind]
+    known = (_K8S_SPEC if target == "NetworkPolicy" else
+             _SPEC if target == "CalicoNetworkPolicy" else _GLOBAL_SPEC)
+    check_fields(src, spec, known | {"stagedAction"}, f"{kind} spec")
+    for key, (key_node, value) in spec.items():
+        if key not in _DELETE_KEEPS[kind] and not _empty(value):
+            src.fail(key_node, f"{kind} {meta.name} sets spec.{key}, but its stagedAction is "
+                     "Delete", "a Delete stages removing the policy: Calico refuses any "
+                     "other spec field" + (" but tier" if target != "NetworkPolicy" else ""))
+    namespace = "" if target == "GlobalNetworkPolicy" else meta.namespace
+    if target == "NetworkPolicy":
+        return Policy(namespace, meta.name, policy_types=(), location=meta.location,
+                      priority=NETWORKPOLICY_ORDER)
+    tier_entry = spec.get("tier")
+    tier_name = (src.string(tier_entry[1], "tier") if tier_entry else None) or "default"
+    return Policy(namespace, meta.name, parse_selector(""), policy_types=(),
+                  location=meta.location, kind=target, tier=_pending_tier(tier_name),
+                  priority=math.inf)
+
+
+def _empty(node: Node) -> bool:
+    """Whether a value is Go's zero value as Calico compares it: null, {}, [] or ""."""
+    if type(node) in (MappingNode, SequenceNode):
+        return not node.value
+    return is_null(node) or (type(node) is ScalarNode and node.tag == _STR and not node.value)
+
+
+def staged_target(policy: Policy) -> tuple[str, str, str, str]:
+    """What a staged policy of ``policy``'s kind, tier, namespace and name stages:
+    ``(kind, namespace, tier, name)``.
+
+    A Kubernetes NetworkPolicy is its namespace and name. Calico names a policy of tier
+    ``T`` ``T.NAME`` in its datastore, whether its manifest writes the prefix or not
+    (``default.`` for the default tier): ``security.allow-dns`` and ``allow-dns`` in
+    tier ``security`` are one policy, ``allow-dns`` of the default tier another.
+
+    Examples
+    --------
+    >>> p = Policy("shop", "default.allow-dns", kind="CalicoNetworkPolicy")
+    >>> staged_target(p) == staged_target(replace(p, name="allow-dns"))
+    True
+    """
+    if policy.kind not in CALICO_KINDS:
+        return (policy.kind, policy.namespace, "", policy.name)
+    tier = _CALICO_TIER_NAMES.get(policy.tier.name, policy.tier.name)
+    return (policy.kind, policy.namespace, tier, policy.name.removeprefix(f"{tier}."))

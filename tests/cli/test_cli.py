@@ -109,3 +109,60 @@ def test_warnings_go_to_stderr_and_quiet_silences_them(
     assert code == 0 and "notes.txt" in err and "notes.txt" not in out
     code, _, err = run(capsys, "list", "-q", "-f", str(tmp_path))
     assert code == 0 and err == ""
+
+
+STAGED = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: c, image: web}]}
+status: {podIP: 10.0.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: shop, labels: {app: db}}
+spec: {containers: [{name: c, image: db}]}
+status: {podIP: 10.0.0.2}
+---
+apiVersion: projectcalico.org/v3
+kind: StagedNetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  selector: app == 'db'
+  ingress:
+  - {action: Allow, protocol: TCP, destination: {ports: [5432]}}
+"""
+
+
+def test_diff_with_staged_compares_the_input_with_its_staged_policies_enforced(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "staged.yaml"
+    path.write_text(STAGED)
+    code, out, err = run(capsys, "diff", "--with-staged", "-f", str(path), "--by", "pod")
+    assert code == 1
+    assert "shop/web[Pod] => shop/db[Pod] : All Connections -> TCP 5432" in out
+    assert "1 staged policy is not enforced" in err
+    # both sides given: the staged policies of NEW are enforced, OLD is read as is
+    assert run(capsys, "diff", "--with-staged", str(path), str(path), "--by", "pod")[0] == 1
+    assert run(capsys, "diff", str(path), str(path))[0] == 0
+
+
+def test_diff_with_staged_exits_0_when_staging_changes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    same = tmp_path / "same.yaml"  # the staged policy is the enforced one, word for word
+    same.write_text(STAGED + "---\n" + STAGED.split("---\n")[-1].replace(
+        "kind: StagedNetworkPolicy", "kind: NetworkPolicy"))
+    code, out, _ = run(capsys, "diff", "--with-staged", "-f", str(same), "-o", "json")
+    assert code == 0 and json.loads(out)["different"] is False
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(STAGED.rsplit("---\n", 1)[0])
+    code, _, err = run(capsys, "diff", "--with-staged", str(plain))
+    assert code == 0 and "holds no staged policy" in err
+
+
+def test_diff_with_staged_needs_an_input(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "diff", "--with-staged")
+    assert code == 2 and "--with-staged OLD" in err
+    assert "--with-staged" in run(capsys, "diff", "--help")[1]

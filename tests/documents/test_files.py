@@ -28,8 +28,7 @@ def test_every_file_not_read_is_reported_by_name():
     assert notes == [
         ("info", "skipped-file", f"skipped {TREE / 'README.md'}: not a .yaml, .yml or .json file"),
         ("warning", "not-kubernetes",
-         f"skipped a document of {TREE / 'array.json'}: not a Kubernetes object "
-         "(no kind or apiVersion)"),
+         f"skipped a document of {TREE / 'array.json'}: not a Kubernetes object (a list)"),
         ("warning", "not-kubernetes",
          f"skipped a document of {TREE / 'nokind.yaml'}: not a Kubernetes object "
          "(no kind or apiVersion)"),

@@ -81,7 +81,7 @@ def _ports_code(ports: Any) -> list[list[Any]]:
         return []
     if ports.is_all():
         return [["*", 1, 65535]]
-    return [[proto, a, b] for proto, ranges in ports.to_dict().items() for a, b in ranges]
+    return [[proto, a, b] for proto, ranges in ports.to_json().items() for a, b in ranges]
 
 
 def _members_text(node: Any) -> str:

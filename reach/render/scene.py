@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reach.endpoints import Endpoint, closest
-from reach.engine.ports import PortSet
+from reach.engine.ports import ICMP_PROTOCOLS, PORT_PROTOCOLS, PortSet
 from reach.errors import UnknownEndpoint
 from reach.render._source import (
     WORKLOAD_KINDS,
@@ -160,12 +160,19 @@ def kind_rank(kind: str) -> int:
 
 
 def port_label(ports: PortSet | None, fallback: str = "") -> str:
-    """A compact edge label: ``all``, ``TCP 80,443``, one protocol a line, long lines cut.
+    """A compact edge label: ``all``, ``TCP 80,443``, one protocol a line, long lines cut;
+    ``all but TCP 5432`` when that is shorter; protocols without ports on one line.
 
     >>> port_label(PortSet.all())
     'all'
     >>> port_label(PortSet.single("TCP", 80) | PortSet.protocol("UDP"))
     'TCP 80\\nUDP all'
+    >>> port_label(PortSet.all() - PortSet.single("TCP", 5432))
+    'all but TCP 5432'
+    >>> port_label(PortSet.all() - PortSet.single("TCP", 53) - PortSet.single("UDP", 53))
+    'all but TCP 53, UDP 53'
+    >>> port_label(PortSet.protocol("TCP") | PortSet.icmp("ICMP", 8) | PortSet.protocol("VRRP"))
+    'ICMP type 8\\nTCP all\\nVRRP'
     """
     if ports is None:
         return fallback
@@ -173,16 +180,31 @@ def port_label(ports: PortSet | None, fallback: str = "") -> str:
         return "all"
     if not ports:
         return "none"
-    lines = []
+    if str(ports).startswith("All Connections but "):
+        rest = _label_lines(PortSet.all() - ports)
+        joined = f"all but {', '.join(rest)}"
+        return joined if len(joined) <= _MAX_LINE else "\n".join(["all but", *rest])
+    return "\n".join(_label_lines(ports))
+
+
+def _label_lines(ports: PortSet) -> list[str]:
+    lines, others = [], []
     for proto, ranges in ports.to_dict().items():
+        if proto in ICMP_PROTOCOLS:
+            lines.append(str(ports.restricted({proto})))
+            continue
+        if proto not in PORT_PROTOCOLS:
+            others.append(proto)
+            continue
         if ranges == [(1, 65535)]:
             lines.append(f"{proto} all")
             continue
-        text = f"{proto} " + ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in ranges)
-        if len(text) > _MAX_LINE:
-            text = text[: _MAX_LINE - 1].rsplit(",", 1)[0] + ",…"
-        lines.append(text)
-    return "\n".join(lines)
+        lines.append(f"{proto} " + ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in ranges))
+    if others:
+        shown = ", ".join(others[:3])
+        lines.append(shown if len(others) <= 3 else f"{shown} and {len(others) - 3} more protocols")
+    return [text if len(text) <= _MAX_LINE else text[: _MAX_LINE - 1].rsplit(",", 1)[0] + ",…"
+            for text in lines]
 
 
 # ---------------------------------------------------------------------------

@@ -32,13 +32,14 @@ verdict); ``to_json()`` is the machine form.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from reach.endpoints import Endpoint
 from reach.engine.ports import PORT_PROTOCOLS, PortSet, canonical_protocol
 from reach.engine.trace import Step, TraceContext, Walk, trace_side
-from reach.model import NETWORKPOLICY_TIER, Direction, Pod, Policy, Rule
+from reach.model import CALICO_KINDS, NETWORKPOLICY_TIER, Direction, Pod, Policy, Rule
 
 __all__ = ["BackendVerdict", "RuleMatch", "ServiceVerdict", "Side", "Verdict", "answers", "asked",
            "asked_text", "side_of"]
@@ -209,7 +210,7 @@ class Side:
             elif step.action == "default":
                 lines.append(f"  [default] Allow {ports}: no tier decided, allowed by default")
             elif step.policy is not None and step.rule is not None:
-                lines.append(f"  [{step.tier}] {step.action} {ports} by {step.policy.ref} "
+                lines.append(f"  [{step.tier}] {step.action} {ports} by {_named(step.policy)} "
                              f"{step.rule.label} ({step.rule.location})")
         if np_selecting and not shown_isolation:
             lines.append(f"  [{NETWORKPOLICY_TIER}] isolated by {_names(np_selecting)} "
@@ -586,3 +587,11 @@ def asked_text(protocol: str, port: int | None) -> str:
     """``TCP 8080``, ``ICMP type 8``, ``VRRP`` or ``any port``."""
     question = asked(protocol, port)
     return "any port" if question is None else str(question)
+
+
+def _named(policy: Policy) -> str:
+    """A policy as a trace names it: with its order for Calico's kinds (``gnp/x (order 10)``)."""
+    if policy.kind in CALICO_KINDS:
+        order = "no order" if math.isinf(policy.priority) else f"order {policy.priority:g}"
+        return f"{policy.ref} ({order})"
+    return policy.ref

@@ -22,6 +22,7 @@ from reach.errors import ManifestError, ReachError
 from reach.model import Diagnostic
 from reach.network import GRANULARITIES, Network
 from reach.selection import Selection
+from reach.staging import with_staged
 
 __all__ = ["main"]
 
@@ -401,8 +402,6 @@ def _run_diff(args: argparse.Namespace) -> int:
 def _staged_network(args: argparse.Namespace, net: Network) -> Network:
     """``net`` with its staged policies enforced, printing the warnings that brings
     (and stopping on its caveats with ``--strict``) as :func:`load_network` does."""
-    from reach.staging import with_staged
-
     if not net.cluster.staged:
         if not getattr(args, "quiet", False):
             print("reach: warning: --with-staged: the input holds no staged policy "

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reach.engine.addresses import IPV4_ALL, IPV6_ALL, AddressSet, address_key
-from reach.engine.entities import EntitySets, calico_labels, entity_sets, network_set_labels
+from reach.engine.entities import EntitySets, calico_labels, entity_sets, labelled_sets
 from reach.engine.ports import PortSet
 from reach.engine.portsets import BoolArray, IntArray, bits_to_bool, bool_to_bits
 from reach.engine.selectors import LabelIndex, matches
@@ -41,7 +41,6 @@ from reach.model import (
     Labels,
     LabelSelector,
     Namespace,
-    NetworkSet,
     Node,
     Peer,
     Pod,
@@ -56,7 +55,6 @@ __all__ = [
     "Universe",
     "atoms_inside",
     "build_universe",
-    "labelled_network_sets",
     "named_port_keys",
     "peer_address_key",
     "peer_addresses",
@@ -291,18 +289,12 @@ def _all_peers(policies: Sequence[Policy]) -> list[Peer]:
     return out
 
 
-def labelled_network_sets(cluster: Cluster, namespaces: dict[str, Namespace]
-                          ) -> list[tuple[NetworkSet, Labels]]:
-    """The network sets with the labels Calico selectors see on them."""
-    return [(n, network_set_labels(n, namespaces.get(n.namespace))) for n in cluster.network_sets]
-
-
 def _entity_addresses(u: Universe) -> None:
     """The address sets of every Calico entity, registered so that atoms are cut by them."""
     entities = {peer.entity for peer in _all_peers(u.cluster.policies) if peer.entity is not None}
     if not entities:
         return
-    labelled = labelled_network_sets(u.cluster, u.namespaces)
+    labelled = labelled_sets(u.cluster.network_sets, u.namespaces)
     for entity in sorted(entities, key=str):
         sets = u.entities[entity] = entity_sets(entity, labelled)
         u.addresses[("entity", entity)] = sets.outside

@@ -314,15 +314,20 @@ class _Side:
             for c in iter_bits(bits):
                 selecting.setdefault(c, []).append(pi)
         profiles: dict[tuple[tuple[int, int, int], ...], list[int]] = {}
+        local: dict[tuple[int, int], BoolArray] = {}  # the classes a rule's own end holds
         for c, chosen in selecting.items():
             key: list[tuple[int, int, int]] = []
             for pi in chosen:
                 key.append((pi, -1, -1))  # the policy selects the class: it may isolate it
                 policy = self.policies[pi]
                 for ri, rule in enumerate(policy.rules(direction)):
-                    if rule.local is not None and not u.peer_bits[
-                            (Peer(entity=rule.local), policy.namespace)] >> c & 1:
-                        continue  # the rule is for other pods of the policy's
+                    if rule.local is not None:
+                        mask = local.get((pi, ri))
+                        if mask is None:
+                            mask = local[(pi, ri)] = bits_to_bool(u.peer_bits[
+                                (Peer(entity=rule.local), policy.namespace)], n)
+                        if not mask[c]:
+                            continue  # the rule is for other pods of the policy's
                     port_id = -1
                     if direction == "ingress":
                         port_id = self.rule_port_id(pi, ri, u.class_named[c])

@@ -24,7 +24,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reach.engine.addresses import IPV4_ALL, IPV6_ALL, AddressSet
@@ -37,6 +37,7 @@ __all__ = [
     "EntitySets",
     "calico_labels",
     "entity_sets",
+    "labelled_sets",
     "network_set_labels",
 ]
 
@@ -69,6 +70,13 @@ def network_set_labels(nset: NetworkSet, namespace: Namespace | None) -> Labels:
     out.update(nset.labels)
     out[NAMESPACE_LABEL] = nset.namespace
     return Labels(out)
+
+
+def labelled_sets(network_sets: Iterable[NetworkSet], namespaces: Mapping[str, Namespace]
+                  ) -> list[tuple[NetworkSet, Labels]]:
+    """Each network set with the labels Calico selectors see on it (as :func:`entity_sets`
+    takes them)."""
+    return [(n, network_set_labels(n, namespaces.get(n.namespace))) for n in network_sets]
 
 
 def _nets(cidrs: Sequence[str]) -> AddressSet:

@@ -230,15 +230,7 @@ class PortSet:
 
     def _pieces(self) -> dict[int, list[tuple[int, int]]]:
         """Per protocol number, its intervals relative to the protocol's first code."""
-        out: dict[int, list[tuple[int, int]]] = {}
-        for lo, hi in self._set:
-            while lo <= hi:
-                number = bisect.bisect_right(_BASES, lo)
-                base = _BASES[number - 1]
-                end = min(hi, base + _size(number) - 1)
-                out.setdefault(number, []).append((lo - base, end - base))
-                lo = end + 1
-        return out
+        return _pieces_of(self._set)
 
     def to_dict(self) -> dict[str, list[tuple[int, int]]]:
         """``{"TCP": [(80, 80), (8080, 8090)]}``: protocols by name (unnamed ones last, by
@@ -247,13 +239,7 @@ class PortSet:
         Ports for TCP, UDP, SCTP and UDPLite; ``type * 256 + code`` for ICMP and ICMPv6;
         ``[(0, 0)]`` for a protocol without ports.
         """
-        pieces = self._pieces()
-        out: dict[str, list[tuple[int, int]]] = {}
-        for number in sorted(pieces, key=_order):
-            name = protocol_name(number)
-            shift = 1 if name in PORT_PROTOCOLS else 0
-            out[name] = [(a + shift, b + shift) for a, b in pieces[number]]
-        return out
+        return _named(self._pieces())
 
     def to_json(self) -> dict[str, list[list[int]]]:
         """The JSON form: ``{"TCP": [[80, 80], [8080, 8090]]}`` (all ports: ``[[1, 65535]]``).
@@ -264,57 +250,96 @@ class PortSet:
         >>> PortSet.all().to_json()["ip_protocols"][:2]
         [[2, 5], [7, 16]]
         """
-        out: dict[str, list[list[int]]] = {}
-        others: list[list[int]] = []
-        for proto, ranges in self.to_dict().items():
-            if proto in PORT_PROTOCOLS or proto in ICMP_PROTOCOLS:
-                out[proto] = [[a, b] for a, b in ranges]
-            else:
-                others.append([self._number(proto)] * 2)
-        others.sort()
-        merged: list[list[int]] = []
-        for lo, hi in others:
-            if merged and merged[-1][1] + 1 == lo:
-                merged[-1][1] = hi
-            else:
-                merged.append([lo, hi])
-        if merged:
-            out["ip_protocols"] = merged
-        return out
-
-    @staticmethod
-    def _number(proto: str) -> int:
-        return PROTOCOL_NUMBERS.get(proto) or int(proto)
-
-    def other_protocols(self) -> list[int]:
-        """The numbers of the protocols without ports or types that the set holds whole."""
-        return sorted(self._number(p) for p in self.to_dict()
-                      if p not in PORT_PROTOCOLS and p not in ICMP_PROTOCOLS)
-
-    def _describe(self) -> str:
-        parts = []
-        for proto, ranges in self.to_dict().items():
-            if proto in PORT_PROTOCOLS:
-                text = ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in ranges)
-                parts.append(f"{proto} {text}")
-            elif proto in ICMP_PROTOCOLS:
-                parts.append(_icmp_text(proto, ranges))
-            else:
-                parts.append(proto if not proto.isdigit() else f"protocol {proto}")
-        return ",".join(parts)
+        return {proto: [[a, b] for a, b in ranges]
+                for proto, ranges in _json_of(self._set).items()}
 
     def __str__(self) -> str:
         if self.is_all():
             return "All Connections"
         if not self:
             return "No Connections"
-        rest = _ALL - self
-        if len(rest._pieces()) < len(self._pieces()):
-            return f"All Connections but {rest._describe()}"
-        return self._describe()
+        # The complement holds every protocol the set does not touch, so it can only be
+        # shorter when the set touches most of them: only then is it worth computing.
+        touched = self._touched()
+        if 2 * touched > len(_BASES):
+            rest = _ALL - self
+            if rest._touched() < touched:
+                return f"All Connections but {_describe(rest._pieces())}"
+        return _describe(self._pieces())
+
+    def _touched(self) -> int:
+        """How many protocols the set holds some of (without splitting its intervals)."""
+        count, last = 0, 0
+        for lo, hi in self._set:
+            first, end = bisect.bisect_right(_BASES, lo), bisect.bisect_right(_BASES, hi)
+            count += end - max(first, last + 1) + 1
+            last = end
+        return count
 
     def __repr__(self) -> str:
         return f"PortSet<{self}>"
+
+
+@lru_cache(maxsize=4096)
+def _pieces_of(intervals: IntervalSet) -> dict[int, list[tuple[int, int]]]:
+    """:meth:`PortSet._pieces`, once per distinct set: a cluster has few, printed often
+    (every set that spans most protocols has a piece for each of them). Callers only
+    read the result."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    for lo, hi in intervals:
+        while lo <= hi:
+            number = bisect.bisect_right(_BASES, lo)
+            base = _BASES[number - 1]
+            end = min(hi, base + _size(number) - 1)
+            out.setdefault(number, []).append((lo - base, end - base))
+            lo = end + 1
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _json_of(intervals: IntervalSet) -> dict[str, tuple[tuple[int, int], ...]]:
+    """:meth:`PortSet.to_json`'s content, once per distinct set."""
+    out: dict[str, tuple[tuple[int, int], ...]] = {}
+    merged: list[list[int]] = []
+    for proto, ranges in _named(_pieces_of(intervals)).items():
+        if proto in PORT_PROTOCOLS or proto in ICMP_PROTOCOLS:
+            out[proto] = tuple(ranges)
+            continue
+        number = PROTOCOL_NUMBERS.get(proto) or int(proto)
+        merged.append([number, number])
+    merged.sort()
+    joined: list[list[int]] = []
+    for lo, hi in merged:
+        if joined and joined[-1][1] + 1 == lo:
+            joined[-1][1] = hi
+        else:
+            joined.append([lo, hi])
+    if joined:
+        out["ip_protocols"] = tuple((lo, hi) for lo, hi in joined)
+    return out
+
+
+def _named(pieces: dict[int, list[tuple[int, int]]]) -> dict[str, list[tuple[int, int]]]:
+    """:meth:`PortSet._pieces` as :meth:`PortSet.to_dict` gives them."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for number in sorted(pieces, key=_order):
+        name = protocol_name(number)
+        shift = 1 if name in PORT_PROTOCOLS else 0
+        out[name] = [(a + shift, b + shift) for a, b in pieces[number]]
+    return out
+
+
+def _describe(pieces: dict[int, list[tuple[int, int]]]) -> str:
+    parts = []
+    for proto, ranges in _named(pieces).items():
+        if proto in PORT_PROTOCOLS:
+            text = ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in ranges)
+            parts.append(f"{proto} {text}")
+        elif proto in ICMP_PROTOCOLS:
+            parts.append(_icmp_text(proto, ranges))
+        else:
+            parts.append(proto if not proto.isdigit() else f"protocol {proto}")
+    return ",".join(parts)
 
 
 def _icmp_text(proto: str, ranges: list[tuple[int, int]]) -> str:

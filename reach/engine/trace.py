@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from reach.engine.addresses import IPV4_ALL, AddressSet, address_key
 from reach.engine.classes import peer_address_key, peer_addresses
 from reach.engine.compiler import rule_ports
-from reach.engine.entities import EntitySets, calico_labels, entity_sets, network_set_labels
+from reach.engine.entities import EntitySets, calico_labels, entity_sets, labelled_sets
 from reach.engine.ports import PortSet
 from reach.engine.selectors import matches
 from reach.model import (
@@ -126,8 +126,7 @@ class TraceContext:
     def entity(self, entity: Entity) -> EntitySets:
         found = self._entities.get(entity)
         if found is None:
-            labelled = [(n, network_set_labels(n, self.namespaces.get(n.namespace)))
-                        for n in self.network_sets]
+            labelled = labelled_sets(self.network_sets, self.namespaces)
             found = self._entities[entity] = entity_sets(entity, labelled)
         return found
 

@@ -32,6 +32,7 @@ from reach.engine.entities import (
     ACCOUNT_PREFIX,
     NAMESPACE_PREFIX,
     calico_labels,
+    labelled_sets,
     network_set_labels,
 )
 from reach.engine.portsets import iter_bits
@@ -362,8 +363,7 @@ def _nets_findings(facts: Facts) -> Iterator[Finding]:
     if not keyed:
         return
     users: dict[int, list[str]] = {}  # network set (by position) -> the rules matching it
-    sets = [(s, network_set_labels(s, facts.namespaces.get(s.namespace)))
-            for s in facts.net.cluster.network_sets]
+    sets = labelled_sets(facts.net.cluster.network_sets, facts.namespaces)
     for policy in _calico_policies(facts):
         for rule in policy.ingress + policy.egress:
             name = rule_name(policy, rule)

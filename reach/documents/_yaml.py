@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import yaml
+from yaml.error import Mark
 from yaml.events import (
     AliasEvent,
     CollectionEndEvent,
@@ -22,6 +23,7 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from reach.documents._json import IMPRECISE, Imprecise
 from reach.errors import ManifestError
 from reach.model import Location
 
@@ -132,13 +134,22 @@ class Source:
     # -- places and errors -------------------------------------------------------
 
     def location(self, node: Node) -> Location:
-        """The 1-based line and column where ``node`` starts."""
+        """The 1-based line and column where ``node`` starts.
+
+        Raises :class:`~reach.documents._json.Imprecise` for a node read on the JSON
+        fast path whose place is not known (its text is then read again through YAML).
+        """
         mark = node.start_mark
+        if mark is IMPRECISE:
+            raise Imprecise
         return Location(self.path, mark.line + 1, mark.column + 1)
 
     def fail(self, node: Node, message: str, hint: str | None = None) -> NoReturn:
-        """Raise a :class:`ManifestError` located at ``node``."""
+        """Raise a :class:`ManifestError` located at ``node`` (or
+        :class:`~reach.documents._json.Imprecise`, as :meth:`location`)."""
         mark = node.start_mark
+        if mark is IMPRECISE:
+            raise Imprecise
         raise ManifestError(
             message, path=self.path, line=mark.line + 1, column=mark.column + 1, hint=hint
         )
@@ -173,6 +184,20 @@ class Source:
             raise ManifestError("nesting too deep to read", path=self.path) from None
         except UnicodeError as exc:
             raise ManifestError(f"not valid text: {exc}", path=self.path) from None
+
+    def composed(self, text: str, start: int, end: int, line: int, column: int) -> Node:
+        """The one JSON object ``text[start:end]`` (written at 1-based ``line`` and
+        ``column`` of ``text``) composed through YAML, every node located in ``text``."""
+        self.text = text
+        try:
+            roots = list(yaml.compose_all(text[start:end], Loader=_Loader))
+        except yaml.YAMLError as exc:  # json read it: YAML reads strict JSON too
+            raise ManifestError(f"YAML error: {exc}", path=self.path, line=line,
+                                column=column) from None
+        root = roots[0]
+        _shift(root, line - 1, column - 1, start)
+        self._check_keys(root)
+        return root
 
     def _screen_events(self, text: str) -> None:
         depth = 0
@@ -319,6 +344,25 @@ class Source:
             return int(_CONSTRUCT.construct_yaml_int(node))
         except (ValueError, IndexError):
             self.fail(node, f'{what}: "{node.value}" is not a valid integer')
+
+
+def _shift(root: Node, lines: int, columns: int, index: int) -> None:
+    """Move the marks of a tree composed from a slice to where the slice is written."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        node.start_mark = _moved(node.start_mark, lines, columns, index)
+        node.end_mark = _moved(node.end_mark, lines, columns, index)
+        if type(node) is MappingNode:
+            for key, value in node.value:
+                stack.extend((key, value))
+        elif type(node) is SequenceNode:
+            stack.extend(node.value)
+
+
+def _moved(mark: Any, lines: int, columns: int, index: int) -> Mark:
+    column = mark.column + columns if mark.line == 0 else mark.column
+    return Mark(mark.name, mark.index + index, mark.line + lines, column, None, None)
 
 
 def _indent_hint(node: Node) -> str | None:

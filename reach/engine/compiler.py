@@ -44,6 +44,7 @@ from reach.engine.classes import (
     peer_address_key,
     unknown_ip_classes,
 )
+from reach.engine.matrix import AllowMatrix, AllowSide
 from reach.engine.ports import ICMP_PROTOCOLS, PortSet
 from reach.engine.portsets import (
     ALL_PORTS,
@@ -101,7 +102,7 @@ class Compiled:
     class_pods: list[list[int]]
     externals: tuple[tuple[int, int], ...]
     ports: PortSetTable
-    allow: IntArray
+    allow: AllowMatrix
     ingress_isolated: BoolArray
     egress_isolated: BoolArray
     ingress_open: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
@@ -296,8 +297,9 @@ class _Side:
         out.append((np.concatenate([np.zeros(n, dtype=np.bool_), peers.externals]), ident))
         return out
 
-    def rows(self, progress: Progress) -> tuple[IntArray, BoolArray]:
-        """Per class, the port-set ids its side allows with every column, and its isolation.
+    def rows(self, progress: Progress) -> tuple[AllowSide, BoolArray]:
+        """Per profile, the port-set ids its side allows with every column (and the
+        profile of each class), and which classes the side isolates.
 
         For ingress, row ``d`` says what each source column may send to class ``d``;
         for egress, row ``s`` says what class ``s`` may send to each destination column.
@@ -333,13 +335,17 @@ class _Side:
                         port_id = self.rule_port_id(pi, ri, u.class_named[c])
                     key.append((pi, ri, port_id))
             profiles.setdefault(tuple(key), []).append(c)
-        rows = np.full((n, self.cols), ALL_PORTS, dtype=np.int32)
+        # Profile 0 is the open side (no policy selects the class); the others are
+        # walked once each, whatever the number of classes they hold.
+        of = np.zeros(n, dtype=np.int32)
+        rows = np.full((len(profiles) + 1, self.cols), ALL_PORTS, dtype=np.int32)
         done = 0
-        for profile, members in profiles.items():
-            rows[members] = self.profile_row(profile)
+        for k, (profile, members) in enumerate(profiles.items(), start=1):
+            rows[k] = self.profile_row(profile)
+            of[members] = k
             done += len(members)
             progress(direction, done, len(selecting))
-        return rows, isolated
+        return AllowSide(of, rows), isolated
 
     def profile_row(self, profile: tuple[tuple[int, int, int], ...]) -> IntArray:
         plan: list[tuple[bool, list[str]]] = []
@@ -627,15 +633,7 @@ def compile_cluster(
     ingress, ingress_isolated = _Side(u, "ingress", table).rows(report)
     egress, egress_isolated = _Side(u, "egress", table).rows(report)
 
-    cols = n + len(u.ext_atoms)
-    allow = np.zeros((cols, cols), dtype=np.int32)
-    # class -> class: egress of the source met with ingress of the destination
-    if n:
-        allow[:n, :n] = table.meet_arrays(egress[:, :n], np.ascontiguousarray(ingress[:, :n].T))
-        # class -> outside: only the source's egress decides
-        allow[:n, n:] = egress[:, n:]
-        # outside -> class: only the destination's ingress decides
-        allow[n:, :n] = ingress[:, n:].T
+    allow = AllowMatrix(table, n, egress=egress, ingress=ingress)
     report("matrix", 1, 1)
     return Compiled(
         cluster=cluster,
@@ -648,8 +646,8 @@ def compile_cluster(
         allow=allow,
         ingress_isolated=ingress_isolated,
         egress_isolated=egress_isolated,
-        ingress_open=(ingress == ALL_PORTS).all(axis=1),
-        egress_open=(egress == ALL_PORTS).all(axis=1),
+        ingress_open=(ingress.rows == ALL_PORTS).all(axis=1)[ingress.of],
+        egress_open=(egress.rows == ALL_PORTS).all(axis=1)[egress.of],
         namespaces=u.namespaces,
         policy_bits=u.policy_bits,
         peer_bits=u.peer_bits,

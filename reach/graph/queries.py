@@ -1055,20 +1055,35 @@ def isolated(net: Network) -> Isolation:
     view = class_view(net)
     compiled = net.compiled
     n = view.n
-    ok = view.allow != NO_PORTS
     # a pod standing for several replicas has peers among its own replicas
     replicas = np.array([max(pod.replicas, 1) for pod in compiled.pods], dtype=np.int64)
-    sizes = np.bincount(compiled.pod_class, weights=replicas, minlength=n)
-    inner = ok[:n, :n].copy()
-    np.fill_diagonal(inner, np.diagonal(inner) & (sizes >= 2))
-    has_in = inner.any(axis=0) | ok[n:, :n].any(axis=0)
-    has_out = inner.any(axis=1) | ok[:n, n:].any(axis=1)
+    sizes = np.bincount(compiled.pod_class, weights=replicas, minlength=n).astype(np.int64)
+    peers_in, peers_out = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    has_in, has_out = np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
+    outside_in, outside_out = np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
+    for start, block in view.allow.row_blocks():  # bounded memory, whatever the size
+        ok = block != NO_PORTS
+        stop = start + len(block)
+        if start < n:
+            mine = ok[:max(0, min(n, stop) - start)]
+            rows = np.arange(start, start + len(mine))
+            inner = mine[:, :n]
+            self_ok = inner[np.arange(len(mine)), rows]
+            peers_out[rows] = inner.astype(np.int64) @ sizes - self_ok
+            peers_in += sizes[rows] @ inner.astype(np.int64)
+            peers_in[rows] -= self_ok
+            alone = self_ok & (sizes[rows] < 2)  # a lone pod of its class is no peer
+            reach_any = inner.copy()
+            reach_any[np.arange(len(mine)), rows] &= ~alone
+            has_out[rows] |= reach_any.any(axis=1)
+            has_in |= reach_any.any(axis=0)
+            outside_out[rows] = mine[:, n:].any(axis=1)
+        if stop > n:
+            outside_in |= ok[max(0, n - start):, :n].any(axis=0)
+    has_in |= outside_in
+    has_out |= outside_out
     from_controller = view.ic_out[view.pod_role] != NO_PORTS
     guards = _guards(net)
-    weights = sizes.astype(np.int64)
-    peers_in = ok[:n, :n].T.astype(np.int64) @ weights - np.diagonal(ok[:n, :n])
-    peers_out = ok[:n, :n].astype(np.int64) @ weights - np.diagonal(ok[:n, :n])
-    outside_in, outside_out = ok[n:, :n].any(axis=0), ok[:n, n:].any(axis=1)
     entries = []
     for i, pod in enumerate(compiled.pods):
         c = int(compiled.pod_class[i])

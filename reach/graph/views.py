@@ -746,7 +746,7 @@ def graph(
     group = grouping(view, by)
     builder = _Builder(view, group)
     table = view.table
-    rows, cols = np.nonzero(view.allow)
+    rows, cols = view.allow.nonzero()
     builder.add(*pair_edges(view, group, rows.astype(np.intp), cols.astype(np.intp),
                             view.allow[rows, cols]))
     internet = builder.node(INTERNET)

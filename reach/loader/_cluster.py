@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from reach.documents._fields import read_meta
+from reach.documents._json import Imprecise, JsonItem, JsonItems, json_items, to_node
 from reach.documents._yaml import Source, describe
 from reach.loader._objects import (
     WORKLOAD_KINDS,
@@ -74,6 +75,9 @@ KIND_GROUPS: dict[str, frozenset[str]] = {
     "ServiceAccount": frozenset({""}),
 }
 _MAX_LIST_NESTING = 8
+_COLLECTED = ("notes", "namespaces", "pods", "workloads", "services", "endpoints", "ingresses",
+              "policies", "nodes", "service_accounts", "network_sets", "tiers", "staged",
+              "stopped")
 
 
 @dataclass
@@ -109,13 +113,25 @@ class Collector:
         self._reading_live = live
         src = Source(path)
         before, documents = self._objects, 0
-        for root in src.documents(text):
-            documents += 1
-            if type(root) is SequenceNode and any(map(_is_object, root.value)):
-                for item in root.value:  # calicoctl -o json: a top-level array of objects
-                    self._read_object(src, item, None, 1)
-                continue
-            self._read_object(src, root, None, 0)
+        # A JSON dump is read on the fast path, unless it replaces objects of a live
+        # cluster (that cannot be undone). Where the fast path cannot say exactly where
+        # something is, what it read is undone and the text is read again through YAML.
+        fast = json_items(text) if live or not self._live else None
+        if fast is not None:
+            state = self._checkpoint()
+            try:
+                documents = self._read_json(src, text, fast)
+            except (Imprecise, RecursionError):
+                self._rollback(state)
+                fast = None
+        if fast is None:
+            for root in src.documents(text):
+                documents += 1
+                if type(root) is SequenceNode and any(map(_is_object, root.value)):
+                    for item in root.value:  # calicoctl -o json: a top-level array
+                        self._read_object(src, item, None, 1)
+                    continue
+                self._read_object(src, root, None, 0)
         if not warn_empty:
             return
         if not documents:
@@ -128,6 +144,53 @@ class Collector:
             self.notes.append(Diagnostic(
                 "warning", f"{path} holds no Kubernetes object (an empty list)",
                 Location(path), code="empty-file"))
+
+    def _read_json(self, src: Source, text: str, fast: JsonItems) -> int:
+        """Read the objects of a JSON text on the fast path; the number of documents."""
+        src.text = text
+        if fast.top is None:
+            self._read_json_item(src, text, fast.items[0], None, 0)
+            return 1
+        kind, api_version = fast.top.get("kind"), fast.top.get("apiVersion")
+        if type(kind) is not str or type(api_version) is not str or not kind.endswith("List"):
+            raise Imprecise  # not a plain List: YAML reads it as it reads any other object
+        item_kind = kind.removesuffix("List") if kind != "List" else ""
+        context = (item_kind, api_version if item_kind else "")
+        for item in fast.items:
+            self._read_json_item(src, text, item, context, 1)
+        return 1
+
+    def _read_json_item(self, src: Source, text: str, item: JsonItem,
+                        context: tuple[str, str] | None, depth: int) -> None:
+        """One object of a JSON text: the kinds read here get a tree located at its
+        root only; policies (whose rules and peers have places) are composed by YAML."""
+        value = item.value
+        located = True
+        if type(value) is dict:
+            kind, api_version = value.get("kind"), value.get("apiVersion")
+            if context is not None:
+                kind, api_version = kind or context[0], api_version or context[1]
+            if type(kind) is str and type(api_version) is str:
+                groups = KIND_GROUPS.get(kind)
+                located = groups is None or api_version.rpartition("/")[0] not in groups
+        node = (src.composed(text, item.start, item.end, item.line, item.column) if located
+                else to_node(item, src.path))
+        self._read_object(src, node, context, depth)
+
+    def _checkpoint(self) -> tuple[dict[str, int], int, int, set[tuple[str, str, str]]]:
+        lengths = {name: len(getattr(self, name)) for name in _COLLECTED}
+        return lengths, self._objects, len(self._names), set(self._live)
+
+    def _rollback(self, state: tuple[dict[str, int], int, int, set[tuple[str, str, str]]]
+                  ) -> None:
+        """Undo what was read since ``state`` (a file read on the JSON fast path)."""
+        lengths, objects, names, live = state
+        for name, length in lengths.items():
+            del getattr(self, name)[length:]
+        self._objects = objects
+        for key in list(self._names)[names:]:
+            del self._names[key]
+        self._live = live
 
     def _skip(self, src: Source, node: Node, why: str) -> None:
         self.notes.append(Diagnostic(

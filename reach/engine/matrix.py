@@ -1,0 +1,277 @@
+"""The allowed-ports matrix, kept factored: what each side allows, met on demand.
+
+A connection ``src -> dst`` between two classes is allowed on the meet of what the
+source's egress side and the destination's ingress side allow. Both sides are
+*profile rows*: classes that the same policies and rules select share one row of
+port-set ids over every column (classes, then external atoms). So the matrix is
+stored as two small tables and two class-to-profile maps, which grows with
+classes x profiles instead of classes squared; any block of it is met when asked,
+through a lookup table of the meets of port-set ids (no sorting of n² keys).
+
+Small matrices (at most :data:`DENSE_LIMIT` entries) are met once, in blocks, and
+kept dense: every read is then a plain array read.
+
+Examples
+--------
+>>> import numpy as np
+>>> from reach.engine.ports import PortSet
+>>> from reach.engine.portsets import PortSetTable
+>>> table = PortSetTable()
+>>> web = table.intern(PortSet.single("TCP", 80))
+>>> side = AllowSide(np.array([0, 1], dtype=np.int32),
+...                  np.array([[1, 1], [web, 1]], dtype=np.int32))
+>>> m = AllowMatrix(table, 2, egress=side, ingress=AllowSide.open(2, 2), dense_limit=0)
+>>> str(table[m[1, 0]]), int(m[0, 1]), m.block([0, 1], [0, 1]).tolist(), m.dense is None
+('TCP 80', 1, [[1, 1], [2, 1]], True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from reach.engine.portsets import ALL_PORTS, IntArray, PortSetTable
+
+__all__ = ["BLOCK_ENTRIES", "DENSE_LIMIT", "AllowMatrix", "AllowSide"]
+
+DENSE_LIMIT = 1 << 24
+"""Matrices of at most this many entries (64 MB as int32) are met once and kept dense."""
+
+BLOCK_ENTRIES = 1 << 22
+"""Entries met at once when a large matrix is read or walked in blocks."""
+
+_LUT_LIMIT = 4096
+"""Port-set tables up to this size meet through a dense lookup table (16 M entries)."""
+
+Index = npt.NDArray[np.intp]
+
+
+@dataclass(frozen=True, slots=True)
+class AllowSide:
+    """One direction's rows: class ``c`` allows ``rows[of[c], column]`` with each column.
+
+    For egress the columns are destinations; for ingress they are sources.
+    """
+
+    of: IntArray
+    rows: IntArray
+
+    @staticmethod
+    def open(n: int, cols: int) -> AllowSide:
+        """A side on which no policy restricts anything."""
+        return AllowSide(np.zeros(n, dtype=np.int32), np.full((1, cols), ALL_PORTS, dtype=np.int32))
+
+    @property
+    def profiles(self) -> int:
+        return int(self.rows.shape[0])
+
+    def full_rows(self) -> IntArray:
+        """Every class's row (``n x cols``): for tests and small clusters."""
+        out: IntArray = self.rows[self.of]
+        return out
+
+    def nbytes(self) -> int:
+        return int(self.of.nbytes + self.rows.nbytes)
+
+
+class _Meets:
+    """The meet of two arrays of port-set ids, each distinct pair computed once."""
+
+    def __init__(self, table: PortSetTable) -> None:
+        self.table = table
+        self.size = len(table)  # the ids the sides hold are below this
+        self.lut: npt.NDArray[np.int32] | None = None
+        if self.size <= _LUT_LIMIT:
+            self.lut = np.full(self.size * self.size, -1, dtype=np.int32)
+
+    def __call__(self, a: IntArray, b: IntArray) -> IntArray:
+        if self.lut is None:
+            return self.table.meet_arrays(a, b)
+        key = a.astype(np.int64) * self.size + b
+        found = self.lut[key]
+        missing = found < 0
+        if missing.any():
+            for k in np.unique(key[missing]).tolist():
+                self.lut[k] = self.table.meet(k // self.size, k % self.size)
+            found = self.lut[key]
+        out: IntArray = found
+        return out
+
+
+class AllowMatrix:
+    """The ``cols x cols`` matrix of allowed port-set ids, factored by side.
+
+    Reads like a NumPy array: ``m[i, j]`` (an ``int``), ``m[i, :]``, ``m[:, j]``,
+    ``m[a:b, c:d]``, ``m[np.ix_(rows, cols)]`` and ``m[rows, cols]`` with two index
+    arrays (paired, as NumPy does). :meth:`block` and :meth:`row_blocks` read it in
+    pieces; ``np.asarray(m)`` materialises it whole. Columns ``0 .. n-1`` are
+    classes, the rest external atoms; outside to outside is never allowed.
+    """
+
+    def __init__(self, table: PortSetTable, n: int, *, egress: AllowSide, ingress: AllowSide,
+                 dense_limit: int = DENSE_LIMIT) -> None:
+        self.table = table
+        self.n = n
+        self.cols = int(egress.rows.shape[1])
+        self.egress = egress
+        self.ingress = ingress
+        self._meet = _Meets(table)
+        self.dense: IntArray | None = None
+        if self.cols * self.cols <= dense_limit:
+            self.dense = self._materialise()
+
+    # -- array protocol -----------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.cols, self.cols)
+
+    @property
+    def dtype(self) -> np.dtype[np.int32]:
+        return np.dtype(np.int32)
+
+    def __len__(self) -> int:
+        return self.cols
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> IntArray:
+        whole = self.dense if self.dense is not None else self._materialise()
+        return whole if dtype is None else whole.astype(dtype)
+
+    def nbytes(self) -> int:
+        """The bytes the matrix holds (its sides, or the dense form)."""
+        if self.dense is not None:
+            return int(self.dense.nbytes)
+        return self.egress.nbytes() + self.ingress.nbytes()
+
+    def __getitem__(self, key: Any) -> Any:
+        if self.dense is not None:
+            return self.dense[key]
+        if not isinstance(key, tuple):
+            key = (key, slice(None))
+        if len(key) != 2:
+            raise IndexError("an allow matrix takes two indices")
+        first, second = key
+        if _is_ix(first) and _is_ix(second):
+            return self.block(np.asarray(first).ravel(), np.asarray(second).ravel())
+        rows, drop_rows = self._index(first)
+        cols, drop_cols = self._index(second)
+        if not drop_rows and not drop_cols and _is_array(first) and _is_array(second):
+            return self.pairs(rows, cols)  # two index arrays: paired, as NumPy reads them
+        out = self.block(rows, cols)
+        if drop_rows and drop_cols:
+            return int(out[0, 0])
+        if drop_rows:
+            return out[0]
+        if drop_cols:
+            return out[:, 0]
+        return out
+
+    def _index(self, key: Any) -> tuple[Index, bool]:
+        if isinstance(key, (int, np.integer)):
+            k = int(key)
+            if k < 0:
+                k += self.cols
+            if not 0 <= k < self.cols:
+                raise IndexError(f"index {key} out of range for {self.cols} columns")
+            return np.array([k], dtype=np.intp), True
+        if isinstance(key, slice):
+            return np.arange(self.cols, dtype=np.intp)[key], False
+        array = np.asarray(key)
+        if array.dtype == np.bool_:
+            return np.nonzero(array)[0].astype(np.intp), False
+        return array.astype(np.intp).ravel(), False
+
+    # -- reading ------------------------------------------------------------------
+
+    def block(self, rows: Sequence[int] | Index, cols: Sequence[int] | Index) -> IntArray:
+        """The ``len(rows) x len(cols)`` block of allowed port-set ids."""
+        r = np.asarray(rows, dtype=np.intp)
+        c = np.asarray(cols, dtype=np.intp)
+        if self.dense is not None:
+            out: IntArray = self.dense[np.ix_(r, c)]
+            return out
+        return self._block(r, c)
+
+    def _block(self, r: Index, c: Index) -> IntArray:
+        n = self.n
+        out = np.zeros((len(r), len(c)), dtype=np.int32)
+        rin, cin = r < n, c < n
+        ri, ci = np.nonzero(rin)[0], np.nonzero(cin)[0]
+        ro, co = np.nonzero(~rin)[0], np.nonzero(~cin)[0]
+        eg, ing = self.egress, self.ingress
+        if len(ri) and len(c):
+            sent = eg.rows[eg.of[r[ri]][:, None], c[None, :]]  # what each source sends
+            if len(ci):
+                taken = ing.rows[ing.of[c[ci]][None, :], r[ri][:, None]]
+                sent[:, ci] = self._meet(sent[:, ci], taken)
+            out[ri] = sent  # to an outside column only the source's egress decides
+        if len(ro) and len(ci):  # from outside only the destination's ingress decides
+            out[np.ix_(ro, ci)] = ing.rows[ing.of[c[ci]][None, :], r[ro][:, None]]
+        return out
+
+    def pairs(self, rows: Sequence[int] | Index, cols: Sequence[int] | Index) -> IntArray:
+        """``m[rows[k], cols[k]]`` for every ``k``."""
+        r = np.asarray(rows, dtype=np.intp)
+        c = np.asarray(cols, dtype=np.intp)
+        if self.dense is not None:
+            dense: IntArray = self.dense[r, c]
+            return dense
+        out = np.zeros(len(r), dtype=np.int32)
+        n = self.n
+        eg, ing = self.egress, self.ingress
+        both = (r < n) & (c < n)
+        out_only = (r < n) & (c >= n)
+        in_only = (r >= n) & (c < n)
+        out[both] = self._meet(eg.rows[eg.of[r[both]], c[both]],
+                               ing.rows[ing.of[c[both]], r[both]])
+        out[out_only] = eg.rows[eg.of[r[out_only]], c[out_only]]
+        out[in_only] = ing.rows[ing.of[c[in_only]], r[in_only]]
+        return out
+
+    def row_blocks(self, rows: Sequence[int] | Index | None = None,
+                   cols: Sequence[int] | Index | None = None,
+                   entries: int = BLOCK_ENTRIES) -> Iterator[tuple[int, IntArray]]:
+        """``(start, block)`` over consecutive runs of ``rows`` (all by default), each
+        block at most about ``entries`` entries: the matrix walked in bounded memory."""
+        r = np.arange(self.cols, dtype=np.intp) if rows is None else np.asarray(rows, np.intp)
+        c = np.arange(self.cols, dtype=np.intp) if cols is None else np.asarray(cols, np.intp)
+        step = max(1, entries // max(1, len(c)))
+        for start in range(0, len(r), step):
+            yield start, self.block(r[start:start + step], c)
+
+    def nonzero(self) -> tuple[Index, Index]:
+        """The (row, column) positions of every allowed connection, walked in blocks."""
+        if self.dense is not None:
+            rows, cols = np.nonzero(self.dense)
+            return rows.astype(np.intp), cols.astype(np.intp)
+        found_r: list[Index] = []
+        found_c: list[Index] = []
+        for start, block in self.row_blocks():
+            br, bc = np.nonzero(block)
+            found_r.append(br.astype(np.intp) + start)
+            found_c.append(bc.astype(np.intp))
+        if not found_r:
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+        return np.concatenate(found_r), np.concatenate(found_c)
+
+    def _materialise(self) -> IntArray:
+        out = np.zeros((self.cols, self.cols), dtype=np.int32)
+        everything = np.arange(self.cols, dtype=np.intp)
+        step = max(1, BLOCK_ENTRIES // max(1, self.cols))
+        for start in range(0, self.cols, step):
+            out[start:start + step] = self._block(everything[start:start + step], everything)
+        return out
+
+
+def _is_ix(key: Any) -> bool:
+    """An index array shaped by ``np.ix_`` (one of two broadcast axes)."""
+    return isinstance(key, np.ndarray) and key.ndim == 2 and 1 in key.shape
+
+
+def _is_array(key: Any) -> bool:
+    return isinstance(key, (np.ndarray, list)) and not isinstance(key, bool)
+

@@ -1,0 +1,189 @@
+"""JSON dumps on the fast path read exactly as YAML reads them: objects, places, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import reach.loader._cluster as collector
+from reach.documents._json import json_items
+from reach.errors import ManifestError
+from reach.loader import read_cluster
+from reach.model import Cluster
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+def _slow(text: str) -> Cluster:
+    """``text`` read with the fast path switched off: every document through YAML."""
+    original = collector.json_items
+    collector.json_items = lambda _text: None
+    try:
+        return read_cluster("-", stdin_text=text)
+    finally:
+        collector.json_items = original
+
+
+def _fast(text: str) -> Cluster:
+    return read_cluster("-", stdin_text=text)
+
+
+def _error(read, text: str) -> str:  # type: ignore[no-untyped-def]
+    with pytest.raises(ManifestError) as info:
+        read(text)
+    return str(info.value)
+
+
+def _dump(folder: Path, indent: int | None = 4) -> str:
+    items = []
+    for file in sorted(folder.rglob("*.yaml")):
+        items += [doc for doc in yaml.safe_load_all(file.read_text()) if isinstance(doc, dict)]
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=indent)
+
+
+def _pod(**extra: object) -> dict[str, object]:
+    pod: dict[str, object] = {"apiVersion": "v1", "kind": "Pod",
+                              "metadata": {"name": "web", "namespace": "shop",
+                                           "labels": {"app": "web"}},
+                              "status": {"podIP": "10.0.0.1"}}
+    pod.update(extra)
+    return pod
+
+
+def _place(text: str, index: int) -> str:
+    """``<stdin>:LINE:COLUMN`` of character ``index`` of ``text``."""
+    return f"<stdin>:{text.count(chr(10), 0, index) + 1}:{index - text.rfind(chr(10), 0, index)}"
+
+
+def _list(*items: object) -> str:
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": list(items)}, indent=4)
+
+
+@pytest.mark.parametrize("sample", ["shop", "platform", "calico", "seed", "flawed"])
+@pytest.mark.parametrize("indent", [4, None])
+def test_a_dump_of_every_sample_reads_as_yaml_reads_it(sample: str, indent: int | None):
+    text = _dump(SAMPLES / sample, indent)
+    assert json_items(text) is not None  # the fast path took it
+    try:
+        slow = _slow(text)
+    except ManifestError as err:  # a sample of mistakes: the same error, at the same place
+        assert _error(_fast, text) == str(err)
+        return
+    fast = _fast(text)
+    assert fast == slow
+    assert [p.location for p in fast.policies] == [p.location for p in slow.policies]
+    rules = [(r.location, [peer.location for peer in r.peers])
+             for p in fast.policies for r in p.ingress + p.egress]
+    assert rules == [(r.location, [peer.location for peer in r.peers])
+                     for p in slow.policies for r in p.ingress + p.egress]
+
+
+def test_each_item_is_located_at_its_first_brace():
+    text = _list(_pod(), {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+    cluster = _fast(text)
+    assert str(cluster.pods[0].location) == "<stdin>:5:9"
+    assert str(cluster.namespaces[0].location) == _place(text, text.rindex("{", 0, text.index(
+        '"Namespace"')))
+
+
+def test_a_bad_field_deep_in_a_pod_is_located_exactly():
+    pod = _pod(spec={"containers": [{"name": "app", "ports": [{"containerPort": "eighty"}]}]})
+    text = _list(pod)
+    message = _error(_fast, text)
+    assert message == _error(_slow, text)
+    assert message.startswith(_place(text, text.index('"eighty"')) + ": containerPort")
+
+
+def test_a_warning_about_a_field_points_at_the_field():
+    pod = _pod(spec={"containers": [{"name": "app", "ports": [{"containerport": 80}]}]})
+    fast, slow = _fast(_list(pod)), _slow(_list(pod))
+    assert fast.diagnostics == slow.diagnostics
+    (warning,) = [d for d in fast.diagnostics if d.code == "container-port"]
+    text = _list(pod)
+    assert str(warning.location) == _place(text, text.rindex("{", 0, text.index('"containerport"')))
+
+
+def test_a_duplicate_key_is_an_error_as_in_yaml():
+    text = _list(_pod()).replace('"labels": {', '"labels": {"app": "x", ', 1)
+    assert _error(_fast, text) == _error(_slow, text)
+    assert "duplicate key" in _error(_fast, text)
+
+
+def test_a_duplicate_key_of_the_list_itself_is_an_error():
+    text = '{"kind": "List", "kind": "List", "apiVersion": "v1", "items": []}'
+    assert json_items(text) is None
+    assert "duplicate key" in _error(_fast, text)
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": 1} {"b": 2}',              # two values
+    '[{"kind": "Pod"}]',              # a top-level array (calicoctl) goes through YAML
+    '{"a": 1.5}',                     # a float: YAML 1.1 types it its own way
+    '{"a": "say \\"hi\\""}',          # an escaped quote
+    '{"a": NaN}',
+    "kind: Pod",
+    "",
+    '{"a": [1, 2,]}',                 # not strict JSON
+])
+def test_what_the_fast_path_leaves_to_yaml(text: str):
+    assert json_items(text) is None
+
+
+def test_floats_and_escapes_still_read_through_yaml():
+    pod = _pod(metadata={"name": "web", "namespace": "shop",
+                         "annotations": {"note": 'say "hi"', "ratio": 0.5}})
+    assert _fast(_list(pod)) == _slow(_list(pod))
+    assert _fast(_list(pod)).pods[0].name == "web"
+
+
+def test_a_single_object_is_read_on_the_fast_path():
+    text = json.dumps(_pod(), indent=2)
+    assert json_items(text) is not None
+    assert _fast(text) == _slow(text)
+
+
+def test_a_policy_error_in_a_dump_is_located_exactly():
+    policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": {"name": "p", "namespace": "shop"},
+              "spec": {"podSelector": {}, "ingress": [{"form": []}]}}
+    message = _error(_fast, _list(_pod(), policy))
+    assert message == _error(_slow, _list(_pod(), policy))
+    assert 'unknown field "form"' in message
+
+
+def test_typed_lists_give_their_items_a_kind():
+    text = json.dumps({"apiVersion": "v1", "kind": "PodList",
+                       "items": [{"metadata": {"name": "web", "namespace": "shop"}}]})
+    assert [p.ref for p in _fast(text).pods] == ["shop/web"] == [p.ref for p in _slow(text).pods]
+
+
+_names = st.text(alphabet="abcxyz-", min_size=1, max_size=6).filter(
+    lambda s: s[0] != "-" and s[-1] != "-")
+_values = st.one_of(st.none(), st.booleans(), st.integers(-5, 70000), _names,
+                    st.lists(_names, max_size=2))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.fixed_dictionaries(
+    {"metadata": st.fixed_dictionaries({"name": _names}, optional={
+        "namespace": _names, "labels": st.dictionaries(_names, _values, max_size=2)}),
+     "spec": st.dictionaries(st.sampled_from(["hostNetwork", "nodeName", "containers"]),
+                             _values, max_size=2)},
+    optional={"kind": st.sampled_from(["Pod", "Namespace", "Service", "Node"]),
+              "apiVersion": st.sampled_from(["v1", "apps/v1"])}), max_size=3),
+    st.sampled_from([None, 1, 4]))
+def test_any_dump_reads_as_yaml_reads_it_or_fails_alike(items: list[dict[str, object]],
+                                                        indent: int | None):
+    """Whatever a dump holds (wrong types, odd kinds, duplicates), both paths agree."""
+    text = json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=indent)
+    try:
+        slow = _slow(text)
+    except ManifestError as err:
+        assert _error(_fast, text) == str(err)
+        return
+    assert _fast(text) == slow

@@ -1105,16 +1105,12 @@ def connections_of(c: Compiled, by: str, inner: bool = False,
     ends.sort(key=lambda item: item[0])
     if not ends:
         return []
-    cols = np.array([columns[0] for _, _, columns in ends], dtype=np.intp)
-    matrix = c.allow[np.ix_(cols, cols)].copy()
     is_outside = np.array([e.is_external for _, e, _ in ends], dtype=np.bool_)
-    if any(len(columns) > 1 for _, _, columns in ends):
-        # An endpoint spanning several classes allows what any of its pods allows.
-        every = np.array([col for _, _, columns in ends for col in columns], dtype=np.intp)
-        starts = np.cumsum([0] + [len(columns) for _, _, columns in ends[:-1]])
-        spread = c.allow[np.ix_(every, every)]
-        rows = c.ports.join_many(spread, starts, axis=0)
-        matrix = c.ports.join_many(rows, starts, axis=1)
+    if all(len(columns) == 1 for _, _, columns in ends):
+        cols = np.array([columns[0] for _, _, columns in ends], dtype=np.intp)
+        matrix = c.allow.block(cols, cols)
+    else:  # an endpoint spanning several classes allows what any of its pods allows
+        matrix = c.allow.joined([columns for _, _, columns in ends])
     diagonal = np.zeros(len(ends), dtype=matrix.dtype)
     if inner or replicated is not None:
         for k, (_, ep, columns) in enumerate(ends):
@@ -1132,10 +1128,11 @@ def connections_of(c: Compiled, by: str, inner: bool = False,
             diagonal[k] = c.ports.join(*(int(i) for i in np.unique(block)))
     np.fill_diagonal(matrix, diagonal)
     matrix[np.ix_(is_outside, is_outside)] = 0  # outside to outside: not the cluster's business
-    return [
-        Connection(ends[i][1], ends[j][1], c.ports[int(matrix[i, j])])
-        for i, j in zip(*np.nonzero(matrix), strict=True)
-    ]
+    rows, cols = np.nonzero(matrix)
+    points = [e for _, e, _ in ends]
+    sets = c.ports.sets
+    return [Connection(points[i], points[j], sets[k]) for i, j, k in zip(
+        rows.tolist(), cols.tolist(), matrix[rows, cols].tolist(), strict=True)]
 
 
 def network_html(net: Network) -> str:

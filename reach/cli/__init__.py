@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TextIO
 
 from reach.endpoints import REFERENCE_FORMS
@@ -159,10 +159,41 @@ def _caveats(nets: Sequence[Network]) -> list[str]:
 
 
 def _emit_json(doc: dict[str, Any], *nets: Network) -> None:
-    """A JSON answer, with the caveats of the networks it comes from."""
+    """A JSON answer, with the caveats of the networks it comes from.
+
+    Written as it is encoded: a list of objects (or an iterator of them) one object
+    per line, everything else indented, so a large answer streams out in C-encoded
+    lines instead of waiting for the pure-Python indenting encoder.
+    """
     import json
 
-    _emit(json.dumps({**doc, "caveats": _caveats(nets)}, indent=2))
+    compact = json.JSONEncoder(separators=(", ", ": "), ensure_ascii=True).encode
+    write = sys.stdout.write
+    fields = list({**doc, "caveats": _caveats(nets)}.items())
+    write("{\n")
+    for k, (key, value) in enumerate(fields):
+        comma = "," if k < len(fields) - 1 else ""
+        write(f"  {json.dumps(key)}: ")
+        if isinstance(value, (list, tuple, Iterator)) and not isinstance(value, str):
+            items = iter(value)
+            first = next(items, _END)
+            if first is _END:
+                write(f"[]{comma}\n")
+                continue
+            if not isinstance(first, dict):
+                rest = [first, *items]
+                write(json.dumps(rest, indent=2).replace("\n", "\n  ") + comma + "\n")
+                continue
+            write("[\n    " + compact(first))
+            for item in items:
+                write(",\n    " + compact(item))
+            write(f"\n  ]{comma}\n")
+        else:
+            write(json.dumps(value, indent=2).replace("\n", "\n  ") + comma + "\n")
+    write("}\n")
+
+
+_END = object()
 
 
 def _emit(text: str) -> None:
@@ -264,11 +295,28 @@ def _run_list(args: argparse.Namespace) -> int:
     if args.output == "wide":
         _emit(_wide_connections(net, conns))
     elif args.output == "json":
-        _emit_json({"connections": [c.to_json() for c in conns],
+        _emit_json({"connections": _connections_json(conns),
                     "warnings": [str(w) for w in net.warnings if w.severity != "info"]}, net)
     else:
         _emit(format_connections(conns, args.output, net.warnings))
     return 0
+
+
+def _connections_json(conns: Sequence[Any]) -> Iterator[dict[str, Any]]:
+    """Each connection's JSON form; each endpoint and port set encoded once."""
+    ends: dict[Any, Any] = {}
+    ports: dict[int, Any] = {}
+    for conn in conns:
+        src = ends.get(conn.src)
+        if src is None:
+            src = ends[conn.src] = conn.src.to_json()
+        dst = ends.get(conn.dst)
+        if dst is None:
+            dst = ends[conn.dst] = conn.dst.to_json()
+        allowed = ports.get(id(conn.ports))
+        if allowed is None:
+            allowed = ports[id(conn.ports)] = conn.ports.to_json()
+        yield {"src": src, "dst": dst, "protocols": allowed}
 
 
 def _wide_connections(net: Network, conns: Sequence[Any]) -> str:

@@ -31,15 +31,15 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 __all__ = ["IMPRECISE", "Imprecise", "JsonItem", "JsonItems", "json_items", "to_node"]
 
-IMPRECISE = Mark("<json>", -1, -1, -1, None, None)
+IMPRECISE = Mark("<json>", -1, -1, -1, None, 0)
 """The mark of every node below an item's root on the fast path: its place is unknown."""
 
 
-class Imprecise(Exception):  # noqa: N818 - a signal to read again, not an error
+class Imprecise(Exception):
     """Raised when the place of a node read on the fast path is asked for."""
 
 
-class _NotFast(Exception):  # noqa: N818
+class _NotFast(Exception):
     """This text is not read on the fast path."""
 
 
@@ -185,7 +185,7 @@ def _count_keys(value: Any) -> int:
 
 def to_node(item: JsonItem, path: str) -> Node:
     """The item as the node tree YAML would compose (the root located, nothing below)."""
-    root = Mark(path, item.start, item.line - 1, item.column - 1, None, None)
+    root = Mark(path, item.start, item.line - 1, item.column - 1, None, 0)
     return _node(item.value, root)
 
 

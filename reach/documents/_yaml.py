@@ -362,7 +362,7 @@ def _shift(root: Node, lines: int, columns: int, index: int) -> None:
 
 def _moved(mark: Any, lines: int, columns: int, index: int) -> Mark:
     column = mark.column + columns if mark.line == 0 else mark.column
-    return Mark(mark.name, mark.index + index, mark.line + lines, column, None, None)
+    return Mark(mark.name, mark.index + index, mark.line + lines, column, None, 0)
 
 
 def _indent_hint(node: Node) -> str | None:

@@ -30,7 +30,7 @@ import numpy.typing as npt
 from reach.engine.addresses import IPV4_ALL, IPV6_ALL, AddressSet, address_key
 from reach.engine.entities import EntitySets, calico_labels, entity_sets, labelled_sets
 from reach.engine.ports import PortSet
-from reach.engine.portsets import BoolArray, IntArray, bits_to_bool, bool_to_bits
+from reach.engine.portsets import BoolArray, IntArray, bits_to_bool, bool_to_bits, iter_bits
 from reach.engine.selectors import LabelIndex, matches
 from reach.model import (
     CALICO_KINDS,
@@ -132,6 +132,7 @@ class Universe:
     peer_bits: dict[tuple[Peer, str], int] = field(default_factory=dict)
     entities: dict[Entity, EntitySets] = field(default_factory=dict)
     calico_index: LabelIndex | None = None
+    ns_cache: dict[int, int] = field(default_factory=dict)
 
     @property
     def n_classes(self) -> int:
@@ -450,6 +451,7 @@ def _refine(u: Universe) -> None:
     selectable = bits_to_bool(u.selectable, groups)[reps]
     u.selectable = bool_to_bits(selectable)
     u.ns_members = [_project(bits, reps, groups) for bits in u.ns_members]
+    u.ns_cache = {}  # the namespaces' members are classes from here on
     u.unknown_ip = _project(u.unknown_ip, reps, groups)
 
 
@@ -465,14 +467,14 @@ def _project(bits: int, reps: npt.NDArray[np.intp], groups: int) -> int:
 
 
 def _namespaces_bits(u: Universe, ns_bits: int) -> int:
-    out = 0
-    i = 0
-    while ns_bits:
-        if ns_bits & 1:
-            out |= u.ns_members[i]
-        ns_bits >>= 1
-        i += 1
-    return out
+    """The groups of the namespaces ``ns_bits`` holds (each distinct set once)."""
+    found = u.ns_cache.get(ns_bits)
+    if found is None:
+        found = 0
+        for i in iter_bits(ns_bits):
+            found |= u.ns_members[i]
+        u.ns_cache[ns_bits] = found
+    return found
 
 
 def _select(u: Universe, selector: LabelSelector | CalicoSelector) -> int:

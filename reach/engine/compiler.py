@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from reach.engine.addresses import IPV4_ALL, POD_ADDRESSES, AddressSet
 from reach.engine.classes import (
@@ -224,6 +225,9 @@ def _rule_peers(u: Universe, rule: Rule, namespace: str) -> _RulePeers:
 Contribution = list[tuple[BoolArray, int]]
 """A rule's match over the columns: disjoint masks, each with the port-set id it matches."""
 
+_Packed = list[tuple[npt.NDArray[np.uint8], int]]
+"""A contribution with its masks packed, 8 columns to a byte (as it is kept)."""
+
 Plan = tuple[tuple[bool, tuple[str, ...]], ...]
 """A profile's tiers in order: (ends in deny, the actions of its rules in order)."""
 
@@ -240,7 +244,7 @@ class _Side:
         self.policies = u.cluster.policies
         self._peers: dict[tuple[int, int], _RulePeers] = {}
         self._walks: dict[tuple[Plan, bytes], int] = {}
-        self._contributions: dict[tuple[int, int, int], Contribution] = {}
+        self._contributions: dict[tuple[int, int, int], _Packed] = {}
         self._ports: dict[tuple[int, int, tuple[PortSet, ...] | None], int] = {}
         # Egress rules with named ports give different ports to different destination
         # classes; group the destination classes by their named-port resolution once.
@@ -273,9 +277,13 @@ class _Side:
         and port set: a rule of a policy selecting many profiles comes back in each)."""
         key = (pi, ri, port_id)
         found = self._contributions.get(key)
-        if found is None:
-            found = self._contributions[key] = self._contribution(pi, ri, port_id)
-        return found
+        if found is None:  # kept packed: one bit per column
+            found = self._contributions[key] = [
+                (np.packbits(mask, bitorder="little"), ident)
+                for mask, ident in self._contribution(pi, ri, port_id)]
+        cols = self.cols
+        return [(np.unpackbits(packed, count=cols, bitorder="little").view(np.bool_), ident)
+                for packed, ident in found]
 
     def _contribution(self, pi: int, ri: int, port_id: int) -> Contribution:
         u, n = self.u, self.n
@@ -337,11 +345,16 @@ class _Side:
             profiles.setdefault(tuple(key), []).append(c)
         # Profile 0 is the open side (no policy selects the class); the others are
         # walked once each, whatever the number of classes they hold.
+        # Rows hold port-set ids; int16 while the table is that small (it nearly always is).
         of = np.zeros(n, dtype=np.int32)
-        rows = np.full((len(profiles) + 1, self.cols), ALL_PORTS, dtype=np.int32)
+        rows: npt.NDArray[np.int16] | IntArray = np.full(
+            (len(profiles) + 1, self.cols), ALL_PORTS, dtype=np.int16)
         done = 0
         for k, (profile, members) in enumerate(profiles.items(), start=1):
-            rows[k] = self.profile_row(profile)
+            row = self.profile_row(profile)
+            if rows.dtype == np.int16 and len(self.table) > np.iinfo(np.int16).max:
+                rows = rows.astype(np.int32)
+            rows[k] = row
             of[members] = k
             done += len(members)
             progress(direction, done, len(selecting))
@@ -371,6 +384,17 @@ class _Side:
         """Walk the tiers at every distinct column of the profile's rule matrix."""
         pieces = [(k, mask, ident) for k, parts in enumerate(contributions)
                   for mask, ident in parts if ident != NO_PORTS]
+        if len(pieces) <= _SMALL_KEYS:  # a column's cover as a small int, looked up
+            cover = _cover_keys([mask for _, mask, _ in pieces], self.cols)
+            walked = np.zeros(1 << len(pieces), dtype=np.int32)
+            for key in np.flatnonzero(np.bincount(cover, minlength=1 << len(pieces))).tolist():
+                ids = np.zeros(max(len(contributions), 1), dtype=np.int32)
+                for p, (k, _, ident) in enumerate(pieces):
+                    if key >> p & 1:
+                        ids[k] = ident
+                walked[key] = self.walk(plan, ids)
+            looked_up: IntArray = walked[cover]
+            return looked_up
         if len(pieces) <= 62:
             # A column is known by which pieces cover it: one int64 key per column.
             weights = np.left_shift(np.int64(1), np.arange(len(pieces), dtype=np.int64))
@@ -467,6 +491,18 @@ def walk_column(table: PortSetTable, plan: Plan, ids: Sequence[int]) -> ColumnWa
     return ColumnWalk(allowed, denied, undecided, tuple(hits))
 
 
+_SMALL_KEYS = 14
+"""Up to this many masks, a column's cover is looked up in a table of 2**k entries."""
+
+
+def _cover_keys(masks: Sequence[BoolArray], cols: int) -> IntArray:
+    """Per column, the bits of the masks that cover it (mask ``k`` is bit ``k``)."""
+    keys = np.zeros(cols, dtype=np.int32)
+    for k, mask in enumerate(masks):
+        keys[mask] |= 1 << k
+    return keys
+
+
 def _union_row(contributions: Contribution, cols: int, table: PortSetTable) -> IntArray:
     """For every column, the union of the port sets of the contributions covering it."""
     merged: dict[int, BoolArray] = {}
@@ -484,6 +520,13 @@ def _union_row(contributions: Contribution, cols: int, table: PortSetTable) -> I
     if len(idents) == 1:
         row[merged[idents[0]]] = idents[0]
         return row
+    if len(idents) <= _SMALL_KEYS:  # which contributions cover a column, as a small int
+        cover = _cover_keys([merged[i] for i in idents], cols)
+        table_of = np.zeros(1 << len(idents), dtype=np.int32)
+        for key in np.flatnonzero(np.bincount(cover, minlength=1 << len(idents))).tolist():
+            table_of[key] = table.join(*(idents[k] for k in range(len(idents)) if key >> k & 1))
+        out: IntArray = table_of[cover]
+        return out
     matrix = np.stack([merged[i] for i in idents])  # k x cols
     if len(idents) <= 62:  # one int64 key per column: which contributions cover it
         weights = np.left_shift(np.int64(1), np.arange(len(idents), dtype=np.int64))

@@ -48,6 +48,8 @@ _LUT_LIMIT = 4096
 """Port-set tables up to this size meet through a dense lookup table (16 M entries)."""
 
 Index = npt.NDArray[np.intp]
+SideIds = npt.NDArray[np.int16] | IntArray
+"""Port-set ids as a side keeps them: int16 while the table is that small."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,7 @@ class AllowSide:
     """
 
     of: IntArray
-    rows: IntArray
+    rows: SideIds
 
     @staticmethod
     def open(n: int, cols: int) -> AllowSide:
@@ -69,9 +71,9 @@ class AllowSide:
     def profiles(self) -> int:
         return int(self.rows.shape[0])
 
-    def full_rows(self) -> IntArray:
+    def full_rows(self) -> SideIds:
         """Every class's row (``n x cols``): for tests and small clusters."""
-        out: IntArray = self.rows[self.of]
+        out: SideIds = self.rows[self.of]
         return out
 
     def nbytes(self) -> int:
@@ -88,10 +90,10 @@ class _Meets:
         if self.size <= _LUT_LIMIT:
             self.lut = np.full(self.size * self.size, -1, dtype=np.int32)
 
-    def __call__(self, a: IntArray, b: IntArray) -> IntArray:
+    def __call__(self, a: SideIds, b: SideIds) -> IntArray:
         if self.lut is None:
-            return self.table.meet_arrays(a, b)
-        key = a.astype(np.int64) * self.size + b
+            return self.table.meet_arrays(a.astype(np.int32), b.astype(np.int32))
+        key = a.astype(np.int32) * np.int32(self.size) + b  # below 4096**2: fits
         found = self.lut[key]
         missing = found < 0
         if missing.any():
@@ -199,9 +201,9 @@ class AllowMatrix:
     def _block(self, r: Index, c: Index) -> IntArray:
         n = self.n
         out = np.zeros((len(r), len(c)), dtype=np.int32)
-        rin, cin = r < n, c < n
-        ri, ci = np.nonzero(rin)[0], np.nonzero(cin)[0]
-        ro, co = np.nonzero(~rin)[0], np.nonzero(~cin)[0]
+        rin = r < n
+        ri, ro = np.nonzero(rin)[0], np.nonzero(~rin)[0]
+        ci = np.nonzero(c < n)[0]
         eg, ing = self.egress, self.ingress
         if len(ri) and len(c):
             sent = eg.rows[eg.of[r[ri]][:, None], c[None, :]]  # what each source sends
@@ -257,6 +259,60 @@ class AllowMatrix:
         if not found_r:
             return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
         return np.concatenate(found_r), np.concatenate(found_c)
+
+    def joined(self, groups: Sequence[Sequence[int]], entries: int = BLOCK_ENTRIES) -> IntArray:
+        """The ``len(groups)`` square matrix of joins: entry ``(i, j)`` is what any column
+        of ``groups[i]`` allows with any column of ``groups[j]`` (a namespace's classes,
+        a workload's...), met and joined block by block in bounded memory."""
+        count = len(groups)
+        out = np.zeros((count, count), dtype=np.int32)
+        if not count:
+            return out
+        every, col_starts = self._distinct_columns(groups)
+        step = max(1, entries // max(1, len(every)))
+        first = 0
+        while first < count:
+            last, rows = first, 0
+            while last < count and (last == first or rows + len(groups[last]) <= step):
+                rows += len(groups[last])
+                last += 1
+            chosen = groups[first:last]
+            row_starts = np.cumsum([0] + [len(g) for g in chosen[:-1]])
+            block = self.block(np.concatenate([np.asarray(g, np.intp) for g in chosen]), every)
+            out[first:last] = self.table.join_blocks(block, row_starts, col_starts)
+            first = last
+        return out
+
+    def _distinct_columns(self, groups: Sequence[Sequence[int]]) -> tuple[Index, Index]:
+        """Each group's columns with those that read alike in every row left out (same
+        ingress profile and same egress column), and where each group starts."""
+        signature = self._column_signature()
+        chosen: list[Index] = []
+        for group in groups:
+            columns = np.asarray(group, dtype=np.intp)
+            _, first = np.unique(signature[columns], return_index=True)
+            chosen.append(columns[np.sort(first)])
+        starts = np.cumsum([0] + [len(c) for c in chosen[:-1]])
+        return np.concatenate(chosen), starts
+
+    def _column_signature(self) -> npt.NDArray[np.int64]:
+        """Per column, an id shared exactly by the columns every row reads alike."""
+        if self.dense is not None:
+            return np.arange(self.cols, dtype=np.int64)  # small: nothing worth folding
+        egress = self.egress.rows
+        # egress column groups: columns of the egress profile rows that are equal
+        mix = np.random.default_rng(0).integers(1, 1 << 62, size=egress.shape[0], dtype=np.int64)
+        hashed = mix @ egress.astype(np.int64)  # wraps: a hash, checked below
+        _, rep, group = np.unique(hashed, return_index=True, return_inverse=True)
+        group = group.ravel()
+        clash = ~(egress == egress[:, rep[group]]).all(axis=0)
+        group[clash] = len(rep) + np.arange(int(clash.sum()))  # a collision: keep apart
+        profile = np.full(self.cols, -1, dtype=np.int64)
+        profile[:self.n] = self.ingress.of
+        _, signature = np.unique(np.stack([profile, group.astype(np.int64)]), axis=1,
+                                 return_inverse=True)
+        out: npt.NDArray[np.int64] = signature.ravel().astype(np.int64)
+        return out
 
     def _materialise(self) -> IntArray:
         out = np.zeros((self.cols, self.cols), dtype=np.int32)

@@ -63,6 +63,8 @@ class PortSetTable:
         self._meets: dict[tuple[int, int], int] = {}
         self._joins: dict[tuple[int, ...], int] = {}
         self._subtractions: dict[tuple[int, int], int] = {}
+        self._mask_cache: tuple[int, list[int], npt.NDArray[np.uint64], dict[bytes, int]] | None \
+            = None
 
     def intern(self, ports: PortSet) -> int:
         found = self._ids.get(ports)
@@ -131,6 +133,32 @@ class PortSetTable:
         """Element-wise :meth:`join` of two arrays of ids (each distinct pair joined once)."""
         return _elementwise(a, b, self.join)
 
+    def _masks(self) -> tuple[list[int], npt.NDArray[np.uint64], dict[bytes, int]]:
+        """Every set as a bitmask over the atoms of the port space its sets cut (kept
+        until a set is interned), and the set of each mask."""
+        cache = self._mask_cache
+        if cache is not None and cache[0] == len(self.sets):
+            return cache[1:]
+        if cache is not None:  # sets interned since: joins and meets cut no new atom
+            size, atoms, masks, known = cache
+            bounds = set(atoms)
+            if all(set(s.intervals.boundaries()) <= bounds for s in self.sets[size:]):
+                grown = np.zeros((len(self.sets), masks.shape[1]), dtype=np.uint64)
+                grown[:size] = masks
+                for ident in range(size, len(self.sets)):
+                    _set_bits(grown[ident], atoms, self.sets[ident])
+                    known.setdefault(grown[ident].tobytes(), ident)
+                self._mask_cache = (len(self.sets), atoms, grown, known)
+                return atoms, grown, known
+        atoms = sorted(set().union(*(s.intervals.boundaries() for s in self.sets)))
+        words = max(1, (len(atoms) + 63) // 64)
+        masks = np.zeros((len(self.sets), words), dtype=np.uint64)
+        for ident, ports in enumerate(self.sets):
+            _set_bits(masks[ident], atoms, ports)
+        known = {masks[i].tobytes(): i for i in range(len(self.sets))}
+        self._mask_cache = (len(self.sets), atoms, masks, known)
+        return atoms, masks, known
+
     def join_many(self, ids: IntArray, groups: npt.ArrayLike, axis: int) -> IntArray:
         """Join the ids of ``ids`` over consecutive runs along ``axis`` (like ``reduceat``).
 
@@ -138,19 +166,26 @@ class PortSetTable:
         atoms of the port space (maximal ranges no set splits), so a join is a
         vectorised OR; each distinct result mask is interned once.
         """
-        atoms = sorted(set().union(*(s.intervals.boundaries() for s in self.sets)))
-        words = max(1, (len(atoms) + 63) // 64)
-        masks = np.zeros((len(self.sets), words), dtype=np.uint64)
-        for ident, ports in enumerate(self.sets):
-            for lo, hi in ports.intervals:
-                first, last = bisect.bisect_left(atoms, lo), bisect.bisect_left(atoms, hi + 1)
-                for atom in range(first, last):
-                    masks[ident, atom // 64] |= np.uint64(1 << (atom % 64))
+        masks = self._masks()[1]
         joined = np.bitwise_or.reduceat(masks[ids], np.asarray(groups, dtype=np.intp), axis=axis)
+        return self._interned(joined)
+
+    def join_blocks(self, ids: IntArray, row_starts: npt.ArrayLike,
+                    col_starts: npt.ArrayLike) -> IntArray:
+        """Join the ids of ``ids`` over runs of rows and runs of columns at once: entry
+        ``(i, j)`` joins the block of row run ``i`` and column run ``j``."""
+        masks = self._masks()[1]
+        joined = np.bitwise_or.reduceat(masks[ids], np.asarray(row_starts, dtype=np.intp), axis=0)
+        joined = np.bitwise_or.reduceat(joined, np.asarray(col_starts, dtype=np.intp), axis=1)
+        return self._interned(joined)
+
+    def _interned(self, joined: npt.NDArray[np.uint64]) -> IntArray:
+        """The ids of a 2-d array of masks (each distinct mask interned once)."""
+        atoms, masks, known = self._masks()
+        words = masks.shape[1]
         flat = np.ascontiguousarray(joined).reshape(-1, words)
         keys = flat.view(np.dtype((np.void, 8 * words))).ravel()
         unique, inverse = np.unique(keys, return_inverse=True)
-        known = {masks[i].tobytes(): i for i in range(len(self.sets))}
         out = np.zeros(len(unique), dtype=np.int32)
         for u_i, raw in enumerate(unique):
             found = known.get(raw.tobytes())
@@ -161,6 +196,14 @@ class PortSetTable:
                     *((atoms[a], atoms[a + 1] - 1) for a in chosen))))
             out[u_i] = found
         return out[inverse.reshape(-1)].reshape(joined.shape[:2])
+
+
+def _set_bits(mask: npt.NDArray[np.uint64], atoms: list[int], ports: PortSet) -> None:
+    """Set in ``mask`` the bits of the atoms (between consecutive ``atoms``) ``ports`` holds."""
+    for lo, hi in ports.intervals:
+        first, last = bisect.bisect_left(atoms, lo), bisect.bisect_left(atoms, hi + 1)
+        for atom in range(first, last):
+            mask[atom // 64] |= np.uint64(1 << (atom % 64))
 
 
 def _elementwise(a: AnyIntArray, b: AnyIntArray, op: Callable[[int, int], int]) -> AnyIntArray:

@@ -101,6 +101,7 @@ import numpy.typing as npt
 
 from reach.endpoints import INGRESS_CONTROLLER, INTERNET, PUBLIC_ADDRESSES, Endpoint, pod_endpoint
 from reach.engine.addresses import format_range
+from reach.engine.matrix import AllowMatrix
 from reach.engine.ports import PortSet
 from reach.engine.portsets import NO_PORTS, PortSetTable
 from reach.model import Diagnostic, Pod
@@ -215,7 +216,7 @@ class ClassView:
     n: int
     n_ext: int
     table: PortSetTable
-    allow: IntArray
+    allow: AllowMatrix
     public: BoolArray
     public_in: IntArray
     direct_in: IntArray

@@ -6,9 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import numpy as np
-import numpy.typing as npt
-
 from reach.analysis.lint.facts import (
     DIRECTIONS,
     PRIVATE,
@@ -24,6 +21,7 @@ from reach.analysis.lint.finding import Check, Finding
 from reach.engine.addresses import AddressSet
 from reach.engine.compiler import rule_ports
 from reach.engine.entities import NAMESPACE_PREFIX, calico_labels
+from reach.engine.matrix import AllowMatrix
 from reach.engine.trace import TraceContext, resolve_on, trace_side
 from reach.model import (
     ContainerPort,
@@ -306,7 +304,7 @@ def _calico_dns_hint(target: _DnsTarget) -> str:
             "DNS pods' targetPort)")
 
 
-def _egress_closed(allow: npt.NDArray[np.int32], k: int) -> bool:
+def _egress_closed(allow: AllowMatrix, k: int) -> bool:
     """Whether class ``k`` may open no connection at all (but within its own class)."""
     row = allow[k, :].copy()
     row[k] = 0

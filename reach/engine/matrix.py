@@ -115,7 +115,7 @@ class AllowMatrix:
     """
 
     def __init__(self, table: PortSetTable, n: int, *, egress: AllowSide, ingress: AllowSide,
-                 dense_limit: int = DENSE_LIMIT) -> None:
+                 dense_limit: int | None = None) -> None:
         self.table = table
         self.n = n
         self.cols = int(egress.rows.shape[1])
@@ -123,7 +123,8 @@ class AllowMatrix:
         self.ingress = ingress
         self._meet = _Meets(table)
         self.dense: IntArray | None = None
-        if self.cols * self.cols <= dense_limit:
+        limit = DENSE_LIMIT if dense_limit is None else dense_limit
+        if self.cols * self.cols <= limit:
             self.dense = self._materialise()
 
     # -- array protocol -----------------------------------------------------------

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import load
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from helpers import load
 from strategies import clusters
 
 import reach.engine.matrix as matrix

@@ -52,7 +52,8 @@ def load(
     host_network_pods
         Whether policies select host-network pods like other pods (as np-guard does).
     progress
-        Called as ``progress(stage, done, total)`` during long compiles.
+        Called as ``progress(stage, done, total)`` while large files are read and
+        during long compiles.
 
     Raises
     ------
@@ -63,7 +64,7 @@ def load(
 
     if live is None and cluster:
         live = kubectl_dump(context=context, kubeconfig=kubeconfig)
-    read = read_cluster(*paths, stdin_text=stdin_text, live=live)
+    read = read_cluster(*paths, stdin_text=stdin_text, live=live, progress=progress)
     return Network(
         read,
         ipblock_pods=ipblock_pods,

@@ -198,6 +198,9 @@ class Network:
             if pod.owner_kind:
                 key = (pod.namespace, pod.workload_kind, pod.workload_name)
                 self._by_ref.setdefault(key, []).append(i)
+        self._by_name: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        for key in self._by_ref:
+            self._by_name.setdefault((key[0], key[2]), []).append(key)
 
     # -- basic facts --------------------------------------------------------
 
@@ -394,7 +397,7 @@ candidates: shop/Deployment/web
             if not pods:
                 self._unknown(text, namespace, kind, name)
             return Resolved(self._shown(kind, namespace, name, pods), tuple(pods))
-        matches = sorted(k for k in self._by_ref if k[0] == namespace and k[2] == name)
+        matches = sorted(self._by_name.get((namespace, name), ()))
         if len(matches) > 1:
             # A workload's pod template (a pod named like the workload it stands for) is
             # that workload: prefer the workload.
@@ -409,9 +412,9 @@ candidates: shop/Deployment/web
             key = matches[0]
             pods = self._by_ref[key]
             return Resolved(self._shown(key[1], namespace, name, pods), tuple(pods))
-        for info in smap.services:
-            if (info.service.namespace, info.service.name) == (namespace, name):
-                return Resolved(info.endpoint, service=info)
+        info = smap.named(namespace, name)
+        if info is not None:
+            return Resolved(info.endpoint, service=info)
         self._unknown(text, namespace, None, name)
 
     def _shown(self, kind: str, namespace: str, name: str, pods: Sequence[int]) -> Endpoint:
@@ -653,10 +656,7 @@ candidates: shop/Deployment/web
         if isinstance(port, str) and port.strip().isdigit():
             port = int(port)
         pods = set(dst.pods)
-        for info in self.services.services:
-            svc = info.service
-            if (svc.namespace, svc.name) != (ep.namespace, ep.name):
-                continue
+        for info in filter(None, [self.services.named(ep.namespace, ep.name)]):
             if not any(b.pod in pods for b in info.backends):
                 return None
             if not info.port_indices(port, protocol if isinstance(port, int) else None):
@@ -671,10 +671,7 @@ candidates: shop/Deployment/web
     def _twin_service(self, dst: Resolved, port: int | None, protocol: str) -> str:
         """A note when a Service has the name of the workload asked about, on the port asked."""
         ep = dst.endpoint
-        for info in self.services.services:
-            svc = info.service
-            if (svc.namespace, svc.name) != (ep.namespace, ep.name):
-                continue
+        for info in filter(None, [self.services.named(ep.namespace, ep.name)]):
             if port is None or info.port_indices(port, protocol):
                 return (f"{ep.namespace}/{ep.name} is also a Service: this answer is about "
                         f"{ep} itself; ask {ep.namespace}/svc/{ep.name} for its service ports "

@@ -49,7 +49,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reach.endpoints import INGRESS_CONTROLLER, Endpoint, closest, pod_endpoint
 from reach.engine.addresses import address_key
@@ -229,17 +229,27 @@ class ServiceMap:
     routes: tuple[Route, ...]
     controllers: tuple[int, ...]
     warnings: tuple[Diagnostic, ...]
+    _by_name: dict[tuple[str, str], ServiceInfo] = field(
+        default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for info in self.services:
+            self._by_name.setdefault((info.service.namespace, info.service.name), info)
 
     @property
     def synthetic_controller(self) -> bool:
         """Whether Ingress traffic comes from the synthetic :data:`INGRESS_CONTROLLER`."""
         return bool(self.routes) and not self.controllers
 
+    def named(self, namespace: str, name: str) -> ServiceInfo | None:
+        """The Service ``namespace/name``, or None."""
+        return self._by_name.get((namespace, name))
+
     def find(self, namespace: str, name: str) -> ServiceInfo:
         """The Service ``namespace/name``; :class:`~reach.errors.UnknownEndpoint` if absent."""
-        for info in self.services:
-            if info.service.namespace == namespace and info.service.name == name:
-                return info
+        found = self.named(namespace, name)
+        if found is not None:
+            return found
         near = closest(name, [i.service.name for i in self.services
                               if i.service.namespace == namespace])
         raise UnknownEndpoint(

@@ -83,27 +83,28 @@ def _add_reading(parser: argparse.ArgumentParser) -> None:
 
 
 class _Progress:
-    """A progress bar on stderr, only when stderr is a terminal and the work is long."""
+    """A progress bar on stderr (tqdm), only when stderr is a terminal, ``-q`` is not
+    given and the work has taken more than a second."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, quiet: bool = False) -> None:
         self.stream = stream
-        self.enabled = stream.isatty()
+        self.enabled = stream.isatty() and not quiet
         self.started = time.monotonic()
         self.bar: Any = None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled or time.monotonic() - self.started < 1.0:
             return
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            self.stream.write(f"\rreach: {stage} {done}/{total}")
-            self.stream.flush()
-            return
+        from tqdm import tqdm
+
+        if stage in ("ingress", "egress", "classes", "matrix"):
+            stage = f"compiling {stage}"
         if self.bar is None or self.bar.desc != stage:
             if self.bar is not None:
                 self.bar.close()
-            self.bar = tqdm(total=total, desc=stage, file=self.stream, leave=False)
+            unit = "B" if stage.startswith("reading") else " classes"
+            self.bar = tqdm(total=total, desc=stage, file=self.stream, leave=False,
+                            unit=unit, unit_scale=True, dynamic_ncols=True)
         self.bar.n = done
         self.bar.refresh()
 
@@ -124,7 +125,7 @@ def load_network(args: argparse.Namespace, files: Sequence[str] | None = None,
         raise _UsageError("give the manifests with -f PATH (repeatable), or read the live "
                           "cluster with --cluster")
     stdin_text = sys.stdin.read() if "-" in paths else None
-    progress = _Progress(sys.stderr)
+    progress = _Progress(sys.stderr, getattr(args, "quiet", False))
     try:
         net = load(
             *paths,
@@ -456,7 +457,7 @@ def _staged_network(args: argparse.Namespace, net: Network) -> Network:
                   "(StagedNetworkPolicy, StagedGlobalNetworkPolicy, "
                   "StagedKubernetesNetworkPolicy)", file=sys.stderr)
         return net
-    progress = _Progress(sys.stderr)
+    progress = _Progress(sys.stderr, getattr(args, "quiet", False))
     try:
         staged = Network(with_staged(net.cluster), ipblock_pods=net.options.ipblock_pods,
                          host_network_pods=net.options.host_network_pods, progress=progress)

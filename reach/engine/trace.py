@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -108,6 +109,22 @@ class TraceContext:
     network_sets: Sequence[NetworkSet] = ()
     _addresses: dict[object, AddressSet] = field(default_factory=dict)
     _entities: dict[Entity, EntitySets] = field(default_factory=dict)
+    _scoped: dict[str, tuple[Policy, ...]] = field(default_factory=dict)
+
+    def scoped(self, namespace: str) -> tuple[Policy, ...]:
+        """The policies that may select a pod of ``namespace``, in order: that namespace's
+        and the cluster-scoped ones (the others never select it)."""
+        if not self._scoped and self.policies:
+            by_namespace: dict[str, list[tuple[int, Policy]]] = {}
+            for k, policy in enumerate(self.policies):
+                by_namespace.setdefault(policy.namespace, []).append((k, policy))
+            everywhere = by_namespace.pop("", [])
+            for name, own in by_namespace.items():
+                self._scoped[name] = tuple(p for _, p in heapq.merge(
+                    everywhere, own, key=lambda item: item[0]))
+            self._scoped[""] = tuple(p for _, p in everywhere)
+        found = self._scoped.get(namespace)
+        return found if found is not None else self._scoped.get("", ())
 
     @staticmethod
     def of(policies: Iterable[Policy], namespaces: Mapping[str, Namespace],
@@ -262,7 +279,7 @@ def trace_side(
     everything = PortSet.all()
     if pod is None:
         return Walk((Step("default", everything),), everything, (), False)
-    selecting = tuple(p for p in ctx.policies
+    selecting = tuple(p for p in ctx.scoped(pod.namespace)
                       if p.applies(direction) and selects(p, pod, ctx))
     dst = pod if direction == "ingress" else other
     steps: list[Step] = []

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Callable
 
 from reach.documents._files import MANIFEST_SUFFIXES, iter_texts
 from reach.loader._cluster import Collector
@@ -54,7 +55,8 @@ __all__ = ["MANIFEST_SUFFIXES", "LiveDump", "kubectl_dump", "read_cluster"]
 
 
 def read_cluster(*paths: str | os.PathLike[str], stdin_text: str | None = None,
-                 live: LiveDump | None = None) -> Cluster:
+                 live: LiveDump | None = None,
+                 progress: Callable[[str, int, int], None] | None = None) -> Cluster:
     """Read manifests from files, folders or standard input into one :class:`Cluster`.
 
     Parameters
@@ -69,6 +71,9 @@ def read_cluster(*paths: str | os.PathLike[str], stdin_text: str | None = None,
         What :func:`kubectl_dump` read from a live cluster, read before the paths; an
         object the paths define again replaces the live one (as ``kubectl apply``
         would), so files can be tried out on top of the live cluster.
+    progress
+        Called as ``progress(stage, done, total)`` now and then while a large file is
+        read (``done`` and ``total`` in characters of that file).
 
     Returns
     -------
@@ -97,7 +102,7 @@ def read_cluster(*paths: str | os.PathLike[str], stdin_text: str | None = None,
     collecting = gc.isenabled()
     gc.disable()
     try:
-        collector = Collector()
+        collector = Collector(progress=progress)
         if live is not None:
             collector.notes.extend(live.notes)
             for text in live.texts:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from yaml.nodes import MappingNode, Node, SequenceNode
@@ -102,6 +104,7 @@ class Collector:
     _objects: int = 0
     _live: set[tuple[str, str, str]] = field(default_factory=set)
     _reading_live: bool = False
+    progress: Callable[[str, int, int], None] | None = None
 
     def read_text(self, path: str, text: str, *, warn_empty: bool = True,
                   live: bool = False) -> None:
@@ -127,6 +130,9 @@ class Collector:
         if fast is None:
             for root in src.documents(text):
                 documents += 1
+                if self.progress is not None and documents % 256 == 0:
+                    self.progress(f"reading {os.path.basename(path)}", root.start_mark.index,
+                                  len(text))
                 if type(root) is SequenceNode and any(map(_is_object, root.value)):
                     for item in root.value:  # calicoctl -o json: a top-level array
                         self._read_object(src, item, None, 1)
@@ -156,8 +162,10 @@ class Collector:
             raise Imprecise  # not a plain List: YAML reads it as it reads any other object
         item_kind = kind.removesuffix("List") if kind != "List" else ""
         context = (item_kind, api_version if item_kind else "")
-        for item in fast.items:
+        for k, item in enumerate(fast.items):
             self._read_json_item(src, text, item, context, 1)
+            if self.progress is not None and k % 256 == 255:
+                self.progress(f"reading {os.path.basename(src.path)}", item.end, len(text))
         return 1
 
     def _read_json_item(self, src: Source, text: str, item: JsonItem,

@@ -166,3 +166,25 @@ def test_diff_with_staged_needs_an_input(capsys: pytest.CaptureFixture[str]) -> 
     code, _, err = run(capsys, "diff", "--with-staged")
     assert code == 2 and "--with-staged OLD" in err
     assert "--with-staged" in run(capsys, "diff", "--help")[1]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("stream", "quiet", "shown"), [
+    (_Terminal(), False, True), (_Terminal(), True, False), (io.StringIO(), False, False)])
+def test_a_progress_bar_only_on_a_terminal_without_quiet(stream: io.StringIO, quiet: bool,
+                                                          shown: bool):
+    from reach.cli import _Progress
+
+    bar = _Progress(stream, quiet)
+    bar("reading cluster.json", 10, 100)  # the first second: nothing yet
+    assert stream.getvalue() == ""
+    bar.started -= 2
+    bar("reading cluster.json", 50, 100)
+    bar("egress", 3, 4)
+    bar.close()
+    assert ("reading cluster.json" in stream.getvalue()) is shown
+    assert ("compiling egress" in stream.getvalue()) is shown

@@ -187,3 +187,16 @@ def test_any_dump_reads_as_yaml_reads_it_or_fails_alike(items: list[dict[str, ob
         assert _error(_fast, text) == str(err)
         return
     assert _fast(text) == slow
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_reading_a_large_file_reports_progress_in_characters(as_json: bool):
+    pods = [_pod(metadata={"name": f"web-{i}", "namespace": "shop"}) for i in range(600)]
+    text = _list(*pods) if as_json else "\n---\n".join(json.dumps(p) for p in pods)
+    seen: list[tuple[str, int, int]] = []
+    cluster = read_cluster("-", stdin_text=text, progress=lambda *call: seen.append(call))
+    assert len(cluster.pods) == 600
+    assert len(seen) == 2  # every 256 objects
+    assert all(stage == "reading <stdin>" and 0 < done < total == len(text)
+               for stage, done, total in seen)
+    assert seen[0][1] < seen[1][1]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import ipaddress
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NoReturn
@@ -35,6 +36,7 @@ from reach.endpoints import (
 from reach.engine.addresses import IPV4_ALL, address_key
 from reach.engine.compiler import Compiled, CompileOptions, compile_cluster
 from reach.engine.intervals import IntervalSet
+from reach.engine.matrix import BLOCK_ENTRIES
 from reach.engine.ports import (
     ICMP_PROTOCOLS,
     MAX_ICMP,
@@ -904,12 +906,33 @@ candidates: shop/Deployment/web
         ``{ingress-controller}``. An endpoint with itself is left out, except at
         namespace granularity, where it is the traffic between the namespace's pods.
         """
+        return list(self.iter_connections(by))
+
+    def iter_connections(self, by: Granularity = "pod") -> Iterator[Connection]:
+        """:meth:`connections`, one at a time as they are computed: the first come out
+        before the last are known, in bounded memory (a block of sources at a time).
+
+        >>> from reach.model import Cluster, Pod
+        >>> net = Network(Cluster(pods=(Pod("ns", "a"), Pod("ns", "b"))))
+        >>> [str(c) for c in net.iter_connections()][-1]
+        'ns/b[Pod] => ns/a[Pod] : All Connections'
+        """
         if by not in GRANULARITIES:
             raise ValueError(f"by must be one of {', '.join(GRANULARITIES)}, not {by!r}")
-        out = connections_of(self.compiled, by, inner=by == "namespace")
+        rows = ConnectionRows(self.compiled, by, inner=by == "namespace")
+        outside = [k for k in range(len(rows.ends)) if rows.outside[k]]
+        inside = [k for k in range(len(rows.ends)) if not rows.outside[k]]
+        # Outside sources first (few): merging their ranges can change where they sort,
+        # so they are merged and sorted whole, then woven in among the pods' rows.
+        first = deque(_merge_external([conn for _, row in rows.rows(outside) for conn in row]))
+        for k, row in rows.rows(inside):
+            name = rows.names[k]
+            while first and str(first[0].src) < name:
+                yield first.popleft()
+            yield from _merge_external(row)  # only destinations merge within a row
+        yield from first
         # "{ingress-controller}" sorts after every other name: the list stays in order
-        out += sorted(self.controller_connections(by), key=lambda conn: str(conn.dst))
-        return _merge_external(out)
+        yield from sorted(self.controller_connections(by), key=lambda conn: str(conn.dst))
 
     def controller_connections(
         self, by: Granularity = "workload",
@@ -1086,50 +1109,84 @@ def connections_of(c: Compiled, by: str, inner: bool = False,
     replica to three has the same connections). ``endpoint`` says which endpoint a pod
     is at granularity ``by``.
     """
-    groups: dict[Endpoint, set[int]] = {}
-    weight: dict[tuple[Endpoint, int], int] = {}
-    for i, pod in enumerate(c.pods):
-        ep = endpoint(pod, by)
-        cls = int(c.pod_class[i])
-        groups.setdefault(ep, set()).add(cls)
-        weight[(ep, cls)] = weight.get((ep, cls), 0) + max(pod.replicas, 1)
-    n = c.n_classes
-    ends: list[tuple[str, Endpoint, list[int]]] = [
-        (str(e), e, sorted(classes)) for e, classes in groups.items()
-    ]
-    outside = [Endpoint.external(lo, hi) for lo, hi in c.externals]
-    ends += [(str(x), x, [n + i]) for i, x in enumerate(outside)]
-    ends.sort(key=lambda item: item[0])
-    if not ends:
-        return []
-    is_outside = np.array([e.is_external for _, e, _ in ends], dtype=np.bool_)
-    if all(len(columns) == 1 for _, _, columns in ends):
-        cols = np.array([columns[0] for _, _, columns in ends], dtype=np.intp)
-        matrix = c.allow.block(cols, cols)
-    else:  # an endpoint spanning several classes allows what any of its pods allows
-        matrix = c.allow.joined([columns for _, _, columns in ends])
-    diagonal = np.zeros(len(ends), dtype=matrix.dtype)
-    if inner or replicated is not None:
-        for k, (_, ep, columns) in enumerate(ends):
-            if ep.is_external:
-                continue
-            replicas = replicated is not None and replicated(ep)
-            if not (inner or replicas):
-                continue
-            cols = np.array(columns, dtype=np.intp)
-            block = c.allow[np.ix_(cols, cols)].copy()
-            if not replicas:  # a lone pod of its class does not talk to itself
-                alone = np.array([weight[(ep, a)] < 2 for a in columns], dtype=np.bool_)
-                block[np.diag_indices(len(columns))] = np.where(
-                    alone, 0, np.diagonal(block))
-            diagonal[k] = c.ports.join(*(int(i) for i in np.unique(block)))
-    np.fill_diagonal(matrix, diagonal)
-    matrix[np.ix_(is_outside, is_outside)] = 0  # outside to outside: not the cluster's business
-    rows, cols = np.nonzero(matrix)
-    points = [e for _, e, _ in ends]
-    sets = c.ports.sets
-    return [Connection(points[i], points[j], sets[k]) for i, j, k in zip(
-        rows.tolist(), cols.tolist(), matrix[rows, cols].tolist(), strict=True)]
+    rows = ConnectionRows(c, by, inner, endpoint, replicated)
+    return [conn for _, row in rows.rows() for conn in row]
+
+
+class ConnectionRows:
+    """The connections of every endpoint at one granularity, computed a block of source
+    endpoints at a time (bounded memory) in upstream order; see :func:`connections_of`.
+
+    ``ends``: the endpoints sorted by name (outside ranges included); :meth:`rows` gives
+    each one's connections as a source, row by row.
+    """
+
+    def __init__(self, c: Compiled, by: str, inner: bool = False,
+                 endpoint: Callable[[Pod, str], Endpoint] = pod_endpoint,
+                 replicated: Callable[[Endpoint], bool] | None = None) -> None:
+        groups: dict[Endpoint, set[int]] = {}
+        weight: dict[tuple[Endpoint, int], int] = {}
+        for i, pod in enumerate(c.pods):
+            ep = endpoint(pod, by)
+            cls = int(c.pod_class[i])
+            groups.setdefault(ep, set()).add(cls)
+            weight[(ep, cls)] = weight.get((ep, cls), 0) + max(pod.replicas, 1)
+        n = c.n_classes
+        ends: list[tuple[str, Endpoint, list[int]]] = [
+            (str(e), e, sorted(classes)) for e, classes in groups.items()
+        ]
+        outside = [Endpoint.external(lo, hi) for lo, hi in c.externals]
+        ends += [(str(x), x, [n + i]) for i, x in enumerate(outside)]
+        ends.sort(key=lambda item: item[0])
+        self.c = c
+        self.names = [name for name, _, _ in ends]
+        self.ends = [e for _, e, _ in ends]
+        self.columns = [columns for _, _, columns in ends]
+        self.outside = np.array([e.is_external for e in self.ends], dtype=np.bool_)
+        self.single = all(len(columns) == 1 for columns in self.columns)
+        self.diagonal = np.zeros(len(ends), dtype=np.int32)
+        if inner or replicated is not None:
+            for k, (_, ep, columns) in enumerate(ends):
+                if ep.is_external:
+                    continue
+                replicas = replicated is not None and replicated(ep)
+                if not (inner or replicas):
+                    continue
+                cols = np.array(columns, dtype=np.intp)
+                block = c.allow.block(cols, cols)
+                if not replicas:  # a lone pod of its class does not talk to itself
+                    alone = np.array([weight[(ep, a)] < 2 for a in columns], dtype=np.bool_)
+                    block[np.diag_indices(len(columns))] = np.where(
+                        alone, 0, np.diagonal(block))
+                self.diagonal[k] = c.ports.join(*(int(i) for i in np.unique(block)))
+
+    def rows(self, which: Sequence[int] | None = None,
+             entries: int = BLOCK_ENTRIES) -> Iterator[tuple[int, list[Connection]]]:
+        """``(k, connections of ends[k] as the source)`` for each ``k`` of ``which`` (all,
+        in order, by default), sorted by destination."""
+        if not self.ends:
+            return
+        order = list(range(len(self.ends))) if which is None else list(which)
+        c, points, sets = self.c, self.ends, self.c.ports.sets
+        width = len(self.ends) if self.single else sum(len(g) for g in self.columns)
+        step = max(1, entries // max(1, width))
+        if self.single:
+            every = np.array([columns[0] for columns in self.columns], dtype=np.intp)
+        for first in range(0, len(order), step):
+            chosen = order[first:first + step]
+            if self.single:
+                block = c.allow.block(every[chosen], every)
+            else:
+                block = c.allow.joined(self.columns, rows=[self.columns[k] for k in chosen])
+            for r, k in enumerate(chosen):
+                line = block[r]
+                line[k] = self.diagonal[k]
+                if self.outside[k]:
+                    line[self.outside] = 0  # outside to outside: not the cluster's business
+                cols = np.nonzero(line)[0]
+                src = points[k]
+                yield k, [Connection(src, points[j], sets[v])
+                          for j, v in zip(cols.tolist(), line[cols].tolist(), strict=True)]
 
 
 def network_html(net: Network) -> str:

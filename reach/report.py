@@ -13,6 +13,7 @@ connections differ from what the cluster enforces (see :attr:`reach.Network.cave
 Examples
 --------
 >>> from reach.endpoints import Endpoint
+from reach.engine.ports import PortSet
 >>> from reach.network import Connection
 >>> from reach.engine.ports import PortSet
 >>> conn = Connection(Endpoint("Pod", "ns", "a"), Endpoint("Pod", "ns", "b"),
@@ -32,7 +33,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from reach.endpoints import Endpoint
 from reach.model import Diagnostic
@@ -41,7 +42,8 @@ from reach.network import Connection
 if TYPE_CHECKING:
     import pandas
 
-__all__ = ["CONNECTION_FORMATS", "FRAME_COLUMNS", "format_connections", "frame_rows", "to_frame"]
+__all__ = ["CONNECTION_FORMATS", "FRAME_COLUMNS", "format_connections", "frame_rows", "to_frame",
+           "write_connections"]
 
 CONNECTION_FORMATS = ("txt", "json", "csv", "md")
 
@@ -99,13 +101,15 @@ def to_frame(connections: Iterable[Connection]) -> pandas.DataFrame:
 
 
 def format_connections(
-    connections: Sequence[Connection],
+    connections: Iterable[Connection],
     fmt: str = "txt",
     warnings: Sequence[Diagnostic] = (),
 ) -> str:
     """Render connections in one of :data:`CONNECTION_FORMATS` (no trailing newline)."""
-    if fmt == "txt":
-        return "\n".join(str(c) for c in connections)
+    if fmt in ("txt", "csv", "md"):
+        buffer = io.StringIO()
+        write_connections(connections, fmt, buffer)
+        return buffer.getvalue().rstrip("\n")
     if fmt == "json":
         doc = {
             "connections": [c.to_json() for c in connections],
@@ -113,15 +117,60 @@ def format_connections(
             "caveats": [w.located for w in warnings if w.caveat],
         }
         return json.dumps(doc, indent=2)
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["src", "dst", "connections"])
-        for c in connections:
-            writer.writerow([str(c.src), str(c.dst), str(c.ports)])
-        return buffer.getvalue().rstrip("\n")
-    if fmt == "md":
-        lines = ["| src | dst | connections |", "|---|---|---|"]
-        lines += [f"| {c.src} | {c.dst} | {c.ports} |" for c in connections]
-        return "\n".join(lines)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(CONNECTION_FORMATS)}")
+
+
+def write_connections(connections: Iterable[Connection], fmt: str, out: TextIO) -> None:
+    """Write connections as ``txt``, ``csv`` or ``md`` lines to ``out`` as they come: a
+    list of millions of connections streams in bounded memory, each endpoint and port
+    set put into words once.
+
+    >>> import sys
+    >>> from reach.endpoints import Endpoint
+    >>> from reach.network import Connection
+    >>> from reach.engine.ports import PortSet
+    >>> conn = Connection(Endpoint("Pod", "ns", "a"), Endpoint("Pod", "ns", "b"),
+    ...                   PortSet.single("TCP", 80))
+    >>> write_connections([conn], "md", sys.stdout)
+    | src | dst | connections |
+    |---|---|---|
+    | ns/a[Pod] | ns/b[Pod] | TCP 80 |
+    """
+    if fmt not in ("txt", "csv", "md"):
+        raise ValueError(f"write_connections writes txt, csv or md, not {fmt!r}")
+    names: dict[Endpoint, str] = {}
+    words: dict[PortSet, str] = {}
+    if fmt == "csv":
+        out.write("src,dst,connections\n")
+        quote = _csv_field
+        line = "{},{},{}\n"
+    elif fmt == "md":
+        out.write("| src | dst | connections |\n|---|---|---|\n")
+        quote = str
+        line = "| {} | {} | {} |\n"
+    else:
+        quote = str
+        line = "{} => {} : {}\n"
+    lines: list[str] = []
+    for conn in connections:
+        src = names.get(conn.src)
+        if src is None:
+            src = names[conn.src] = quote(str(conn.src))
+        dst = names.get(conn.dst)
+        if dst is None:
+            dst = names[conn.dst] = quote(str(conn.dst))
+        allowed = words.get(conn.ports)
+        if allowed is None:
+            allowed = words[conn.ports] = quote(str(conn.ports))
+        lines.append(line.format(src, dst, allowed))
+        if len(lines) >= 4096:
+            out.write("".join(lines))
+            lines.clear()
+    out.write("".join(lines))
+
+
+def _csv_field(text: str) -> str:
+    """One CSV field as the csv module writes it (quoted when it must be)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow([text])
+    return buffer.getvalue()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 from reach.endpoints import REFERENCE_FORMS
@@ -286,24 +286,26 @@ def _setup_list(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_list(args: argparse.Namespace) -> int:
-    from reach.report import format_connections
+    from reach.report import write_connections
 
     net = load_network(args)
     selection = _selection(args)
     if args.output in PICTURE_FORMATS:
         return _draw(args, net, args.output, selection=selection)
-    conns = selection.connections(net, net.connections(by=args.by))
+    # Without a selection the list streams: lines go out as the rows are computed.
+    conns: Iterable[Any] = (selection.connections(net, net.connections(by=args.by))
+                            if selection else net.iter_connections(by=args.by))
     if args.output == "wide":
-        _emit(_wide_connections(net, conns))
+        _emit(_wide_connections(net, list(conns)))
     elif args.output == "json":
         _emit_json({"connections": _connections_json(conns),
                     "warnings": [str(w) for w in net.warnings if w.severity != "info"]}, net)
     else:
-        _emit(format_connections(conns, args.output, net.warnings))
+        write_connections(conns, args.output, sys.stdout)
     return 0
 
 
-def _connections_json(conns: Sequence[Any]) -> Iterator[dict[str, Any]]:
+def _connections_json(conns: Iterable[Any]) -> Iterator[dict[str, Any]]:
     """Each connection's JSON form; each endpoint and port set encoded once."""
     ends: dict[Any, Any] = {}
     ports: dict[int, Any] = {}

@@ -261,23 +261,26 @@ class AllowMatrix:
             return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
         return np.concatenate(found_r), np.concatenate(found_c)
 
-    def joined(self, groups: Sequence[Sequence[int]], entries: int = BLOCK_ENTRIES) -> IntArray:
-        """The ``len(groups)`` square matrix of joins: entry ``(i, j)`` is what any column
-        of ``groups[i]`` allows with any column of ``groups[j]`` (a namespace's classes,
-        a workload's...), met and joined block by block in bounded memory."""
-        count = len(groups)
-        out = np.zeros((count, count), dtype=np.int32)
-        if not count:
+    def joined(self, groups: Sequence[Sequence[int]], entries: int = BLOCK_ENTRIES,
+               rows: Sequence[Sequence[int]] | None = None) -> IntArray:
+        """The matrix of joins over groups of columns: entry ``(i, j)`` is what any column
+        of ``rows[i]`` (by default ``groups[i]``) allows with any column of ``groups[j]``
+        (a namespace's classes, a workload's...), met and joined block by block in
+        bounded memory."""
+        sources = groups if rows is None else rows
+        count = len(sources)
+        out = np.zeros((count, len(groups)), dtype=np.int32)
+        if not count or not groups:
             return out
         every, col_starts = self._distinct_columns(groups)
         step = max(1, entries // max(1, len(every)))
         first = 0
         while first < count:
-            last, rows = first, 0
-            while last < count and (last == first or rows + len(groups[last]) <= step):
-                rows += len(groups[last])
+            last, taken = first, 0
+            while last < count and (last == first or taken + len(sources[last]) <= step):
+                taken += len(sources[last])
                 last += 1
-            chosen = groups[first:last]
+            chosen = sources[first:last]
             row_starts = np.cumsum([0] + [len(g) for g in chosen[:-1]])
             block = self.block(np.concatenate([np.asarray(g, np.intp) for g in chosen]), every)
             out[first:last] = self.table.join_blocks(block, row_starts, col_starts)

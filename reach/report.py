@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from reach.endpoints import Endpoint
+from reach.engine.ports import PortSet
 from reach.model import Diagnostic
 from reach.network import Connection
 

@@ -13,7 +13,6 @@ connections differ from what the cluster enforces (see :attr:`reach.Network.cave
 Examples
 --------
 >>> from reach.endpoints import Endpoint
-from reach.engine.ports import PortSet
 >>> from reach.network import Connection
 >>> from reach.engine.ports import PortSet
 >>> conn = Connection(Endpoint("Pod", "ns", "a"), Endpoint("Pod", "ns", "b"),
@@ -32,7 +31,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from reach.endpoints import Endpoint
@@ -141,16 +140,15 @@ def write_connections(connections: Iterable[Connection], fmt: str, out: TextIO) 
         raise ValueError(f"write_connections writes txt, csv or md, not {fmt!r}")
     names: dict[Endpoint, str] = {}
     words: dict[PortSet, str] = {}
+    quote: Callable[[str], str] = _as_is
     if fmt == "csv":
         out.write("src,dst,connections\n")
         quote = _csv_field
         line = "{},{},{}\n"
     elif fmt == "md":
         out.write("| src | dst | connections |\n|---|---|---|\n")
-        quote = str
         line = "| {} | {} | {} |\n"
     else:
-        quote = str
         line = "{} => {} : {}\n"
     lines: list[str] = []
     for conn in connections:
@@ -168,6 +166,10 @@ def write_connections(connections: Iterable[Connection], fmt: str, out: TextIO) 
             out.write("".join(lines))
             lines.clear()
     out.write("".join(lines))
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 def _csv_field(text: str) -> str:

@@ -487,26 +487,40 @@ class _Group:
     units: int = 0
 
 
-def _unit_classes(net: Network, by: str) -> dict[Unit, tuple[int, ...]]:
-    out: dict[Unit, set[int]] = {}
+def _unit_pods(net: Network, by: str) -> dict[Unit, dict[tuple[str, str], int]]:
+    """Per unit, its pods (namespace, name) with the class of each."""
+    out: dict[Unit, dict[tuple[str, str], int]] = {}
     for i, pod in enumerate(net.pods):
-        out.setdefault(_unit(pod, by), set()).add(int(net.compiled.pod_class[i]))
-    return {unit: tuple(sorted(classes)) for unit, classes in out.items()}
+        out.setdefault(_unit(pod, by), {})[(pod.namespace, pod.name)] = int(
+            net.compiled.pod_class[i])
+    return out
 
 
 def _unit_groups(old: Network, new: Network, by: str) -> list[_Group]:
-    """The pod-level units of both sides, grouped by endpoint and classes on each side."""
-    old_units, new_units = _unit_classes(old, by), _unit_classes(new, by)
+    """The pod-level units of both sides, grouped by endpoint and classes on each side.
+
+    A unit whose pods are the same on both sides is cut by the (old class, new class)
+    pair of each pod, so that what changed between two of its pods is compared pod by
+    pod (two replicas that an ipBlock tells apart, say); a unit whose pods changed (a
+    rollout, a scale) is compared as the classes its pods have on each side.
+    """
+    old_units, new_units = _unit_pods(old, by), _unit_pods(new, by)
     coarse: dict[Unit, Endpoint] = {}
     for net in (old, new):
         for pod in net.pods:
             coarse.setdefault(_unit(pod, by), diff_endpoint(pod, by))
     groups: dict[tuple[Endpoint, tuple[int, ...], tuple[int, ...], bool], _Group] = {}
     for unit in sorted(coarse, key=lambda u: str(u[0])):
-        key = (coarse[unit], old_units.get(unit, ()), new_units.get(unit, ()),
-               unit[1] is not None or _replicated(coarse[unit]))
-        group = groups.setdefault(key, _Group(*key))
-        group.units += 1
+        before, after = old_units.get(unit, {}), new_units.get(unit, {})
+        replicated = unit[1] is not None or _replicated(coarse[unit])
+        if before.keys() == after.keys():
+            parts = sorted({((before[p],), (after[p],)) for p in before})
+        else:
+            parts = [(tuple(sorted(set(before.values()))), tuple(sorted(set(after.values()))))]
+        for old_classes, new_classes in parts:
+            key = (coarse[unit], old_classes, new_classes, replicated)
+            group = groups.setdefault(key, _Group(*key))
+            group.units += 1
     return sorted(groups.values(), key=lambda g: str(g.endpoint))
 
 

@@ -917,6 +917,20 @@ candidates: shop/Deployment/web
         >>> [str(c) for c in net.iter_connections()][-1]
         'ns/b[Pod] => ns/a[Pod] : All Connections'
         """
+        points, sets = None, self.compiled.ports.sets
+        for chunk in self.connection_chunks(by):
+            if isinstance(chunk, Connection):
+                yield chunk
+            else:
+                points = chunk.rows.ends
+                src = points[chunk.src]
+                for j, v in zip(chunk.dsts, chunk.ids, strict=True):
+                    yield Connection(src, points[j], sets[v])
+
+    def connection_chunks(self, by: Granularity = "pod") -> Iterator[Connection | RowRun]:
+        """:meth:`iter_connections` as it is computed: single connections, and runs of a
+        source's connections to in-cluster destinations as arrays (:class:`RowRun`), which
+        a writer can put into words without a :class:`Connection` per line."""
         if by not in GRANULARITIES:
             raise ValueError(f"by must be one of {', '.join(GRANULARITIES)}, not {by!r}")
         rows = ConnectionRows(self.compiled, by, inner=by == "namespace")
@@ -925,11 +939,25 @@ candidates: shop/Deployment/web
         # Outside sources first (few): merging their ranges can change where they sort,
         # so they are merged and sorted whole, then woven in among the pods' rows.
         first = deque(_merge_external([conn for _, row in rows.rows(outside) for conn in row]))
-        for k, row in rows.rows(inside):
+        sets, points, is_outside = self.compiled.ports.sets, rows.ends, rows.outside
+        for k, dsts, ids in rows.row_ids(inside):
             name = rows.names[k]
             while first and str(first[0].src) < name:
                 yield first.popleft()
-            yield from _merge_external(row)  # only destinations merge within a row
+            src = points[k]
+            # outside destinations merge with their neighbours (keeping their place)
+            spots = [p for p, j in enumerate(dsts) if is_outside[j]]
+            merged = _merge_destinations(
+                [Connection(src, points[dsts[p]], sets[ids[p]]) for p in spots])
+            start = 0
+            for p, conn in zip(spots, merged, strict=True):
+                if p > start:
+                    yield RowRun(rows, k, dsts[start:p], ids[start:p])
+                if conn is not None:
+                    yield conn
+                start = p + 1
+            if start < len(dsts):
+                yield RowRun(rows, k, dsts[start:], ids[start:])
         yield from first
         # "{ingress-controller}" sorts after every other name: the list stays in order
         yield from sorted(self.controller_connections(by), key=lambda conn: str(conn.dst))
@@ -1064,6 +1092,35 @@ def _union(sets: Iterable[PortSet]) -> PortSet:
     return out
 
 
+def _merge_destinations(conns: list[Connection]) -> list[Connection | None]:
+    """One source's connections to outside ranges, in order, each neighbouring range
+    with the same ports merged into the first of its run (None where merged away), as
+    :func:`_merge_external` merges them."""
+    out: list[Connection | None] = []
+    last = -1
+    for conn in conns:
+        prev = out[last] if last >= 0 else None
+        if prev is not None and prev.ports == conn.ports and prev.dst.hi + 1 == conn.dst.lo:
+            out[last] = Connection(prev.src, Endpoint.external(prev.dst.lo, conn.dst.hi),
+                                   conn.ports)
+            out.append(None)
+            continue
+        last = len(out)
+        out.append(conn)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class RowRun:
+    """Consecutive connections of one source to in-cluster destinations, as indices:
+    ``rows.ends[src] -> rows.ends[dsts[i]]`` on port set ``ids[i]`` of the compiled table."""
+
+    rows: ConnectionRows
+    src: int
+    dsts: list[int]
+    ids: list[int]
+
+
 def _merge_external(conns: list[Connection]) -> list[Connection]:
     """Neighbouring outside ranges with the same other end and ports, as one range."""
     out: list[Connection] = []
@@ -1164,10 +1221,19 @@ class ConnectionRows:
              entries: int = BLOCK_ENTRIES) -> Iterator[tuple[int, list[Connection]]]:
         """``(k, connections of ends[k] as the source)`` for each ``k`` of ``which`` (all,
         in order, by default), sorted by destination."""
+        points, sets = self.ends, self.c.ports.sets
+        for k, cols, ids in self.row_ids(which, entries):
+            src = points[k]
+            yield k, [Connection(src, points[j], sets[v]) for j, v in zip(cols, ids, strict=True)]
+
+    def row_ids(self, which: Sequence[int] | None = None, entries: int = BLOCK_ENTRIES
+                ) -> Iterator[tuple[int, list[int], list[int]]]:
+        """``(k, destinations, port-set ids)`` of each source ``k`` (as :meth:`rows`, with
+        the destinations as indices into :attr:`ends`)."""
         if not self.ends:
             return
         order = list(range(len(self.ends))) if which is None else list(which)
-        c, points, sets = self.c, self.ends, self.c.ports.sets
+        c = self.c
         width = len(self.ends) if self.single else sum(len(g) for g in self.columns)
         step = max(1, entries // max(1, width))
         if self.single:
@@ -1184,9 +1250,7 @@ class ConnectionRows:
                 if self.outside[k]:
                     line[self.outside] = 0  # outside to outside: not the cluster's business
                 cols = np.nonzero(line)[0]
-                src = points[k]
-                yield k, [Connection(src, points[j], sets[v])
-                          for j, v in zip(cols.tolist(), line[cols].tolist(), strict=True)]
+                yield k, cols.tolist(), line[cols].tolist()
 
 
 def network_html(net: Network) -> str:

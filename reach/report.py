@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, TextIO
 from reach.endpoints import Endpoint
 from reach.engine.ports import PortSet
 from reach.model import Diagnostic
-from reach.network import Connection
+from reach.network import Connection, RowRun
 
 if TYPE_CHECKING:
     import pandas
@@ -120,10 +120,12 @@ def format_connections(
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(CONNECTION_FORMATS)}")
 
 
-def write_connections(connections: Iterable[Connection], fmt: str, out: TextIO) -> None:
+def write_connections(connections: Iterable[Connection | RowRun], fmt: str,
+                      out: TextIO) -> None:
     """Write connections as ``txt``, ``csv`` or ``md`` lines to ``out`` as they come: a
     list of millions of connections streams in bounded memory, each endpoint and port
-    set put into words once.
+    set put into words once. Runs of a row (:meth:`reach.Network.connection_chunks`)
+    are written without a :class:`Connection` per line.
 
     >>> import sys
     >>> from reach.endpoints import Endpoint
@@ -138,8 +140,10 @@ def write_connections(connections: Iterable[Connection], fmt: str, out: TextIO) 
     """
     if fmt not in ("txt", "csv", "md"):
         raise ValueError(f"write_connections writes txt, csv or md, not {fmt!r}")
-    names: dict[Endpoint, str] = {}
-    words: dict[PortSet, str] = {}
+    # Keyed by identity (connections share their endpoint and port-set objects), each
+    # entry holding its object so that no id is reused while the list streams.
+    names: dict[int, tuple[Endpoint, str]] = {}
+    words: dict[int, tuple[PortSet, str]] = {}
     quote: Callable[[str], str] = _as_is
     if fmt == "csv":
         out.write("src,dst,connections\n")
@@ -151,17 +155,40 @@ def write_connections(connections: Iterable[Connection], fmt: str, out: TextIO) 
     else:
         line = "{} => {} : {}\n"
     lines: list[str] = []
+    run_names: dict[int, list[str]] = {}  # per ConnectionRows: every end in words
+    run_words: list[str | None] = []
     for conn in connections:
-        src = names.get(conn.src)
+        if isinstance(conn, RowRun):
+            table = run_names.get(id(conn.rows))
+            if table is None:
+                run_names.clear()  # one ConnectionRows at a time
+                table = run_names[id(conn.rows)] = [quote(n) for n in conn.rows.names]
+            sets = conn.rows.c.ports.sets
+            if len(run_words) < len(sets):
+                run_words.extend([None] * (len(sets) - len(run_words)))
+            for v in set(conn.ids):
+                if run_words[v] is None:
+                    run_words[v] = quote(str(sets[v]))
+            head = line.format(table[conn.src], "\0", "\1")
+            lead, _, rest = head.partition("\0")
+            middle, _, tail = rest.partition("\1")
+            lines.extend([lead + table[j] + middle + run_words[v] + tail  # type: ignore[operator]
+                          for j, v in zip(conn.dsts, conn.ids, strict=True)])
+            if len(lines) >= 4096:
+                out.write("".join(lines))
+                lines.clear()
+            continue
+        a, b, ports = conn.src, conn.dst, conn.ports
+        src = names.get(id(a))
         if src is None:
-            src = names[conn.src] = quote(str(conn.src))
-        dst = names.get(conn.dst)
+            src = names[id(a)] = (a, quote(str(a)))
+        dst = names.get(id(b))
         if dst is None:
-            dst = names[conn.dst] = quote(str(conn.dst))
-        allowed = words.get(conn.ports)
+            dst = names[id(b)] = (b, quote(str(b)))
+        allowed = words.get(id(ports))
         if allowed is None:
-            allowed = words[conn.ports] = quote(str(conn.ports))
-        lines.append(line.format(src, dst, allowed))
+            allowed = words[id(ports)] = (ports, quote(str(ports)))
+        lines.append(line.format(src[1], dst[1], allowed[1]))
         if len(lines) >= 4096:
             out.write("".join(lines))
             lines.clear()

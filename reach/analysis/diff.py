@@ -513,6 +513,7 @@ def _unit_groups(old: Network, new: Network, by: str) -> list[_Group]:
     for unit in sorted(coarse, key=lambda u: str(u[0])):
         before, after = old_units.get(unit, {}), new_units.get(unit, {})
         replicated = unit[1] is not None or _replicated(coarse[unit])
+        parts: list[tuple[tuple[int, ...], tuple[int, ...]]]
         if before.keys() == after.keys():
             parts = sorted({((before[p],), (after[p],)) for p in before})
         else:

@@ -181,20 +181,32 @@ def _emit_json(doc: dict[str, Any], *nets: Network) -> None:
             if first is _END:
                 write(f"[]{comma}\n")
                 continue
-            if not isinstance(first, dict):
+            if not isinstance(first, (dict, _Encoded)):
                 rest = [first, *items]
                 write(json.dumps(rest, indent=2).replace("\n", "\n  ") + comma + "\n")
                 continue
-            write("[\n    " + compact(first))
+            write("[\n    " + _encoded(first, compact))
+            batch: list[str] = []
+            size = 0
             for item in items:
-                write(",\n    " + compact(item))
-            write(f"\n  ]{comma}\n")
+                text = _encoded(item, compact)
+                batch.append(",\n    " + text)
+                size += len(text)
+                if size >= 1 << 20:  # written a megabyte or so at a time
+                    write("".join(batch))
+                    batch.clear()
+                    size = 0
+            write("".join(batch) + f"\n  ]{comma}\n")
         else:
             write(json.dumps(value, indent=2).replace("\n", "\n  ") + comma + "\n")
     write("}\n")
 
 
 _END = object()
+
+
+def _encoded(item: Any, compact: Callable[[Any], str]) -> str:
+    return item if isinstance(item, _Encoded) else compact(item)
 
 
 def _emit(text: str) -> None:
@@ -294,9 +306,9 @@ def _run_list(args: argparse.Namespace) -> int:
         return _draw(args, net, args.output, selection=selection)
     # Without a selection the list streams: lines go out as the rows are computed.
     conns: Iterable[Any] = (selection.connections(net, net.connections(by=args.by))
-                            if selection else net.iter_connections(by=args.by))
+                            if selection else net.connection_chunks(by=args.by))
     if args.output == "wide":
-        _emit(_wide_connections(net, list(conns)))
+        _emit(_wide_connections(net, list(_expanded(conns))))
     elif args.output == "json":
         _emit_json({"connections": _connections_json(conns),
                     "warnings": [str(w) for w in net.warnings if w.severity != "info"]}, net)
@@ -305,21 +317,66 @@ def _run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _connections_json(conns: Iterable[Any]) -> Iterator[dict[str, Any]]:
-    """Each connection's JSON form; each endpoint and port set encoded once."""
-    ends: dict[Any, Any] = {}
-    ports: dict[int, Any] = {}
-    for conn in conns:
-        src = ends.get(conn.src)
-        if src is None:
-            src = ends[conn.src] = conn.src.to_json()
-        dst = ends.get(conn.dst)
-        if dst is None:
-            dst = ends[conn.dst] = conn.dst.to_json()
-        allowed = ports.get(id(conn.ports))
-        if allowed is None:
-            allowed = ports[id(conn.ports)] = conn.ports.to_json()
-        yield {"src": src, "dst": dst, "protocols": allowed}
+def _expanded(chunks: Iterable[Any]) -> Iterator[Any]:
+    """Connections, with the row runs of :meth:`Network.connection_chunks` expanded."""
+    from reach.network import Connection, RowRun
+
+    for chunk in chunks:
+        if isinstance(chunk, RowRun):
+            points, sets = chunk.rows.ends, chunk.rows.c.ports.sets
+            src = points[chunk.src]
+            for j, v in zip(chunk.dsts, chunk.ids, strict=True):
+                yield Connection(src, points[j], sets[v])
+        else:
+            yield chunk
+
+
+class _Encoded(str):
+    """JSON values already encoded, one or several objects of a list joined by
+    ``",\\n    "`` (written as they are by :func:`_emit_json`)."""
+
+
+def _connections_json(chunks: Iterable[Any]) -> Iterator[_Encoded]:
+    """Each connection's JSON object, encoded; each endpoint and port set encoded once."""
+    import json
+
+    from reach.network import RowRun
+
+    encode = json.JSONEncoder(separators=(", ", ": "), ensure_ascii=True).encode
+    ends: dict[int, tuple[Any, str]] = {}  # by identity, holding the object
+    ports: dict[int, tuple[Any, str]] = {}
+    runs: dict[int, list[str]] = {}
+    run_ports: dict[int, str] = {}
+
+    def end(ep: Any) -> str:
+        found = ends.get(id(ep))
+        if found is None:
+            found = ends[id(ep)] = (ep, encode(ep.to_json()))
+        return found[1]
+
+    def allowed(portset: Any) -> str:
+        found = ports.get(id(portset))
+        if found is None:
+            found = ports[id(portset)] = (portset, encode(portset.to_json()))
+        return found[1]
+
+    for chunk in chunks:
+        if isinstance(chunk, RowRun):
+            names = runs.get(id(chunk.rows))
+            if names is None:
+                runs.clear()
+                run_ports.clear()
+                names = runs[id(chunk.rows)] = [end(ep) for ep in chunk.rows.ends]
+            sets = chunk.rows.c.ports.sets
+            lead = '{"src": ' + names[chunk.src] + ', "dst": '
+            for v in set(chunk.ids):
+                if v not in run_ports:
+                    run_ports[v] = ', "protocols": ' + allowed(sets[v]) + "}"
+            yield _Encoded(",\n    ".join([lead + names[j] + run_ports[v] for j, v in zip(
+                chunk.dsts, chunk.ids, strict=True)]))
+        else:
+            yield _Encoded('{"src": ' + end(chunk.src) + ', "dst": ' + end(chunk.dst)
+                           + ', "protocols": ' + allowed(chunk.ports) + "}")
 
 
 def _wide_connections(net: Network, conns: Sequence[Any]) -> str:

@@ -351,8 +351,9 @@ def _workload_docs(
                 "metadata": {"name": w.name, "namespace": ns, "labels": dict(w.labels)},
                 "spec": {
                     "replicas": w.replicas,
-                    "selector": {"matchLabels": {"app": w.labels["app"],
-                                                 "version": w.labels["version"]}},
+                    "selector": {"matchLabels": {
+                        k: v for k, v in w.labels.items() if k in ("app", "version")
+                    } or dict(w.labels)},
                     "template": {
                         "metadata": {"labels": dict(w.labels)},
                         "spec": {"containers": _containers(w)},
@@ -813,6 +814,7 @@ def build(
     *,
     owners: bool = True,
     nca_compatible: bool = False,
+    deployments: bool = False,
 ) -> Generated:
     """The documents of a synthetic cluster (see the module docstring for its shape).
 
@@ -821,6 +823,8 @@ def build(
     NetworkPolicies. ``owners=False`` writes pods without ``ownerReferences``.
     ``nca_compatible=True`` avoids the one construct NCA 2.1.0 gets wrong (a podSelector
     ``Exists``/``DoesNotExist`` next to a namespaceSelector) and changes nothing else.
+    ``deployments=True`` writes every Deployment-kind workload as one Deployment object
+    (its replicas as ``spec.replicas``) instead of its Pods.
     """
     if pods < 1 or namespaces < 1 or policies < 0:
         raise ValueError("need pods >= 1, namespaces >= 1 and policies >= 0")
@@ -831,6 +835,9 @@ def build(
     while system and system_pods > pods // 2:  # tiny clusters: drop platform pods first
         system_pods -= system.pop().replicas
     workloads = system + _app_workloads(rng, apps or platform, pods - system_pods)
+    if deployments:
+        for w in workloads:
+            w.as_deployment = w.as_deployment or w.kind == "Deployment"
     addresses = _Addresses(rng, pods)
     return Generated(
         namespaces=_namespace_docs(platform + apps),

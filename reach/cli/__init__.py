@@ -11,6 +11,7 @@ Each subcommand is two functions: ``_setup_NAME(parser)`` adds its arguments and
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -976,6 +977,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)
         return 2
+    # A short-lived process holding millions of acyclic objects: reference counting
+    # frees them, and the cyclic collector would only walk them again and again.
+    gc.disable()
     try:
         return int(args.run(args))
     except _UsageError as exc:

@@ -421,8 +421,11 @@ def _refine(u: Universe) -> None:
         [named_ids.setdefault(named, len(named_ids)) for named in u.class_named], dtype=np.int64
     )
     if distinct:
-        matrix = np.stack([bits_to_bool(bits, groups) for bits in distinct], axis=1)
-        packed = np.packbits(matrix, axis=1, bitorder="little")
+        # group by group, which sets hold it, one bit per set (packed a chunk at a time)
+        packed = np.concatenate([
+            np.packbits(np.stack([bits_to_bool(bits, groups) for bits in distinct[k:k + 1024]],
+                                 axis=1), axis=1, bitorder="little")
+            for k in range(0, len(distinct), 1024)], axis=1)
         rows = np.concatenate([packed, named_col.view(np.uint8).reshape(groups, 8)], axis=1)
     else:
         rows = named_col.view(np.uint8).reshape(groups, 8)

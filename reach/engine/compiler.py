@@ -347,8 +347,9 @@ class _Side:
         # walked once each, whatever the number of classes they hold.
         # Rows hold port-set ids; int16 while the table is that small (it nearly always is).
         of = np.zeros(n, dtype=np.int32)
-        rows: npt.NDArray[np.int16] | IntArray = np.full(
-            (len(profiles) + 1, self.cols), ALL_PORTS, dtype=np.int16)
+        rows: npt.NDArray[np.int16] | IntArray = np.empty(
+            (len(profiles) + 1, self.cols), dtype=np.int16)
+        rows[0] = ALL_PORTS
         done = 0
         for k, (profile, members) in enumerate(profiles.items(), start=1):
             row = self.profile_row(profile)

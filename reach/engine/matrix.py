@@ -122,6 +122,8 @@ class AllowMatrix:
         self.egress = egress
         self.ingress = ingress
         self._meet = _Meets(table)
+        self._signature: npt.NDArray[np.int64] | None = None
+        self._last_columns: tuple[Sequence[Sequence[int]], Index, Index] | None = None
         self.dense: IntArray | None = None
         limit = DENSE_LIMIT if dense_limit is None else dense_limit
         if self.cols * self.cols <= limit:
@@ -272,7 +274,9 @@ class AllowMatrix:
         out = np.zeros((count, len(groups)), dtype=np.int32)
         if not count or not groups:
             return out
-        every, col_starts = self._distinct_columns(groups)
+        if self._last_columns is None or self._last_columns[0] is not groups:
+            self._last_columns = (groups, *self._distinct_columns(groups))
+        _, every, col_starts = self._last_columns
         step = max(1, entries // max(1, len(every)))
         first = 0
         while first < count:
@@ -303,6 +307,8 @@ class AllowMatrix:
         """Per column, an id shared exactly by the columns every row reads alike."""
         if self.dense is not None:
             return np.arange(self.cols, dtype=np.int64)  # small: nothing worth folding
+        if self._signature is not None:
+            return self._signature
         egress = self.egress.rows
         # egress column groups: columns of the egress profile rows that are equal
         mix = np.random.default_rng(0).integers(1, 1 << 62, size=egress.shape[0], dtype=np.int64)
@@ -316,6 +322,7 @@ class AllowMatrix:
         _, signature = np.unique(np.stack([profile, group.astype(np.int64)]), axis=1,
                                  return_inverse=True)
         out: npt.NDArray[np.int64] = signature.ravel().astype(np.int64)
+        self._signature = out
         return out
 
     def _materialise(self) -> IntArray:

@@ -917,15 +917,11 @@ candidates: shop/Deployment/web
         >>> [str(c) for c in net.iter_connections()][-1]
         'ns/b[Pod] => ns/a[Pod] : All Connections'
         """
-        points, sets = None, self.compiled.ports.sets
         for chunk in self.connection_chunks(by):
-            if isinstance(chunk, Connection):
-                yield chunk
+            if isinstance(chunk, RowRun):
+                yield from chunk.connections()
             else:
-                points = chunk.rows.ends
-                src = points[chunk.src]
-                for j, v in zip(chunk.dsts, chunk.ids, strict=True):
-                    yield Connection(src, points[j], sets[v])
+                yield chunk
 
     def connection_chunks(self, by: Granularity = "pod") -> Iterator[Connection | RowRun]:
         """:meth:`iter_connections` as it is computed: single connections, and runs of a
@@ -1119,6 +1115,13 @@ class RowRun:
     src: int
     dsts: list[int]
     ids: list[int]
+
+    def connections(self) -> list[Connection]:
+        """The run as :class:`Connection` objects."""
+        points, sets = self.rows.ends, self.rows.c.ports.sets
+        src = points[self.src]
+        return [Connection(src, points[j], sets[v])
+                for j, v in zip(self.dsts, self.ids, strict=True)]
 
 
 def _merge_external(conns: list[Connection]) -> list[Connection]:

@@ -320,14 +320,11 @@ def _run_list(args: argparse.Namespace) -> int:
 
 def _expanded(chunks: Iterable[Any]) -> Iterator[Any]:
     """Connections, with the row runs of :meth:`Network.connection_chunks` expanded."""
-    from reach.network import Connection, RowRun
+    from reach.network import RowRun
 
     for chunk in chunks:
         if isinstance(chunk, RowRun):
-            points, sets = chunk.rows.ends, chunk.rows.c.ports.sets
-            src = points[chunk.src]
-            for j, v in zip(chunk.dsts, chunk.ids, strict=True):
-                yield Connection(src, points[j], sets[v])
+            yield from chunk.connections()
         else:
             yield chunk
 

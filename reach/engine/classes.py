@@ -30,7 +30,15 @@ import numpy.typing as npt
 from reach.engine.addresses import IPV4_ALL, IPV6_ALL, AddressSet, address_key
 from reach.engine.entities import EntitySets, calico_labels, entity_sets, labelled_sets
 from reach.engine.ports import PortSet
-from reach.engine.portsets import BoolArray, IntArray, bits_to_bool, bool_to_bits, iter_bits
+from reach.engine.portsets import (
+    BoolArray,
+    IntArray,
+    bits_to_bool,
+    bool_to_bits,
+    iter_bits,
+    select_bits,
+    transpose_bits,
+)
 from reach.engine.selectors import LabelIndex, matches
 from reach.model import (
     CALICO_KINDS,
@@ -118,9 +126,11 @@ class Universe:
     pod_class: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     class_pods: list[list[int]] = field(default_factory=list)
     class_named: list[tuple[PortSet, ...]] = field(default_factory=list)
+    class_named_id: list[int] = field(default_factory=list)  # equal ids: equal class_named
     pod_index: LabelIndex | None = None
     ns_index: LabelIndex | None = None
     ns_names: list[str] = field(default_factory=list)
+    ns_position: dict[str, int] = field(default_factory=dict)
     ns_members: list[int] = field(default_factory=list)
     selectable: int = 0
     class_atoms: list[tuple[int, ...]] = field(default_factory=list)
@@ -353,16 +363,19 @@ def _group_pods(u: Universe) -> None:
     use_ips = u.options.ipblock_pods and bool(u.addresses)
     calico = any(p.kind in CALICO_KINDS for p in u.cluster.policies)
     keys: dict[tuple[object, ...], int] = {}
-    resolved: dict[tuple[ContainerPort, ...], tuple[PortSet, ...]] = {}
+    resolved: dict[tuple[ContainerPort, ...], tuple[tuple[PortSet, ...], int]] = {}
+    named_ids: dict[tuple[PortSet, ...], int] = {}
     pod_class = np.zeros(len(u.pods), dtype=np.int32)
     for i, pod in enumerate(u.pods):
-        named = resolved.get(pod.ports)
-        if named is None:  # replicas of a workload share their container ports
-            named = resolved[pod.ports] = resolve_named(pod, u.named_ports)
+        found = resolved.get(pod.ports)
+        if found is None:  # replicas of a workload share their container ports
+            named = resolve_named(pod, u.named_ports)
+            found = resolved[pod.ports] = (named, named_ids.setdefault(named, len(named_ids)))
+        named, named_id = found
         ip_sig = _ip_signature(pod, u.ext_atoms, starts) if use_ips else ()
         unknown = use_ips and not pod.ips
         account = pod.service_account if calico else ""
-        key = (pod.namespace, pod.labels, pod.host_network, ip_sig, named, unknown, account)
+        key = (pod.namespace, pod.labels, pod.host_network, ip_sig, named_id, unknown, account)
         ident = keys.get(key)
         if ident is None:
             ident = keys[key] = len(u.class_pods)
@@ -381,7 +394,7 @@ def _group_pods(u: Universe) -> None:
             calico_labels(pod, u.namespaces.get(pod.namespace),
                           accounts.get((pod.namespace, pod.service_account)))
             for pod in reps])
-    position = {name: i for i, name in enumerate(u.ns_names)}
+    position = u.ns_position = {name: i for i, name in enumerate(u.ns_names)}
     members = [0] * len(u.ns_names)
     selectable = 0
     for c, pod in enumerate(reps):
@@ -421,12 +434,9 @@ def _refine(u: Universe) -> None:
         [named_ids.setdefault(named, len(named_ids)) for named in u.class_named], dtype=np.int64
     )
     if distinct:
-        # group by group, which sets hold it, one bit per set (packed a chunk at a time)
-        packed = np.concatenate([
-            np.packbits(np.stack([bits_to_bool(bits, groups) for bits in distinct[k:k + 1024]],
-                                 axis=1), axis=1, bitorder="little")
-            for k in range(0, len(distinct), 1024)], axis=1)
-        rows = np.concatenate([packed, named_col.view(np.uint8).reshape(groups, 8)], axis=1)
+        # group by group, which sets hold it, one bit per set
+        rows = np.concatenate([transpose_bits(distinct, groups),
+                               named_col.view(np.uint8).reshape(groups, 8)], axis=1)
     else:
         rows = named_col.view(np.uint8).reshape(groups, 8)
     keys = np.ascontiguousarray(rows).view(np.dtype((np.void, rows.shape[1]))).ravel()
@@ -445,15 +455,17 @@ def _refine(u: Universe) -> None:
         members.sort()
     u.class_pods = classes
     u.class_named = [u.class_named[int(g)] for g in reps]
+    u.class_named_id = named_col[reps].tolist()
     u.pod_class = group_class[u.pod_class].astype(np.int32)
-    u.policy_bits = [_project(bits, reps, groups) for bits in policy_bits]
-    u.peer_bits = {key: _project(bits, reps, groups) for key, bits in peer_bits.items()}
+    u.policy_bits = select_bits(policy_bits, groups, reps)
+    u.peer_bits = dict(zip(peer_bits, select_bits(list(peer_bits.values()), groups, reps),
+                           strict=True))
     if u.class_atoms:
         u.class_atoms = [u.class_atoms[int(g)] for g in reps]
         u.atom_owner = u.atom_index = None
     selectable = bits_to_bool(u.selectable, groups)[reps]
     u.selectable = bool_to_bits(selectable)
-    u.ns_members = [_project(bits, reps, groups) for bits in u.ns_members]
+    u.ns_members = select_bits(u.ns_members, groups, reps)
     u.ns_cache = {}  # the namespaces' members are classes from here on
     u.unknown_ip = _project(u.unknown_ip, reps, groups)
 
@@ -493,7 +505,7 @@ def _policy_selects(u: Universe, policy: Policy) -> int:
     """The groups a policy's subject selects (never host-network pods)."""
     assert u.pod_index is not None and u.ns_index is not None
     if policy.namespace:
-        scope = u.ns_members[u.ns_names.index(policy.namespace)]
+        scope = u.ns_members[u.ns_position[policy.namespace]]
     elif policy.namespace_selector is not None:
         scope = _namespaces_bits(u, u.ns_index.select(policy.namespace_selector))
     else:
@@ -544,7 +556,7 @@ def _peer_classes(u: Universe, peer: Peer, namespace: str) -> int:
     if not peer.selects_pods:
         return 0  # domain names, fields reach does not know: no pod
     if peer.namespace_selector is None:
-        scope = u.ns_members[u.ns_names.index(namespace)]
+        scope = u.ns_members[u.ns_position[namespace]]
     else:
         scope = _namespaces_bits(u, u.ns_index.select(peer.namespace_selector))
     if peer.pod_selector is not None:

@@ -36,6 +36,8 @@ __all__ = [
     "bits_to_bool",
     "bool_to_bits",
     "iter_bits",
+    "select_bits",
+    "transpose_bits",
 ]
 
 IntArray = npt.NDArray[np.int32]
@@ -249,5 +251,48 @@ def bits_to_bool(bits: int, size: int) -> BoolArray:
     raw = bits.to_bytes((size + 7) // 8, "little")
     unpacked = np.unpackbits(np.frombuffer(raw, dtype=np.uint8), bitorder="little")
     return unpacked[:size].astype(np.bool_)
+
+
+_CHUNK = 512  # bitsets unpacked at a time: a chunk's bytes transpose within the caches
+
+
+def _unpacked(bitsets: list[int], size: int) -> npt.NDArray[np.uint8]:
+    """Bitsets as rows of 0/1 bytes (``len(bitsets)`` x ``size``)."""
+    width = (size + 7) // 8
+    raw = b"".join(bits.to_bytes(width, "little") for bits in bitsets)
+    packed = np.frombuffer(raw, dtype=np.uint8).reshape(len(bitsets), width)
+    return np.unpackbits(packed, axis=1, count=size, bitorder="little")
+
+
+def transpose_bits(bitsets: list[int], size: int) -> npt.NDArray[np.uint8]:
+    """Which bitsets hold each entry: row ``i`` packs bit ``k`` when set ``k`` holds ``i``.
+
+    The result is ``size`` x ``ceil(len(bitsets) / 8)`` bytes (little bit order), rows
+    that compare equal exactly when the same sets hold the two entries.
+
+    >>> transpose_bits([0b011, 0b110], 3)[:, 0].tolist()
+    [1, 3, 2]
+    """
+    if not bitsets:
+        return np.zeros((size, 0), dtype=np.uint8)
+    parts = [np.packbits(np.ascontiguousarray(_unpacked(bitsets[k:k + _CHUNK], size).T),
+                         axis=1, bitorder="little")
+             for k in range(0, len(bitsets), _CHUNK)]
+    return np.concatenate(parts, axis=1)
+
+
+def select_bits(bitsets: list[int], size: int, index: npt.NDArray[np.intp]) -> list[int]:
+    """Each bitset (over ``size`` entries) read at ``index``: bit ``j`` is entry ``index[j]``.
+
+    >>> select_bits([0b0101, 0b1000], 4, np.array([2, 3]))
+    [1, 2]
+    """
+    out: list[int] = []
+    for k in range(0, len(bitsets), _CHUNK):
+        chunk = bitsets[k:k + _CHUNK]
+        picked = np.packbits(np.take(_unpacked(chunk, size), index, axis=1), axis=1,
+                             bitorder="little")
+        out.extend(int.from_bytes(row.tobytes(), "little") for row in picked)
+    return out
 
 

@@ -7,12 +7,13 @@ its exact start. Each item becomes a node tree like the one PyYAML composes (sam
 node types, tags and values), so the readers do not know which path a document
 took. Only the item's root node carries its exact line and column; the nodes below
 it carry :data:`IMPRECISE`, and :class:`Source` raises :class:`Imprecise` when
-asked where such a node is (an error or a warning about a field). The caller
+asked where such a node is (an error or a warning about a field), and
+:func:`to_node` raises it for an item whose text holds a duplicate key. The caller
 then reads the whole text again through YAML, where every node is located.
 
-Whatever this path does not read exactly as YAML would (a float, a duplicate key,
-an escaped quote, nesting too deep, anything that is not strict JSON, or more than
-one value) makes :func:`json_items` return None, and the text goes through YAML.
+Whatever else this path does not read exactly as YAML would (a float, an escaped
+quote, nesting too deep, anything that is not strict JSON, or more than one value)
+makes :func:`json_items` return None, and the text goes through YAML.
 
 >>> items = json_items('{"kind": "List", "items": [\\n  {"kind": "Pod"}]}')
 >>> [(item.line, item.column, item.value) for item in items.items]
@@ -126,7 +127,6 @@ def _items(text: str) -> JsonItems | None:
         return None  # more than one value
     if found is None:
         value, end = _DECODER.raw_decode(text, start)
-        _check_keys(text, start, end, value)
         line, column = _place(text, start, 1, 0)
         return JsonItems(None, [JsonItem(value, line, column, start, end)])
     return JsonItems(top, found)
@@ -140,7 +140,6 @@ def _array(text: str, idx: int) -> tuple[list[JsonItem], int]:
         return items, idx + 1
     while True:
         value, end = _DECODER.raw_decode(text, idx)
-        _check_keys(text, idx, end, value)
         line, column = _place(text, idx, line, last)
         last = idx
         items.append(JsonItem(value, line, column, idx, end))
@@ -159,46 +158,65 @@ def _place(text: str, idx: int, line: int, last: int) -> tuple[int, int]:
     return line, idx - text.rfind("\n", 0, idx)
 
 
-def _check_keys(text: str, start: int, end: int, value: Any) -> None:
-    """Refuse an item whose text holds more keys than its value: a duplicate key.
+def _check_keys(text: str, start: int, end: int, keys: int) -> None:
+    """Refuse an item whose text holds more keys than its value (``keys``): a duplicate.
 
     With no escaped quote in the text, every ``"`` opens or closes a string, so a
     ``"`` followed by ``:`` (with or without blanks) ends a key and nothing else.
     """
     written = text.count('":', start, end) + len(_SPACED_KEY.findall(text, start, end))
-    if written != _count_keys(value):
-        raise _NotFast
+    if written != keys:
+        raise Imprecise
 
 
-def _count_keys(value: Any) -> int:
-    total = 0
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if type(item) is dict:
-            total += len(item)
-            stack.extend(v for v in item.values() if type(v) in (dict, list))
-        elif type(item) is list:
-            stack.extend(v for v in item if type(v) in (dict, list))
-    return total
+def to_node(item: JsonItem, path: str, text: str, scalars: dict[Any, ScalarNode]) -> Node:
+    """The item of ``text`` as the node tree YAML would compose (the root located,
+    nothing below); raises :class:`Imprecise` when its text holds a duplicate key.
+
+    Scalar nodes below the root are shared through ``scalars`` (one dict per text):
+    unlocated, they are alike wherever they stand, and nothing changes a node.
+    """
+    keys = 0
+
+    def node(value: Any, mark: Mark) -> Node:
+        nonlocal keys
+        kind = type(value)
+        if kind is dict:
+            keys += len(value)
+            pairs: list[tuple[Node, Node]] = []
+            for key, inner in value.items():  # strings inline: most keys and values are
+                key_node = scalars.get(key)
+                if key_node is None:
+                    key_node = scalars[key] = ScalarNode(_STR, key, IMPRECISE, IMPRECISE, '"')
+                if type(inner) is str:
+                    inner_node = scalars.get(inner)
+                    if inner_node is None:
+                        inner_node = scalars[inner] = ScalarNode(_STR, inner, IMPRECISE,
+                                                                 IMPRECISE, '"')
+                    pairs.append((key_node, inner_node))
+                else:
+                    pairs.append((key_node, node(inner, IMPRECISE)))
+            return MappingNode(_MAP, pairs, mark, mark, True)
+        if kind is list:
+            return SequenceNode(_SEQ, [node(inner, IMPRECISE) for inner in value], mark, mark,
+                                True)
+        if mark is not IMPRECISE:
+            return _scalar(value, mark)
+        shared = value if kind is str else (kind, value)  # True and 1 stay apart
+        found = scalars.get(shared)
+        if found is None:
+            found = scalars[shared] = _scalar(value, IMPRECISE)
+        return found
+
+    root = node(item.value, Mark(path, item.start, item.line - 1, item.column - 1, None, 0))
+    _check_keys(text, item.start, item.end, keys)
+    return root
 
 
-def to_node(item: JsonItem, path: str) -> Node:
-    """The item as the node tree YAML would compose (the root located, nothing below)."""
-    root = Mark(path, item.start, item.line - 1, item.column - 1, None, 0)
-    return _node(item.value, root)
-
-
-def _node(value: Any, mark: Mark) -> Node:
+def _scalar(value: Any, mark: Mark) -> ScalarNode:
     kind = type(value)
     if kind is str:
         return ScalarNode(_STR, value, mark, mark, '"')
-    if kind is dict:
-        return MappingNode(_MAP, [(ScalarNode(_STR, key, IMPRECISE, IMPRECISE, '"'),
-                                   _node(inner, IMPRECISE)) for key, inner in value.items()],
-                           mark, mark, True)
-    if kind is list:
-        return SequenceNode(_SEQ, [_node(inner, IMPRECISE) for inner in value], mark, mark, True)
     if kind is bool:
         return ScalarNode(_BOOL, "true" if value else "false", mark, mark, None)
     if kind is int:

@@ -18,6 +18,7 @@ True
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["label_key_problem", "label_value_problem", "port_name_problem"]
 
@@ -30,6 +31,7 @@ _NAME_RULE = (
 )
 
 
+@lru_cache(maxsize=1 << 16)  # the same keys and names come back in every object
 def label_key_problem(key: str) -> str | None:
     """Why ``key`` is not a valid label key (``[prefix/]name``), or None."""
     prefix, slash, name = key.rpartition("/")
@@ -54,6 +56,7 @@ def label_key_problem(key: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 16)  # the same keys and names come back in every object
 def label_value_problem(value: str) -> str | None:
     """Why ``value`` is not a valid label value (empty is valid), or None."""
     if not value:
@@ -65,6 +68,7 @@ def label_value_problem(value: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 16)  # the same keys and names come back in every object
 def port_name_problem(name: str) -> str | None:
     """Why ``name`` is not a valid port name (IANA_SVC_NAME), or None."""
     if not name:

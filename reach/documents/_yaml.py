@@ -254,6 +254,8 @@ class Source:
         ) from None
 
     def _check_keys(self, root: Node) -> None:
+        """Refuse a non-scalar or duplicate key, mappings in the order written (a
+        mapping's own keys before those of the mappings in it)."""
         stack = [root]
         pop, push = stack.pop, stack.append
         while stack:
@@ -261,17 +263,18 @@ class Source:
             kind = type(node)
             if kind is MappingNode:
                 seen: set[str] = set()
-                for key, value in node.value:
+                for key, _ in node.value:
                     if type(key) is not ScalarNode:
                         self.fail(key, f"a mapping key must be a scalar, not {describe(key)}")
                     text = key.value
                     if text in seen:
                         self.fail(key, f'duplicate key "{text}"', "a key may appear only once")
                     seen.add(text)
+                for _, value in reversed(node.value):  # visited in the order written
                     if type(value) is not ScalarNode:
                         push(value)
             elif kind is SequenceNode:
-                for item in node.value:
+                for item in reversed(node.value):
                     if type(item) is not ScalarNode:
                         push(item)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reach.documents._fields import read_meta
 from reach.documents._json import Imprecise, JsonItem, JsonItems, json_items, to_node
@@ -154,8 +155,9 @@ class Collector:
     def _read_json(self, src: Source, text: str, fast: JsonItems) -> int:
         """Read the objects of a JSON text on the fast path; the number of documents."""
         src.text = text
+        scalars: dict[Any, ScalarNode] = {}
         if fast.top is None:
-            self._read_json_item(src, text, fast.items[0], None, 0)
+            self._read_json_item(src, text, fast.items[0], None, 0, scalars)
             return 1
         kind, api_version = fast.top.get("kind"), fast.top.get("apiVersion")
         if type(kind) is not str or type(api_version) is not str or not kind.endswith("List"):
@@ -163,13 +165,14 @@ class Collector:
         item_kind = kind.removesuffix("List") if kind != "List" else ""
         context = (item_kind, api_version if item_kind else "")
         for k, item in enumerate(fast.items):
-            self._read_json_item(src, text, item, context, 1)
+            self._read_json_item(src, text, item, context, 1, scalars)
             if self.progress is not None and k % 256 == 255:
                 self.progress(f"reading {os.path.basename(src.path)}", item.end, len(text))
         return 1
 
     def _read_json_item(self, src: Source, text: str, item: JsonItem,
-                        context: tuple[str, str] | None, depth: int) -> None:
+                        context: tuple[str, str] | None, depth: int,
+                        scalars: dict[Any, ScalarNode]) -> None:
         """One object of a JSON text: the kinds read here get a tree located at its
         root only; policies (whose rules and peers have places) are composed by YAML."""
         value = item.value
@@ -182,7 +185,7 @@ class Collector:
                 groups = KIND_GROUPS.get(kind)
                 located = groups is None or api_version.rpartition("/")[0] not in groups
         node = (src.composed(text, item.start, item.end, item.line, item.column) if located
-                else to_node(item, src.path))
+                else to_node(item, src.path, text, scalars))
         self._read_object(src, node, context, depth)
 
     def _checkpoint(self) -> tuple[dict[str, int], int, int, set[tuple[str, str, str]]]:

@@ -114,6 +114,15 @@ def test_a_duplicate_key_is_an_error_as_in_yaml():
     assert "duplicate key" in _error(_fast, text)
 
 
+def test_of_two_duplicate_keys_in_two_objects_the_first_written_is_named():
+    text = _list(_pod(), _pod()).replace('"labels": {', '"labels": {"app": "x", ', 1)
+    last = text.rindex('"kind": "Pod"')
+    text = text[:last] + '"kind": "Pod", ' + text[last:]
+    first = text.index('"app"', text.index('"app": "x", ') + 1)
+    assert _error(_fast, text).startswith(f"{_place(text, first)}: duplicate key")
+    assert _error(_fast, text) == _error(_slow, text)
+
+
 def test_a_duplicate_key_of_the_list_itself_is_an_error():
     text = '{"kind": "List", "kind": "List", "apiVersion": "v1", "items": []}'
     assert json_items(text) is None

@@ -343,6 +343,9 @@ class Source:
         self.fail(node, f"{what} must be true or false, not {describe(node)}")
 
     def _construct_int(self, node: ScalarNode, what: str) -> int:
+        text: str = node.value
+        if text.isascii() and text.isdigit() and (text[0] != "0" or len(text) == 1):
+            return int(text)  # plain decimal (YAML 1.1 reads a leading 0 as octal)
         try:
             return int(_CONSTRUCT.construct_yaml_int(node))
         except (ValueError, IndexError):

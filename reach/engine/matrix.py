@@ -47,6 +47,9 @@ BLOCK_ENTRIES = 1 << 22
 _LUT_LIMIT = 4096
 """Port-set tables up to this size meet through a dense lookup table (16 M entries)."""
 
+_SIGNATURE_ROWS = 256
+"""Profile rows hashed at once for the column signature."""
+
 Index = npt.NDArray[np.intp]
 SideIds = npt.NDArray[np.int16] | IntArray
 """Port-set ids as a side keeps them: int16 while the table is that small."""
@@ -93,13 +96,14 @@ class _Meets:
     def __call__(self, a: SideIds, b: SideIds) -> IntArray:
         if self.lut is None:
             return self.table.meet_arrays(a.astype(np.int32), b.astype(np.int32))
-        key = a.astype(np.int32) * np.int32(self.size) + b  # below 4096**2: fits
-        found = self.lut[key]
-        missing = found < 0
-        if missing.any():
-            for k in np.unique(key[missing]).tolist():
+        key = a.astype(np.int32)  # a * size + b: below 4096**2, it fits
+        key *= np.int32(self.size)
+        key += b
+        found = np.take(self.lut, key)
+        if found.size and found.min() < 0:
+            for k in np.unique(key[found < 0]).tolist():
                 self.lut[k] = self.table.meet(k // self.size, k % self.size)
-            found = self.lut[key]
+            found = np.take(self.lut, key)
         out: IntArray = found
         return out
 
@@ -209,13 +213,17 @@ class AllowMatrix:
         ci = np.nonzero(c < n)[0]
         eg, ing = self.egress, self.ingress
         if len(ri) and len(c):
-            sent = eg.rows[eg.of[r[ri]][:, None], c[None, :]]  # what each source sends
+            # what each source sends: its profile rows, then the columns (two plain takes)
+            sent = np.take(np.take(eg.rows, eg.of[r[ri]], axis=0), c, axis=1)
             if len(ci):
-                taken = ing.rows[ing.of[c[ci]][None, :], r[ri][:, None]]
-                sent[:, ci] = self._meet(sent[:, ci], taken)
+                taken = _received(ing, r[ri], c[ci])
+                if len(ci) == len(c):
+                    sent = self._meet(sent, taken)
+                else:
+                    sent[:, ci] = self._meet(sent[:, ci], taken)
             out[ri] = sent  # to an outside column only the source's egress decides
         if len(ro) and len(ci):  # from outside only the destination's ingress decides
-            out[np.ix_(ro, ci)] = ing.rows[ing.of[c[ci]][None, :], r[ro][:, None]]
+            out[np.ix_(ro, ci)] = _received(ing, r[ro], c[ci])
         return out
 
     def pairs(self, rows: Sequence[int] | Index, cols: Sequence[int] | Index) -> IntArray:
@@ -311,11 +319,19 @@ class AllowMatrix:
             return self._signature
         egress = self.egress.rows
         # egress column groups: columns of the egress profile rows that are equal
-        mix = np.random.default_rng(0).integers(1, 1 << 62, size=egress.shape[0], dtype=np.int64)
-        hashed = mix @ egress.astype(np.int64)  # wraps: a hash, checked below
+        mix: npt.NDArray[np.int64] = np.random.default_rng(0).integers(
+            1, 1 << 62, size=egress.shape[0], dtype=np.int64)
+        hashed = np.zeros(self.cols, dtype=np.int64)
+        chunks = range(0, egress.shape[0], _SIGNATURE_ROWS)  # bounded transients
+        for k in chunks:  # wraps: a hash, checked below
+            hashed += mix[k:k + _SIGNATURE_ROWS] @ egress[k:k + _SIGNATURE_ROWS].astype(np.int64)
         _, rep, group = np.unique(hashed, return_index=True, return_inverse=True)
         group = group.ravel()
-        clash = ~(egress == egress[:, rep[group]]).all(axis=0)
+        first = rep[group]
+        clash = np.zeros(self.cols, dtype=np.bool_)
+        for k in chunks:
+            rows = egress[k:k + _SIGNATURE_ROWS]
+            clash |= (rows != np.take(rows, first, axis=1)).any(axis=0)
         group[clash] = len(rep) + np.arange(int(clash.sum()))  # a collision: keep apart
         profile = np.full(self.cols, -1, dtype=np.int64)
         profile[:self.n] = self.ingress.of
@@ -332,6 +348,13 @@ class AllowMatrix:
         for start in range(0, self.cols, step):
             out[start:start + step] = self._block(everything[start:start + step], everything)
         return out
+
+
+def _received(ingress: AllowSide, sources: Index, classes: Index) -> SideIds:
+    """``len(sources) x len(classes)``: what each class's ingress takes from each source."""
+    taken: SideIds = np.take(np.take(ingress.rows, sources, axis=1), ingress.of[classes],
+                             axis=0).T
+    return taken
 
 
 def _is_ix(key: Any) -> bool:

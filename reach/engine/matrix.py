@@ -319,8 +319,8 @@ class AllowMatrix:
             return self._signature
         egress = self.egress.rows
         # egress column groups: columns of the egress profile rows that are equal
-        mix: npt.NDArray[np.int64] = np.random.default_rng(0).integers(
-            1, 1 << 62, size=egress.shape[0], dtype=np.int64)
+        mix = np.asarray(np.random.default_rng(0).integers(
+            1, 1 << 62, size=egress.shape[0], dtype=np.int64), dtype=np.int64)
         hashed = np.zeros(self.cols, dtype=np.int64)
         chunks = range(0, egress.shape[0], _SIGNATURE_ROWS)  # bounded transients
         for k in chunks:  # wraps: a hash, checked below

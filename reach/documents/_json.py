@@ -7,13 +7,12 @@ its exact start. Each item becomes a node tree like the one PyYAML composes (sam
 node types, tags and values), so the readers do not know which path a document
 took. Only the item's root node carries its exact line and column; the nodes below
 it carry :data:`IMPRECISE`, and :class:`Source` raises :class:`Imprecise` when
-asked where such a node is (an error or a warning about a field), and
-:func:`to_node` raises it for an item whose text holds a duplicate key. The caller
+asked where such a node is (an error or a warning about a field). The caller
 then reads the whole text again through YAML, where every node is located.
 
-Whatever else this path does not read exactly as YAML would (a float, an escaped
-quote, nesting too deep, anything that is not strict JSON, or more than one value)
-makes :func:`json_items` return None, and the text goes through YAML.
+Whatever this path does not read exactly as YAML would (a float, a duplicate key,
+nesting too deep, anything that is not strict JSON, or more than one value) makes
+:func:`json_items` return None, and the text goes through YAML.
 
 >>> items = json_items('{"kind": "List", "items": [\\n  {"kind": "Pod"}]}')
 >>> [(item.line, item.column, item.value) for item in items.items]
@@ -51,14 +50,22 @@ _NULL = "tag:yaml.org,2002:null"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _WS = re.compile(r"[ \t\n\r]*")
-_SPACED_KEY = re.compile(r'"[ \t\n\r]+:')
 
 
 def _refuse(_: str) -> Any:
     raise _NotFast
 
 
-_DECODER = json.JSONDecoder(parse_float=_refuse, parse_constant=_refuse)
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's pairs as a dict, refusing a duplicate key (YAML says where it is)."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _NotFast
+    return found
+
+
+_DECODER = json.JSONDecoder(parse_float=_refuse, parse_constant=_refuse,
+                            object_pairs_hook=_unique)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +97,6 @@ def json_items(text: str) -> JsonItems | None:
 
 
 def _items(text: str) -> JsonItems | None:
-    if "\\\"" in text:
-        return None  # an escaped quote: the key count below would not be exact
     start = _WS.match(text, 0).end()  # type: ignore[union-attr]
     if start >= len(text) or text[start] != "{":
         return None
@@ -158,31 +163,16 @@ def _place(text: str, idx: int, line: int, last: int) -> tuple[int, int]:
     return line, idx - text.rfind("\n", 0, idx)
 
 
-def _check_keys(text: str, start: int, end: int, keys: int) -> None:
-    """Refuse an item whose text holds more keys than its value (``keys``): a duplicate.
-
-    With no escaped quote in the text, every ``"`` opens or closes a string, so a
-    ``"`` followed by ``:`` (with or without blanks) ends a key and nothing else.
-    """
-    written = text.count('":', start, end) + len(_SPACED_KEY.findall(text, start, end))
-    if written != keys:
-        raise Imprecise
-
-
-def to_node(item: JsonItem, path: str, text: str, scalars: dict[Any, ScalarNode]) -> Node:
-    """The item of ``text`` as the node tree YAML would compose (the root located,
-    nothing below); raises :class:`Imprecise` when its text holds a duplicate key.
+def to_node(item: JsonItem, path: str, scalars: dict[Any, ScalarNode]) -> Node:
+    """The item as the node tree YAML would compose (the root located,
+    nothing below).
 
     Scalar nodes below the root are shared through ``scalars`` (one dict per text):
     unlocated, they are alike wherever they stand, and nothing changes a node.
     """
-    keys = 0
-
     def node(value: Any, mark: Mark) -> Node:
-        nonlocal keys
         kind = type(value)
         if kind is dict:
-            keys += len(value)
             pairs: list[tuple[Node, Node]] = []
             for key, inner in value.items():  # strings inline: most keys and values are
                 key_node = scalars.get(key)
@@ -209,7 +199,6 @@ def to_node(item: JsonItem, path: str, text: str, scalars: dict[Any, ScalarNode]
         return found
 
     root = node(item.value, Mark(path, item.start, item.line - 1, item.column - 1, None, 0))
-    _check_keys(text, item.start, item.end, keys)
     return root
 
 

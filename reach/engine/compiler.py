@@ -305,9 +305,10 @@ class _Side:
         out.append((np.concatenate([np.zeros(n, dtype=np.bool_), peers.externals]), ident))
         return out
 
-    def rows(self, progress: Progress) -> tuple[AllowSide, BoolArray]:
+    def rows(self, progress: Progress) -> tuple[AllowSide, BoolArray, BoolArray]:
         """Per profile, the port-set ids its side allows with every column (and the
-        profile of each class), and which classes the side isolates.
+        profile of each class), which classes the side isolates, and which it leaves
+        open (every port with every column).
 
         For ingress, row ``d`` says what each source column may send to class ``d``;
         for egress, row ``s`` says what class ``s`` may send to each destination column.
@@ -356,16 +357,18 @@ class _Side:
         rows: npt.NDArray[np.int16] | IntArray = np.empty(
             (len(profiles) + 1, self.cols), dtype=np.int16)
         rows[0] = ALL_PORTS
+        opened = np.ones(len(profiles) + 1, dtype=np.bool_)
         done = 0
         for k, (profile, members) in enumerate(profiles.items(), start=1):
             row = self.profile_row(profile)
             if rows.dtype == np.int16 and len(self.table) > np.iinfo(np.int16).max:
                 rows = rows.astype(np.int32)
             rows[k] = row
+            opened[k] = not (row != ALL_PORTS).any()
             of[members] = k
             done += len(members)
             progress(direction, done, len(selecting))
-        return AllowSide(of, rows), isolated
+        return AllowSide(of, rows), isolated, opened[of]
 
     def profile_row(self, profile: tuple[tuple[int, int, int], ...]) -> IntArray:
         plan: list[tuple[bool, list[str]]] = []
@@ -680,8 +683,8 @@ def compile_cluster(
     report("classes", 1, 1)
     n = u.n_classes
     table = PortSetTable()
-    ingress, ingress_isolated = _Side(u, "ingress", table).rows(report)
-    egress, egress_isolated = _Side(u, "egress", table).rows(report)
+    ingress, ingress_isolated, ingress_open = _Side(u, "ingress", table).rows(report)
+    egress, egress_isolated, egress_open = _Side(u, "egress", table).rows(report)
 
     allow = AllowMatrix(table, n, egress=egress, ingress=ingress)
     report("matrix", 1, 1)
@@ -696,8 +699,8 @@ def compile_cluster(
         allow=allow,
         ingress_isolated=ingress_isolated,
         egress_isolated=egress_isolated,
-        ingress_open=(ingress.rows == ALL_PORTS).all(axis=1)[ingress.of],
-        egress_open=(egress.rows == ALL_PORTS).all(axis=1)[egress.of],
+        ingress_open=ingress_open,
+        egress_open=egress_open,
         namespaces=u.namespaces,
         policy_bits=u.policy_bits,
         peer_bits=u.peer_bits,

@@ -185,7 +185,7 @@ class Collector:
                 groups = KIND_GROUPS.get(kind)
                 located = groups is None or api_version.rpartition("/")[0] not in groups
         node = (src.composed(text, item.start, item.end, item.line, item.column) if located
-                else to_node(item, src.path, text, scalars))
+                else to_node(item, src.path, scalars))
         self._read_object(src, node, context, depth)
 
     def _checkpoint(self) -> tuple[dict[str, int], int, int, set[tuple[str, str, str]]]:

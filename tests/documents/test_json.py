@@ -133,7 +133,7 @@ def test_a_duplicate_key_of_the_list_itself_is_an_error():
     '{"a": 1} {"b": 2}',              # two values
     '[{"kind": "Pod"}]',              # a top-level array (calicoctl) goes through YAML
     '{"a": 1.5}',                     # a float: YAML 1.1 types it its own way
-    '{"a": "say \\"hi\\""}',          # an escaped quote
+    '{"a": {"b": 1, "b": 2}}',        # a duplicate key: YAML says where
     '{"a": NaN}',
     "kind: Pod",
     "",
@@ -148,6 +148,19 @@ def test_floats_and_escapes_still_read_through_yaml():
                          "annotations": {"note": 'say "hi"', "ratio": 0.5}})
     assert _fast(_list(pod)) == _slow(_list(pod))
     assert _fast(_list(pod)).pods[0].name == "web"
+
+
+def test_escaped_quotes_read_on_the_fast_path_as_through_yaml():
+    pod = _pod(metadata={"name": "web", "namespace": "shop",
+                         "labels": {"app": "web"}, "annotations": {'say "hi"': 'a "quoted": b'}})
+    policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": {"name": "p", "namespace": "shop",
+                           "annotations": {"note": 'keys "like": this'}},
+              "spec": {"podSelector": {}}}
+    text = _list(pod, policy)
+    assert json_items(text) is not None
+    assert _fast(text) == _slow(text)
+    assert _fast(text).policies[0].location == _slow(text).policies[0].location
 
 
 def test_a_single_object_is_read_on_the_fast_path():

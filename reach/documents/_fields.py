@@ -112,13 +112,14 @@ def read_labels(src: Source, node: Node, what: str, *, selector: bool = False) -
         return Labels()
     out: dict[str, str] = {}
     for key, (key_node, value_node) in fields.items():
-        if key_node.tag != _STR:
+        if src.text_of(key_node) is None:
             src.fail(key_node, f"label key {key} must be a string, not {describe(key_node)}",
                      f'quote it: "{key}"')
         problem = label_key_problem(key)
         if problem:
             src.fail(key_node, f'invalid label key "{key}" in {what}: {problem}')
-        if type(value_node) is not ScalarNode or value_node.tag != _STR:
+        value = src.text_of(value_node)
+        if value is None:
             hint = None
             if type(value_node) is ScalarNode:
                 hint = f'quote it: {key}: "{value_node.value}"'
@@ -129,7 +130,6 @@ def read_labels(src: Source, node: Node, what: str, *, selector: bool = False) -
                 f'label "{key}" in {what} must have a string value, not {describe(value_node)}',
                 hint,
             )
-        value: str = value_node.value
         problem = label_value_problem(value)
         if problem:
             src.fail(value_node, f'invalid value "{value}" for label "{key}" in {what}: '

@@ -1,14 +1,14 @@
-"""JSON text read fast: ``json``'s C scanner, then node trees shaped as YAML's.
+"""JSON text read fast: ``json``'s C scanner, each object of a List on its own.
 
 A ``kubectl get -o json`` dump parsed as YAML costs many times what ``json`` takes,
 so a text that is one JSON object (a single object, or a List of them) is read
 here instead: each List item is decoded on its own with ``raw_decode``, which gives
-its exact start. Each item becomes a node tree like the one PyYAML composes (same
-node types, tags and values), so the readers do not know which path a document
-took. Only the item's root node carries its exact line and column; the nodes below
-it carry :data:`IMPRECISE`, and :class:`Source` raises :class:`Imprecise` when
-asked where such a node is (an error or a warning about a field). The caller
-then reads the whole text again through YAML, where every node is located.
+its exact start (line and column). The loader reads the kinds whose fields have no
+place of their own from the decoded value (:mod:`reach.documents._plain`) and
+composes the others (policies) through YAML from the item's text, every node
+located. Where a place inside a decoded value is asked for (an error, or a warning
+about a field), :class:`Imprecise` is raised and the caller reads the whole text
+again through YAML.
 
 Whatever this path does not read exactly as YAML would (a float, a duplicate key,
 nesting too deep, anything that is not strict JSON, or more than one value) makes
@@ -26,29 +26,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from yaml.error import Mark
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
-__all__ = ["IMPRECISE", "Imprecise", "JsonItem", "JsonItems", "json_items", "to_node"]
-
-IMPRECISE = Mark("<json>", -1, -1, -1, None, 0)
-"""The mark of every node below an item's root on the fast path: its place is unknown."""
+__all__ = ["Imprecise", "JsonItem", "JsonItems", "json_items"]
 
 
 class Imprecise(Exception):
-    """Raised when the place of a node read on the fast path is asked for."""
+    """Raised when the place of a value read on the fast path is asked for."""
 
 
 class _NotFast(Exception):
     """This text is not read on the fast path."""
 
 
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
 _WS = re.compile(r"[ \t\n\r]*")
 
 
@@ -161,55 +149,3 @@ def _place(text: str, idx: int, line: int, last: int) -> tuple[int, int]:
     """Line and column (1-based) of ``idx``, counting on from ``last`` on ``line``."""
     line += text.count("\n", last, idx)
     return line, idx - text.rfind("\n", 0, idx)
-
-
-def to_node(item: JsonItem, path: str, scalars: dict[Any, ScalarNode]) -> Node:
-    """The item as the node tree YAML would compose (the root located,
-    nothing below).
-
-    Scalar nodes below the root are shared through ``scalars`` (one dict per text):
-    unlocated, they are alike wherever they stand, and nothing changes a node.
-    """
-    def node(value: Any, mark: Mark) -> Node:
-        kind = type(value)
-        if kind is dict:
-            pairs: list[tuple[Node, Node]] = []
-            for key, inner in value.items():  # strings inline: most keys and values are
-                key_node = scalars.get(key)
-                if key_node is None:
-                    key_node = scalars[key] = ScalarNode(_STR, key, IMPRECISE, IMPRECISE, '"')
-                if type(inner) is str:
-                    inner_node = scalars.get(inner)
-                    if inner_node is None:
-                        inner_node = scalars[inner] = ScalarNode(_STR, inner, IMPRECISE,
-                                                                 IMPRECISE, '"')
-                    pairs.append((key_node, inner_node))
-                else:
-                    pairs.append((key_node, node(inner, IMPRECISE)))
-            return MappingNode(_MAP, pairs, mark, mark, True)
-        if kind is list:
-            return SequenceNode(_SEQ, [node(inner, IMPRECISE) for inner in value], mark, mark,
-                                True)
-        if mark is not IMPRECISE:
-            return _scalar(value, mark)
-        shared = value if kind is str else (kind, value)  # True and 1 stay apart
-        found = scalars.get(shared)
-        if found is None:
-            found = scalars[shared] = _scalar(value, IMPRECISE)
-        return found
-
-    root = node(item.value, Mark(path, item.start, item.line - 1, item.column - 1, None, 0))
-    return root
-
-
-def _scalar(value: Any, mark: Mark) -> ScalarNode:
-    kind = type(value)
-    if kind is str:
-        return ScalarNode(_STR, value, mark, mark, '"')
-    if kind is bool:
-        return ScalarNode(_BOOL, "true" if value else "false", mark, mark, None)
-    if kind is int:
-        return ScalarNode(_INT, str(value), mark, mark, None)
-    if value is None:
-        return ScalarNode(_NULL, "null", mark, mark, None)
-    raise Imprecise  # nothing json.loads gives without a float

@@ -23,7 +23,7 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reach.documents._json import IMPRECISE, Imprecise
+from reach.documents._json import Imprecise
 from reach.errors import ManifestError
 from reach.model import Location
 
@@ -119,7 +119,10 @@ def describe(node: Node) -> str:
         return "a mapping"
     if type(node) is SequenceNode:
         return "a list"
-    return _TYPE_NAMES.get(node.tag, f"a value tagged {node.tag}")
+    tag = getattr(node, "tag", None)
+    if tag is None:
+        raise Imprecise  # a value read on the JSON fast path: YAML describes it, located
+    return _TYPE_NAMES.get(tag, f"a value tagged {tag}")
 
 
 class Source:
@@ -134,22 +137,15 @@ class Source:
     # -- places and errors -------------------------------------------------------
 
     def location(self, node: Node) -> Location:
-        """The 1-based line and column where ``node`` starts.
-
-        Raises :class:`~reach.documents._json.Imprecise` for a node read on the JSON
-        fast path whose place is not known (its text is then read again through YAML).
-        """
+        """The 1-based line and column where ``node`` starts (a value read on the JSON
+        fast path raises :class:`~reach.documents._json.Imprecise` there instead)."""
         mark = node.start_mark
-        if mark is IMPRECISE:
-            raise Imprecise
         return Location(self.path, mark.line + 1, mark.column + 1)
 
     def fail(self, node: Node, message: str, hint: str | None = None) -> NoReturn:
-        """Raise a :class:`ManifestError` located at ``node`` (or
+        """Raise a :class:`ManifestError` located at ``node`` (on the JSON fast path,
         :class:`~reach.documents._json.Imprecise`, as :meth:`location`)."""
         mark = node.start_mark
-        if mark is IMPRECISE:
-            raise Imprecise
         raise ManifestError(
             message, path=self.path, line=mark.line + 1, column=mark.column + 1, hint=hint
         )
@@ -307,6 +303,13 @@ class Source:
             if node.tag == _NULL:
                 return None
         self.fail(node, f"{what} must be a string, not {describe(node)}", _quote_hint(node))
+
+    def text_of(self, node: Node) -> str | None:
+        """The text of a string scalar; None for anything else (no error)."""
+        if type(node) is ScalarNode and node.tag == _STR:
+            text: str = node.value
+            return text
+        return None
 
     def integer(self, node: Node, what: str) -> int | None:
         """An integer scalar; None for null."""

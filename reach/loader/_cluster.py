@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import cast
 
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, SequenceNode
 
 from reach.documents._fields import read_meta
-from reach.documents._json import Imprecise, JsonItem, JsonItems, json_items, to_node
+from reach.documents._json import Imprecise, JsonItem, JsonItems, json_items
+from reach.documents._plain import PlainSource
 from reach.documents._yaml import Source, describe
 from reach.loader._objects import (
     WORKLOAD_KINDS,
@@ -155,9 +156,9 @@ class Collector:
     def _read_json(self, src: Source, text: str, fast: JsonItems) -> int:
         """Read the objects of a JSON text on the fast path; the number of documents."""
         src.text = text
-        scalars: dict[Any, ScalarNode] = {}
+        plain = PlainSource(src.path)
         if fast.top is None:
-            self._read_json_item(src, text, fast.items[0], None, 0, scalars)
+            self._read_json_item(src, plain, text, fast.items[0], None, 0)
             return 1
         kind, api_version = fast.top.get("kind"), fast.top.get("apiVersion")
         if type(kind) is not str or type(api_version) is not str or not kind.endswith("List"):
@@ -165,27 +166,29 @@ class Collector:
         item_kind = kind.removesuffix("List") if kind != "List" else ""
         context = (item_kind, api_version if item_kind else "")
         for k, item in enumerate(fast.items):
-            self._read_json_item(src, text, item, context, 1, scalars)
+            self._read_json_item(src, plain, text, item, context, 1)
             if self.progress is not None and k % 256 == 255:
                 self.progress(f"reading {os.path.basename(src.path)}", item.end, len(text))
         return 1
 
-    def _read_json_item(self, src: Source, text: str, item: JsonItem,
-                        context: tuple[str, str] | None, depth: int,
-                        scalars: dict[Any, ScalarNode]) -> None:
-        """One object of a JSON text: the kinds read here get a tree located at its
-        root only; policies (whose rules and peers have places) are composed by YAML."""
+    def _read_json_item(self, src: Source, plain: PlainSource, text: str, item: JsonItem,
+                        context: tuple[str, str] | None, depth: int) -> None:
+        """One object of a JSON text: the kinds of :data:`KIND_GROUPS` are read from the
+        decoded value (``plain``); anything else (policies, whose rules and peers have
+        places, kinds reach skips, what is not an object) is composed by YAML."""
         value = item.value
-        located = True
         if type(value) is dict:
             kind, api_version = value.get("kind"), value.get("apiVersion")
             if context is not None:
                 kind, api_version = kind or context[0], api_version or context[1]
-            if type(kind) is str and type(api_version) is str:
+            if type(kind) is str and type(api_version) is str and kind and api_version:
                 groups = KIND_GROUPS.get(kind)
-                located = groups is None or api_version.rpartition("/")[0] not in groups
-        node = (src.composed(text, item.start, item.end, item.line, item.column) if located
-                else to_node(item, src.path, scalars))
+                if groups is not None and api_version.rpartition("/")[0] in groups:
+                    plain.at(item)  # the readers hand the value back to plain only
+                    self._read_known(plain, cast(Node, value),
+                                     plain.mapping(value, "an object") or {}, kind)
+                    return
+        node = src.composed(text, item.start, item.end, item.line, item.column)
         self._read_object(src, node, context, depth)
 
     def _checkpoint(self) -> tuple[dict[str, int], int, int, set[tuple[str, str, str]]]:

@@ -169,9 +169,7 @@ def _annotation(src: Source, meta: Meta, key: str) -> str | None:
     annotations = meta.node.get("annotations")
     found = src.mapping(annotations[1], "metadata.annotations") if annotations else None
     entry = found.get(key) if found else None
-    if entry is None or not isinstance(entry[1].value, str):
-        return None
-    return str(entry[1].value)
+    return src.text_of(entry[1]) if entry is not None else None
 
 
 def not_running(src: Source, fields: Mapping, meta: Meta) -> str | None:

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import yaml
-from yaml.error import Mark
 from yaml.events import (
     AliasEvent,
     CollectionEndEvent,
@@ -128,27 +127,35 @@ def describe(node: Node) -> str:
 class Source:
     """One input (file or ``<stdin>``): turns its nodes into locations, values and errors."""
 
-    __slots__ = ("path", "text")
+    __slots__ = ("_columns", "_lines", "path", "text")
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.text = ""  # the text being read, for error columns inside a scalar
+        # where the nodes being read were composed from: a slice of ``text`` starting
+        # this many lines down (and columns in, on its first line)
+        self._lines = self._columns = 0
 
     # -- places and errors -------------------------------------------------------
 
     def location(self, node: Node) -> Location:
         """The 1-based line and column where ``node`` starts (a value read on the JSON
         fast path raises :class:`~reach.documents._json.Imprecise` there instead)."""
+        line, column = self.place(node)
+        return Location(self.path, line, column)
+
+    def place(self, node: Node) -> tuple[int, int]:
+        """The 1-based line and column of ``node`` in :attr:`text`."""
         mark = node.start_mark
-        return Location(self.path, mark.line + 1, mark.column + 1)
+        if mark.line == 0:
+            return self._lines + 1, self._columns + mark.column + 1
+        return self._lines + mark.line + 1, mark.column + 1
 
     def fail(self, node: Node, message: str, hint: str | None = None) -> NoReturn:
         """Raise a :class:`ManifestError` located at ``node`` (on the JSON fast path,
         :class:`~reach.documents._json.Imprecise`, as :meth:`location`)."""
-        mark = node.start_mark
-        raise ManifestError(
-            message, path=self.path, line=mark.line + 1, column=mark.column + 1, hint=hint
-        )
+        line, column = self.place(node)
+        raise ManifestError(message, path=self.path, line=line, column=column, hint=hint)
 
     # -- documents ---------------------------------------------------------------
 
@@ -159,6 +166,7 @@ class Source:
         nesting deeper than :data:`MAX_DEPTH`, a non-scalar or duplicate key.
         """
         self.text = text
+        self._lines = self._columns = 0
         try:
             if (
                 _ANCHOR_OR_ALIAS.search(text)
@@ -183,7 +191,8 @@ class Source:
 
     def composed(self, text: str, start: int, end: int, line: int, column: int) -> Node:
         """The one JSON object ``text[start:end]`` (written at 1-based ``line`` and
-        ``column`` of ``text``) composed through YAML, every node located in ``text``."""
+        ``column`` of ``text``) composed through YAML, every node located in ``text``
+        (until the next document is composed: read it before)."""
         self.text = text
         try:
             roots = list(yaml.compose_all(text[start:end], Loader=_Loader))
@@ -191,7 +200,7 @@ class Source:
             raise ManifestError(f"YAML error: {exc}", path=self.path, line=line,
                                 column=column) from None
         root = roots[0]
-        _shift(root, line - 1, column - 1, start)
+        self._lines, self._columns = line - 1, column - 1
         self._check_keys(root)
         return root
 
@@ -353,25 +362,6 @@ class Source:
             return int(_CONSTRUCT.construct_yaml_int(node))
         except (ValueError, IndexError):
             self.fail(node, f'{what}: "{node.value}" is not a valid integer')
-
-
-def _shift(root: Node, lines: int, columns: int, index: int) -> None:
-    """Move the marks of a tree composed from a slice to where the slice is written."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        node.start_mark = _moved(node.start_mark, lines, columns, index)
-        node.end_mark = _moved(node.end_mark, lines, columns, index)
-        if type(node) is MappingNode:
-            for key, value in node.value:
-                stack.extend((key, value))
-        elif type(node) is SequenceNode:
-            stack.extend(node.value)
-
-
-def _moved(mark: Any, lines: int, columns: int, index: int) -> Mark:
-    column = mark.column + columns if mark.line == 0 else mark.column
-    return Mark(mark.name, mark.index + index, mark.line + lines, column, None, 0)
 
 
 def _indent_hint(node: Node) -> str | None:

@@ -159,10 +159,10 @@ def _selector(src: Source, node: Node, what: str) -> CalicoSelector:
     try:
         return parse_selector(text or "")
     except SelectorSyntaxError as err:
-        mark = node.start_mark
+        line, column = src.place(node)
         raise ManifestError(f"invalid selector in {what}: {err}", path=src.path,
-                            line=mark.line + 1,
-                            column=mark.column + 1 + _source_offset(src, node, err.offset),
+                            line=line,
+                            column=column + _source_offset(src, node, err.offset),
                             hint="Calico selectors look like app == 'web' && has(tier)"
                             ) from None
 
@@ -174,12 +174,12 @@ def _source_offset(src: Source, node: Node, offset: int) -> int:
     style = node.style if isinstance(node, ScalarNode) else None
     if style not in ("'", '"'):
         return offset
-    mark = node.start_mark
+    line, column = src.place(node)
     lines = src.text.split("\n")
-    if mark.line >= len(lines):
+    if line > len(lines):
         return offset + 1
-    text = lines[mark.line]
-    start = mark.column
+    text = lines[line - 1]
+    start = column - 1
     i = start + 1
     for _ in range(offset):
         if i >= len(text):

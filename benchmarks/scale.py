@@ -25,7 +25,7 @@ side by side in this run.
 
     python benchmarks/scale.py                                   # 10k and 50k, yaml and json
     python benchmarks/scale.py --sizes 10000 --formats yaml,json --nca
-    python benchmarks/scale.py --sizes 150000 --formats json     # needs ~17 GB today
+    python benchmarks/scale.py --sizes 150000 --formats json     # about 2 GB peak
 
 Each run is killed after ``--timeout`` seconds (default 300) and shows ``timeout``.
 """
@@ -255,7 +255,7 @@ def nca_compare(tmp: Path, nca: str, timeout: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,50000",
-                        help="comma-separated pod counts (150000 needs ~17 GB today)")
+                        help="comma-separated pod counts (150000 needs ~2 GB)")
     parser.add_argument("--formats", default="yaml,json", help="yaml, json or both")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per run")
     parser.add_argument("--nca", action="store_true",

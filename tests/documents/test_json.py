@@ -222,3 +222,13 @@ def test_reading_a_large_file_reports_progress_in_characters(as_json: bool):
     assert all(stage == "reading <stdin>" and 0 < done < total == len(text)
                for stage, done, total in seen)
     assert seen[0][1] < seen[1][1]
+
+
+def test_a_calico_selector_error_in_a_dump_points_at_the_character():
+    policy = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
+              "metadata": {"name": "g"},
+              "spec": {"selector": "app == 'web' &&& x", "types": ["Ingress"]}}
+    text = _list(_pod(), policy)
+    bad = text.index("&&& x") + 2  # the third "&"
+    assert _error(_fast, text).startswith(f"{_place(text, bad)}: invalid selector")
+    assert _error(_fast, text) == _error(_slow, text)

@@ -870,15 +870,17 @@ def write(
     *,
     owners: bool = True,
     nca_compatible: bool = False,
+    deployments: bool = False,
 ) -> list[Path]:
     """Write the cluster into ``folder`` (created if needed) as four YAML files; return them.
 
     The files are ``namespaces.yaml``, ``workloads.yaml`` (Pods and Deployments),
-    ``services.yaml`` and ``networkpolicies.yaml``.
+    ``services.yaml`` and ``networkpolicies.yaml``; the options are :func:`build`'s.
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    g = build(pods, namespaces, policies, seed, owners=owners, nca_compatible=nca_compatible)
+    g = build(pods, namespaces, policies, seed, owners=owners, nca_compatible=nca_compatible,
+              deployments=deployments)
     paths: list[Path] = []
     for name, docs in g.files().items():
         path = out / name

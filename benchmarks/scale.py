@@ -25,6 +25,7 @@ side by side in this run.
 
     python benchmarks/scale.py                                   # 10k and 50k, yaml and json
     python benchmarks/scale.py --sizes 10000 --formats yaml,json --nca
+    python benchmarks/scale.py --sizes '' --deployments          # 10k pods as Deployments
     python benchmarks/scale.py --sizes 150000 --formats json     # about 2 GB peak
 
 Each run is killed after ``--timeout`` seconds (default 300) and shows ``timeout``.
@@ -54,7 +55,8 @@ SHAPES = {3000: (30, 300), 10000: (100, 1000), 50000: (500, 6500), 150000: (1500
 DEFAULT_NCA = "/tmp/nca-venv/bin/nca"
 
 PARSE_FLOOR = r"""
-import json, sys, time, yaml
+import gc, json, sys, time, yaml
+gc.disable()  # as reach's CLI runs
 paths = sys.argv[1:]
 start = time.perf_counter()
 n = 0
@@ -68,7 +70,8 @@ print(json.dumps({"parse": time.perf_counter() - start, "objects": n}))
 """
 
 LOAD_COMPILE = r"""
-import json, sys, time
+import gc, json, sys, time
+gc.disable()  # as reach's CLI runs
 import reach
 from reach.loader import read_cluster
 start = time.perf_counter()
@@ -102,8 +105,27 @@ def write_cluster(folder: Path, pods: int, fmt: str, *, nca_compatible: bool = F
     return [path]
 
 
+GNU_TIME = "/usr/bin/time"
+
+
 def run(cmd: list[str], timeout: float, stdout: Any = subprocess.PIPE) -> dict[str, Any]:
-    """Run ``cmd`` in a fresh process: wall seconds, peak RSS (MB), rc, stdout, or timeout."""
+    """Run ``cmd`` in a fresh process: wall seconds, peak RSS (MB), rc, stdout, or timeout.
+
+    The peak RSS is GNU time's when it is installed: a child forked from this (large)
+    process would report this process's resident size at the fork as its own peak.
+    """
+    with tempfile.NamedTemporaryFile(suffix=".rss") as rss_file:
+        timed = ([GNU_TIME, "-f", "%M", "-o", rss_file.name, *cmd]
+                 if os.path.exists(GNU_TIME) else cmd)
+        res = _run(timed, timeout, stdout)
+        with open(rss_file.name, encoding="utf-8") as fh:
+            lines = [line for line in fh.read().splitlines() if line.strip().isdigit()]
+        if lines and timed is not cmd:
+            res["peak_mb"] = int(lines[-1]) / 1024
+    return res
+
+
+def _run(cmd: list[str], timeout: float, stdout: Any) -> dict[str, Any]:
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE,
                             start_new_session=True)
@@ -252,6 +274,31 @@ def nca_compare(tmp: Path, nca: str, timeout: float) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def deployments_compare(tmp: Path, timeout: float, pods: int = 10000) -> None:
+    """``list --by workload -o json`` on ``pods`` pods written as Deployments (YAML),
+    against the CSafeLoader parse of the same files."""
+    namespaces, policies = shape(pods)
+    folder = tmp / f"deployments-{pods}"
+    paths = write(folder, pods, namespaces, policies, 0, deployments=True)
+    floor = run([sys.executable, "-c", PARSE_FLOOR, *map(str, paths)], timeout)
+    got = _json_line(floor)
+    reach = shutil.which("reach") or "reach"
+    with open(os.devnull, "wb") as null:
+        out = run([reach, "list", "--by", "workload", "-o", "json", "-q", "-f", str(folder)],
+                  timeout, stdout=null)
+    parse = got["parse"] if got else None
+    secs = out["seconds"] if not out["timeout"] and not out["rc"] else None
+    print()
+    print(f"{pods:,} pods as Deployments ({sum(p.stat().st_size for p in paths) / 1e6:.1f} MB "
+          "of YAML)")
+    print()
+    print("| parse floor s | list --by workload -o json s | ratio | peak RSS MB |")
+    print("| --- | --- | --- | --- |")
+    ratio = f"{secs / parse:.1f}x" if parse and secs else "-"
+    print(f"| {_f(parse)} | {_f(secs)} | {ratio} | {out['peak_mb']:,.0f} |")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,50000",
@@ -261,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nca", action="store_true",
                         help="also time NCA against reach list --by pod on 3,000 bare pods")
     parser.add_argument("--nca-bin", default=DEFAULT_NCA)
+    parser.add_argument("--deployments", action="store_true",
+                        help="also time list --by workload on 10,000 pods as Deployments")
     parser.add_argument("--tmp", help="where to write the clusters (default: a temp dir)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -284,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\nNCA comparison skipped: {args.nca_bin} not found")
             else:
                 nca_compare(tmp, args.nca_bin, args.timeout)
+        if args.deployments:
+            deployments_compare(tmp, args.timeout)
     finally:
         tmp_ctx.cleanup()
     return 0

@@ -186,7 +186,8 @@ class PortSetTable:
         atoms, masks, known = self._masks()
         words = masks.shape[1]
         flat = np.ascontiguousarray(joined).reshape(-1, words)
-        keys = flat.view(np.dtype((np.void, 8 * words))).ravel()
+        # one word: the masks are their own keys (integers sort far faster than bytes)
+        keys = flat.ravel() if words == 1 else flat.view(np.dtype((np.void, 8 * words))).ravel()
         unique, inverse = np.unique(keys, return_inverse=True)
         out = np.zeros(len(unique), dtype=np.int32)
         for u_i, raw in enumerate(unique):

@@ -47,8 +47,12 @@ class PlainSource(Source):
         self.root, self.line, self.column = item.value, item.line, item.column
 
     def location(self, node: Any) -> Location:
+        line, column = self.place(node)
+        return Location(self.path, line, column)
+
+    def place(self, node: Any) -> tuple[int, int]:
         if node is self.root:
-            return Location(self.path, self.line, self.column)
+            return self.line, self.column
         raise Imprecise
 
     def fail(self, node: Any, message: str, hint: str | None = None) -> NoReturn:

@@ -26,6 +26,8 @@ def test_anything_inside_the_object_has_no_place():
     with pytest.raises(Imprecise):
         src.location(value["metadata"])
     with pytest.raises(Imprecise):
+        src.place(value["metadata"])
+    with pytest.raises(Imprecise):
         src.fail(value, "even the object's own error is said by YAML")
 
 

@@ -211,6 +211,77 @@ def test_any_dump_reads_as_yaml_reads_it_or_fails_alike(items: list[dict[str, ob
     assert _fast(text) == slow
 
 
+def _sometimes(right: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    """Mostly a value of the right type, now and then anything (a wrong type, null)."""
+    return st.one_of(right, right, right, _values)
+
+
+_labels = st.dictionaries(_names, _sometimes(_names), max_size=2)
+_meta = st.fixed_dictionaries({"name": _names}, optional={
+    "namespace": _names, "labels": _sometimes(_labels),
+    "annotations": _sometimes(st.dictionaries(
+        st.sampled_from(["helm.sh/hook", "note"]), _sometimes(st.just("test")), max_size=2)),
+    "ownerReferences": _sometimes(st.lists(st.fixed_dictionaries(
+        {"kind": st.sampled_from(["ReplicaSet", "Job", "StatefulSet"]), "name": _names},
+        optional={"controller": _sometimes(st.booleans())}), max_size=1))})
+_container_port = st.fixed_dictionaries({}, optional={
+    "containerPort": _sometimes(st.integers(1, 65535)),
+    "name": _sometimes(st.sampled_from(["http", "metrics", "Bad_Name"])),
+    "protocol": _sometimes(st.sampled_from(["TCP", "UDP", "tcp"]))})
+_pod_spec = st.fixed_dictionaries({}, optional={
+    "containers": _sometimes(st.lists(st.fixed_dictionaries(
+        {"name": _names}, optional={"ports": _sometimes(st.lists(_container_port, max_size=2))}),
+        max_size=2)),
+    "hostNetwork": _sometimes(st.booleans()),
+    "serviceAccountName": _sometimes(_names)})
+_ip = st.sampled_from(["10.0.0.1", "10.0.0.2", "fd00::1", "not-an-ip", ""])
+_status = st.fixed_dictionaries({}, optional={
+    "phase": _sometimes(st.sampled_from(["Running", "Succeeded", "Pending"])),
+    "podIP": _sometimes(_ip),
+    "podIPs": _sometimes(st.lists(st.fixed_dictionaries({"ip": _sometimes(_ip)}), max_size=2))})
+_objects = st.one_of(
+    st.fixed_dictionaries({"apiVersion": st.just("v1"), "kind": st.just("Pod"), "metadata": _meta},
+                          optional={"spec": _sometimes(_pod_spec),
+                                    "status": _sometimes(_status)}),
+    st.fixed_dictionaries(
+        {"apiVersion": st.just("apps/v1"),
+         "kind": st.sampled_from(["Deployment", "StatefulSet", "DaemonSet"]), "metadata": _meta},
+        optional={"spec": _sometimes(st.fixed_dictionaries({}, optional={
+            "replicas": _sometimes(st.integers(-1, 3)),
+            "template": _sometimes(st.fixed_dictionaries({}, optional={
+                "metadata": _sometimes(st.fixed_dictionaries(
+                    {}, optional={"labels": _sometimes(_labels)})),
+                "spec": _sometimes(_pod_spec)}))}))}),
+    st.fixed_dictionaries(
+        {"apiVersion": st.just("v1"), "kind": st.just("Service"), "metadata": _meta},
+        optional={"spec": _sometimes(st.fixed_dictionaries({}, optional={
+            "selector": _sometimes(_labels),
+            "type": _sometimes(st.sampled_from(["ClusterIP", "NodePort", "LoadBalancer"])),
+            "ports": _sometimes(st.lists(st.fixed_dictionaries({}, optional={
+                "port": _sometimes(st.integers(0, 65536)),
+                "targetPort": _sometimes(st.one_of(st.integers(1, 65535),
+                                                   st.sampled_from(["http", "metrics"]))),
+                "protocol": _sometimes(st.sampled_from(["TCP", "UDP"])),
+                "name": _sometimes(_names)}), max_size=2))}))}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_objects, max_size=4), st.sampled_from([None, 2]))
+def test_pods_workloads_and_services_read_from_decoded_values_as_yaml_reads_them(
+        items: list[dict[str, object]], indent: int | None):
+    """The kinds read straight from json's values (no node tree): wrong types anywhere in
+    them, warnings and errors come out exactly as when every document goes through YAML."""
+    text = json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=indent)
+    try:
+        slow = _slow(text)
+    except ManifestError as err:
+        assert _error(_fast, text) == str(err)
+        return
+    fast = _fast(text)
+    assert fast == slow
+    assert fast.diagnostics == slow.diagnostics
+
+
 @pytest.mark.parametrize("as_json", [True, False])
 def test_reading_a_large_file_reports_progress_in_characters(as_json: bool):
     pods = [_pod(metadata={"name": f"web-{i}", "namespace": "shop"}) for i in range(600)]

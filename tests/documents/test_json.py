@@ -213,7 +213,7 @@ def test_any_dump_reads_as_yaml_reads_it_or_fails_alike(items: list[dict[str, ob
 
 def _sometimes(right: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
     """Mostly a value of the right type, now and then anything (a wrong type, null)."""
-    return st.one_of(right, right, right, _values)
+    return st.sampled_from(range(8)).flatmap(lambda k: _values if k == 7 else right)
 
 
 _labels = st.dictionaries(_names, _sometimes(_names), max_size=2)
@@ -224,14 +224,15 @@ _meta = st.fixed_dictionaries({"name": _names}, optional={
     "ownerReferences": _sometimes(st.lists(st.fixed_dictionaries(
         {"kind": st.sampled_from(["ReplicaSet", "Job", "StatefulSet"]), "name": _names},
         optional={"controller": _sometimes(st.booleans())}), max_size=1))})
-_container_port = st.fixed_dictionaries({}, optional={
-    "containerPort": _sometimes(st.integers(1, 65535)),
+_container_port = st.fixed_dictionaries({
+    "containerPort": _sometimes(st.integers(1, 65535))}, optional={
     "name": _sometimes(st.sampled_from(["http", "metrics", "Bad_Name"])),
     "protocol": _sometimes(st.sampled_from(["TCP", "UDP", "tcp"]))})
 _pod_spec = st.fixed_dictionaries({}, optional={
     "containers": _sometimes(st.lists(st.fixed_dictionaries(
-        {"name": _names}, optional={"ports": _sometimes(st.lists(_container_port, max_size=2))}),
-        max_size=2)),
+        {"name": _names},
+        optional={"ports": _sometimes(st.lists(_container_port, min_size=1, max_size=2))}),
+        min_size=1, max_size=2)),
     "hostNetwork": _sometimes(st.booleans()),
     "serviceAccountName": _sometimes(_names)})
 _ip = st.sampled_from(["10.0.0.1", "10.0.0.2", "fd00::1", "not-an-ip", ""])
@@ -265,12 +266,58 @@ _objects = st.one_of(
                 "name": _sometimes(_names)}), max_size=2))}))}))
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(_objects, max_size=4), st.sampled_from([None, 2]))
+def _paths(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every place in ``value`` (itself, and each key's or item's value below it)."""
+    found = [path]
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found += _paths(inner, (*path, key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found += _paths(inner, (*path, index))
+    return found
+
+
+def _confusions(value: object) -> st.SearchStrategy[object]:
+    """Values a writer might put in the place of ``value``: another JSON type."""
+    if isinstance(value, bool):
+        return st.sampled_from([1, "true", None, [True]])
+    if isinstance(value, int):
+        return st.sampled_from([True, str(value), None, [value], {"value": value}])
+    if isinstance(value, str):
+        return st.sampled_from([5, True, None, [value], {value: value}])
+    return _values
+
+
+def _at(value: object, path: tuple[object, ...]) -> object:
+    for step in path:
+        value = value[step]  # type: ignore[index]
+    return value
+
+
+def _replaced(value: object, path: tuple[object, ...], new: object) -> object:
+    if not path:
+        return new
+    if isinstance(value, dict):
+        return {k: _replaced(v, path[1:], new) if k == path[0] else v for k, v in value.items()}
+    assert isinstance(value, list)
+    return [_replaced(v, path[1:], new) if i == path[0] else v for i, v in enumerate(value)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_objects, min_size=1, max_size=4), st.sampled_from([None, 2]), st.data())
 def test_pods_workloads_and_services_read_from_decoded_values_as_yaml_reads_them(
-        items: list[dict[str, object]], indent: int | None):
-    """The kinds read straight from json's values (no node tree): wrong types anywhere in
-    them, warnings and errors come out exactly as when every document goes through YAML."""
+        items: list[dict[str, object]], indent: int | None, data: st.DataObject):
+    """The kinds read straight from json's values (no node tree): a wrong type anywhere in
+    them (one place replaced by anything), warnings and errors come out exactly as when
+    every document goes through YAML."""
+    for i, item in enumerate(items):  # distinct names: no duplicate-object error hides the rest
+        item["metadata"] = {**item["metadata"], "name": f"o{i}"}  # type: ignore[dict-item]
+    places = _paths(items)[1:]
+    leaves = [p for p in places if not isinstance(_at(items, p), (dict, list))]
+    place = data.draw(st.sampled_from(leaves or places))
+    wrong = data.draw(_confusions(_at(items, place)))
+    items = _replaced(items, place, wrong)  # type: ignore[assignment]
     text = json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=indent)
     try:
         slow = _slow(text)

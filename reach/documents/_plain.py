@@ -35,20 +35,23 @@ __all__ = ["PlainSource"]
 class PlainSource(Source):
     """The typed reads of :class:`Source` over a decoded JSON object (see the module)."""
 
-    __slots__ = ("column", "line", "root")
+    __slots__ = ("_location", "column", "line", "root")
 
     def __init__(self, path: str) -> None:
         super().__init__(path)
         self.root: Any = None
         self.line = self.column = 0
+        self._location = Location(path)
 
     def at(self, item: JsonItem) -> None:
         """Read ``item`` from now on."""
         self.root, self.line, self.column = item.value, item.line, item.column
+        self._location = Location(self.path, item.line, item.column)
 
     def location(self, node: Any) -> Location:
-        line, column = self.place(node)
-        return Location(self.path, line, column)
+        if node is self.root:
+            return self._location  # asked for by the object, its claim, its warnings
+        raise Imprecise
 
     def place(self, node: Any) -> tuple[int, int]:
         if node is self.root:

@@ -356,9 +356,9 @@ class Source:
 
     def _construct_int(self, node: ScalarNode, what: str) -> int:
         text: str = node.value
-        if text.isascii() and text.isdigit() and (text[0] != "0" or len(text) == 1):
-            return int(text)  # plain decimal (YAML 1.1 reads a leading 0 as octal)
         try:
+            if text.isascii() and text.isdigit() and (text[0] != "0" or len(text) == 1):
+                return int(text)  # plain decimal (YAML 1.1 reads a leading 0 as octal)
             return int(_CONSTRUCT.construct_yaml_int(node))
         except (ValueError, IndexError):
             self.fail(node, f'{what}: "{node.value}" is not a valid integer')

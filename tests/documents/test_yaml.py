@@ -121,3 +121,16 @@ def test_explicit_tags_with_invalid_values_are_manifest_errors():
         '<stdin>:5:13: spec.replicas: "" is not a valid integer')
     assert error(text.replace("VALUE", "2")) == (
         '<stdin>:6:34: spec.hostNetwork: "maybe" is not a valid boolean')
+
+
+@pytest.mark.parametrize("number", ["9" * 5000, "0755", "1_000", "0x1F"],
+                         ids=["5000 digits", "octal", "underscores", "hex"])
+def test_an_integer_reads_as_yaml_11_or_fails_as_a_manifest_error(number: str):
+    text = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n"
+            f"spec:\n  replicas: {number}\n")
+    if len(number) > 100:  # more digits than Python converts: a clean error, no traceback
+        assert error(text).startswith("<stdin>:5:13: spec.replicas: ")
+        assert error(text).endswith("is not a valid integer")
+    else:
+        (workload,) = load(text).workloads
+        assert workload.replicas == {"0755": 493, "1_000": 1000, "0x1F": 31}[number]

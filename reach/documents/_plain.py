@@ -35,17 +35,16 @@ __all__ = ["PlainSource"]
 class PlainSource(Source):
     """The typed reads of :class:`Source` over a decoded JSON object (see the module)."""
 
-    __slots__ = ("_location", "column", "line", "root")
+    __slots__ = ("_location", "root")
 
     def __init__(self, path: str) -> None:
         super().__init__(path)
         self.root: Any = None
-        self.line = self.column = 0
         self._location = Location(path)
 
     def at(self, item: JsonItem) -> None:
         """Read ``item`` from now on."""
-        self.root, self.line, self.column = item.value, item.line, item.column
+        self.root = item.value
         self._location = Location(self.path, item.line, item.column)
 
     def location(self, node: Any) -> Location:
@@ -55,7 +54,7 @@ class PlainSource(Source):
 
     def place(self, node: Any) -> tuple[int, int]:
         if node is self.root:
-            return self.line, self.column
+            return self._location.line, self._location.column
         raise Imprecise
 
     def fail(self, node: Any, message: str, hint: str | None = None) -> NoReturn:

@@ -33,7 +33,6 @@ from reach.engine.ports import PortSet
 from reach.engine.portsets import (
     BoolArray,
     IntArray,
-    bits_to_bool,
     bool_to_bits,
     iter_bits,
     select_bits,
@@ -126,7 +125,6 @@ class Universe:
     pod_class: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     class_pods: list[list[int]] = field(default_factory=list)
     class_named: list[tuple[PortSet, ...]] = field(default_factory=list)
-    class_named_id: list[int] = field(default_factory=list)  # equal ids: equal class_named
     pod_index: LabelIndex | None = None
     ns_index: LabelIndex | None = None
     ns_names: list[str] = field(default_factory=list)
@@ -455,7 +453,6 @@ def _refine(u: Universe) -> None:
         members.sort()
     u.class_pods = classes
     u.class_named = [u.class_named[int(g)] for g in reps]
-    u.class_named_id = named_col[reps].tolist()
     u.pod_class = group_class[u.pod_class].astype(np.int32)
     u.policy_bits = select_bits(policy_bits, groups, reps)
     u.peer_bits = dict(zip(peer_bits, select_bits(list(peer_bits.values()), groups, reps),
@@ -463,18 +460,9 @@ def _refine(u: Universe) -> None:
     if u.class_atoms:
         u.class_atoms = [u.class_atoms[int(g)] for g in reps]
         u.atom_owner = u.atom_index = None
-    selectable = bits_to_bool(u.selectable, groups)[reps]
-    u.selectable = bool_to_bits(selectable)
+    u.selectable, u.unknown_ip = select_bits([u.selectable, u.unknown_ip], groups, reps)
     u.ns_members = select_bits(u.ns_members, groups, reps)
     u.ns_cache = {}  # the namespaces' members are classes from here on
-    u.unknown_ip = _project(u.unknown_ip, reps, groups)
-
-
-def _project(bits: int, reps: npt.NDArray[np.intp], groups: int) -> int:
-    """A bitset over groups as a bitset over classes (bit of each class's first group)."""
-    if not bits:
-        return 0
-    return bool_to_bits(bits_to_bool(bits, groups)[reps])
 
 
 # ---------------------------------------------------------------------------

@@ -326,7 +326,6 @@ class _Side:
                 selecting.setdefault(c, []).append(pi)
         profiles: dict[tuple[tuple[int, int, int], ...], list[int]] = {}
         local: dict[tuple[int, int], BoolArray] = {}  # the classes a rule's own end holds
-        port_ids: dict[tuple[int, int, int], int] = {}  # rule_port_id by named-port id
         for c, chosen in selecting.items():
             key: list[tuple[int, int, int]] = []
             for pi in chosen:
@@ -342,12 +341,7 @@ class _Side:
                             continue  # the rule is for other pods of the policy's
                     port_id = -1
                     if direction == "ingress":
-                        asked = (pi, ri, u.class_named_id[c])
-                        found = port_ids.get(asked)
-                        if found is None:
-                            found = port_ids[asked] = self.rule_port_id(
-                                pi, ri, u.class_named[c])
-                        port_id = found
+                        port_id = self.rule_port_id(pi, ri, u.class_named[c])
                     key.append((pi, ri, port_id))
             profiles.setdefault(tuple(key), []).append(c)
         # Profile 0 is the open side (no policy selects the class); the others are

@@ -295,5 +295,3 @@ def select_bits(bitsets: list[int], size: int, index: npt.NDArray[np.intp]) -> l
                              bitorder="little")
         out.extend(int.from_bytes(row.tobytes(), "little") for row in picked)
     return out
-
-

@@ -305,12 +305,11 @@ class Source:
 
     def string(self, node: Node, what: str) -> str | None:
         """A string scalar; None for null; anything else is an error."""
-        if type(node) is ScalarNode:
-            if node.tag == _STR:
-                text: str = node.value
-                return text
-            if node.tag == _NULL:
-                return None
+        text = self.text_of(node)
+        if text is not None:
+            return text
+        if is_null(node):
+            return None
         self.fail(node, f"{what} must be a string, not {describe(node)}", _quote_hint(node))
 
     def text_of(self, node: Node) -> str | None:

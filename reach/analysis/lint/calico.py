@@ -250,7 +250,7 @@ def _shadow_findings(facts: Facts) -> Iterator[Finding]:
 
 def _tier(tier: Tier) -> str:
     """``tier security``, or ``the default tier`` (which reach calls NetworkPolicy)."""
-    return "the default tier" if tier is NETWORKPOLICY_TIER else f"tier {tier}"
+    return "the default tier" if tier == NETWORKPOLICY_TIER else f"tier {tier}"
 
 
 def _later(tier: Tier, other: Tier) -> bool:

@@ -189,7 +189,7 @@ def isolating(policy: Policy) -> bool:
     Calico policies of the default tier share the NetworkPolicy tier but may deny or
     pass, in order: they are walked with the other tiers, not unioned.
     """
-    return policy.tier is NETWORKPOLICY_TIER and policy.kind not in CALICO_KINDS
+    return policy.tier == NETWORKPOLICY_TIER and policy.kind not in CALICO_KINDS
 
 
 def calico(policy: Policy) -> bool:

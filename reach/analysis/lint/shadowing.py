@@ -52,7 +52,7 @@ def _profiles(facts: Facts) -> list[_Profile]:
         selected = [facts.selects(cluster.policies[i]) for i in indices]
         # Calico policies of the same tier, which decide in order among them
         among = [(p.order, facts.selects(p)) for p in cluster.policies
-                 if p.applies(direction) and p.tier is NETWORKPOLICY_TIER and calico(p)]
+                 if p.applies(direction) and p.tier == NETWORKPOLICY_TIER and calico(p)]
         groups: dict[tuple[tuple[int, ...], tuple[ContainerPort, ...], bool], int] = {}
         for k in range(facts.n):
             chosen = tuple(indices[j] for j, bits in enumerate(selected) if bits >> k & 1)

@@ -70,7 +70,7 @@ def _default_tier_closes(facts: Facts, direction: Direction) -> tuple[int, bool]
     selecting = passing = 0
     with_calico = False
     for policy in facts.net.cluster.policies:
-        if policy.tier is not NETWORKPOLICY_TIER or not policy.applies(direction):
+        if policy.tier != NETWORKPOLICY_TIER or not policy.applies(direction):
             continue
         bits = facts.selects(policy)
         selecting |= bits

@@ -19,6 +19,10 @@ Shapes (pods -> namespaces, NetworkPolicies): 3,000 -> 30, 300; 10,000 -> 100, 1
 50,000 -> 500, 6,500; 150,000 -> 1,500, 19,500 (the issue's cluster); any other size ->
 pods/100, 13% of pods.
 
+``--cache`` also times one ``reach can A B --port 8080`` three ways on each cluster: without a
+cache, with an empty ``--cache DIR`` (read, compile and write the entry) and again (the
+entry read back); A and B are the first and the last pod of the input.
+
 ``--nca`` also times NCA 2.1.0 (``--connectivity ... --output_endpoints pods``) against
 ``reach list --by pod`` (txt and json) on the same 3,000 bare pods (``nca_compatible=True``),
 side by side in this run.
@@ -27,6 +31,7 @@ side by side in this run.
     python benchmarks/scale.py --sizes 10000 --formats yaml,json --nca
     python benchmarks/scale.py --sizes '' --deployments          # 10k pods as Deployments
     python benchmarks/scale.py --sizes 150000 --formats json     # about 2 GB peak
+    python benchmarks/scale.py --sizes 150000 --formats json --cache
 
 Each run is killed after ``--timeout`` seconds (default 300) and shows ``timeout``.
 """
@@ -36,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -171,7 +177,8 @@ def _json_line(res: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def measure(pods: int, fmt: str, tmp: Path, timeout: float) -> dict[str, Any]:
+def measure(pods: int, fmt: str, tmp: Path, timeout: float, cache: bool = False
+            ) -> dict[str, Any]:
     folder = tmp / f"{pods}-{fmt}"
     t0 = time.perf_counter()
     paths = write_cluster(folder, pods, fmt)
@@ -205,8 +212,54 @@ def measure(pods: int, fmt: str, tmp: Path, timeout: float) -> dict[str, Any]:
     else:
         row["list"] = out["seconds"]
     row["list_rss"] = out["peak_mb"]
+    if cache:
+        row.update(cache_runs(paths, target, tmp, timeout))
     shutil.rmtree(folder, ignore_errors=True)
     return row
+
+
+_POD = re.compile(r'(?:"kind": "Pod"|kind: Pod)\W+metadata\W+name\W+([\w.-]+)\W+'
+                  r'namespace\W+([\w.-]+)')
+
+
+def _end_pods(paths: list[Path]) -> tuple[str, str]:
+    """The first and the last pod of the files, as NAMESPACE/NAME."""
+    found = [m for p in paths for m in _POD.finditer(p.read_text(encoding="utf-8"))]
+    first, last = found[0], found[-1]
+    return f"{first[2]}/{first[1]}", f"{last[2]}/{last[1]}"
+
+
+def cache_runs(paths: list[Path], target: str, tmp: Path, timeout: float) -> dict[str, Any]:
+    """``reach can`` without a cache, writing one, and reading it back."""
+    reach = shutil.which("reach") or "reach"
+    src, dst = _end_pods(paths)
+    cache = tmp / "cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    base = [reach, "can", src, dst, "--port", "8080", "-q", "-f", target]
+    out: dict[str, Any] = {}
+    for name, extra in (("can", []), ("can_write", ["--cache", str(cache)]),
+                        ("can_hit", ["--cache", str(cache)])):
+        res = run(base + extra, timeout)
+        ok = not res["timeout"] and res["rc"] in (0, 1)
+        out[name] = res["seconds"] if ok else ("timeout" if res["timeout"] else f"rc {res['rc']}")
+        out[f"{name}_rss"] = res["peak_mb"]
+        if not ok:
+            print(res.get("stderr", "")[-2000:], file=sys.stderr)
+    out["entry_mb"] = sum(p.stat().st_size for p in cache.glob("*.npz")) / 1e6
+    shutil.rmtree(cache, ignore_errors=True)
+    return out
+
+
+def print_cache_table(rows: list[dict[str, Any]]) -> None:
+    print()
+    print("| pods | format | `reach can` s | with `--cache`, first (writes) s | "
+          "with `--cache`, again s | entry MB | peak RSS MB (again) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        if "can" in r:
+            print(f"| {r['pods']:,} | {r['format']} | {_f(r['can'])} | {_f(r['can_write'])} | "
+                  f"{_f(r['can_hit'])} | {_f(r['entry_mb'], '.0f')} | {r['can_hit_rss']:,.0f} |")
+    sys.stdout.flush()
 
 
 def _f(value: Any, spec: str = ".2f") -> str:
@@ -310,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nca-bin", default=DEFAULT_NCA)
     parser.add_argument("--deployments", action="store_true",
                         help="also time list --by workload on 10,000 pods as Deployments")
+    parser.add_argument("--cache", action="store_true",
+                        help="also time reach can without, into and from a --cache folder")
     parser.add_argument("--tmp", help="where to write the clusters (default: a temp dir)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -323,11 +378,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for pods in sizes:
             for fmt in formats:
-                row = measure(pods, fmt, tmp, args.timeout)
+                row = measure(pods, fmt, tmp, args.timeout, args.cache)
                 print(f"# {pods} {fmt}: generated in {row['gen_s']:.1f} s", file=sys.stderr)
                 rows.append(row)
         if rows:
             print_table(rows)
+            if args.cache:
+                print_cache_table(rows)
         if args.nca:
             if not os.path.exists(args.nca_bin):
                 print(f"\nNCA comparison skipped: {args.nca_bin} not found")

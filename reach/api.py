@@ -32,6 +32,7 @@ def load(
     context: str | None = None,
     kubeconfig: str | None = None,
     live: LiveDump | None = None,
+    cache: str | os.PathLike[str] | None = None,
 ) -> Network:
     """Read manifests (files, folders read recursively, ``"-"`` for stdin) and compile them.
 
@@ -54,6 +55,11 @@ def load(
     progress
         Called as ``progress(stage, done, total)`` while large files are read and
         during long compiles.
+    cache
+        A folder of compiled networks (:mod:`reach.cache`): when it holds the network
+        of these very inputs, options and reach, it is read from there instead of
+        compiled; otherwise it is compiled and stored. The network's ``notes`` say
+        which, and whether an entry was ignored.
 
     Raises
     ------
@@ -64,6 +70,13 @@ def load(
 
     if live is None and cluster:
         live = kubectl_dump(context=context, kubeconfig=kubeconfig)
+    if cache is not None:
+        from reach.cache import load_cached
+        from reach.engine.classes import CompileOptions
+
+        options = CompileOptions(ipblock_pods=ipblock_pods, host_network_pods=host_network_pods)
+        return load_cached(cache, paths, stdin_text=stdin_text, live=live, options=options,
+                           progress=progress)
     read = read_cluster(*paths, stdin_text=stdin_text, live=live, progress=progress)
     return Network(
         read,

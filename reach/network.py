@@ -184,15 +184,30 @@ class Network:
         ipblock_pods: bool = True,
         host_network_pods: bool = False,
         progress: Callable[[str, int, int], None] | None = None,
+        notes: Sequence[Diagnostic] = (),
     ) -> None:
-        self.options = CompileOptions(ipblock_pods=ipblock_pods,
-                                      host_network_pods=host_network_pods)
+        options = CompileOptions(ipblock_pods=ipblock_pods, host_network_pods=host_network_pods)
         # Every later stage (verdicts, services, lint) reads the cluster as compiled.
-        self.cluster = _with_assumptions(self.options.prepare(cluster), self.options)
-        self.compiled: Compiled = compile_cluster(self.cluster, self.options, progress)
+        prepared = _with_assumptions(options.prepare(cluster), options)
+        self._setup(compile_cluster(prepared, options, progress), notes)
+
+    @classmethod
+    def of_compiled(cls, compiled: Compiled, notes: Sequence[Diagnostic] = ()) -> Network:
+        """The network of a cluster compiled before (``compiled.cluster`` is the cluster
+        as :class:`Network` prepares it); ``notes``: how it was obtained (a cache)."""
+        net = cls.__new__(cls)
+        net._setup(compiled, notes)
+        return net
+
+    def _setup(self, compiled: Compiled, notes: Sequence[Diagnostic]) -> None:
+        self.options = compiled.options
+        self.cluster = compiled.cluster
+        self.compiled = compiled
+        self.notes = tuple(notes)
         self._trace: TraceContext | None = None
         self._controller_trace: TraceContext | None = None
         self._services: ServiceMap | None = None
+        self._service_keys: set[tuple[str, str]] | None = None
         self._admits: dict[int, PortSet] = {}
         self._by_ref: dict[tuple[str, str, str], list[int]] = {}
         for i, pod in enumerate(self.compiled.pods):
@@ -213,8 +228,8 @@ class Network:
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
         """Warnings and notes about the input (skipped files and objects, suspicious input)
-        and about what the analysis had to assume."""
-        return self.cluster.diagnostics + self.compiled.diagnostics
+        and about what the analysis had to assume; then :attr:`notes`."""
+        return self.cluster.diagnostics + self.compiled.diagnostics + self.notes
 
     @property
     def caveats(self) -> tuple[Diagnostic, ...]:
@@ -380,11 +395,12 @@ candidates: shop/Deployment/web
         return self._resolve_name(str(ep), ep.namespace, ep.kind, ep.name)
 
     def _resolve_name(self, text: str, namespace: str, kind: str | None, name: str) -> Resolved:
-        smap = self.services
+        # The service map (every Service's backends) is built only when a name can be a
+        # Service or an Ingress: a pod or workload name is found without it.
         if kind == "Service":
             try:
                 return Resolved(Endpoint("Service", namespace, name),
-                                service=smap.find(namespace, name))
+                                service=self.services.find(namespace, name))
             except UnknownEndpoint:
                 self._unknown(text, namespace, kind, name)
         if kind in ("Ingress", "Route"):
@@ -393,7 +409,7 @@ candidates: shop/Deployment/web
             if not found:
                 self._unknown(text, namespace, kind, name)
             return Resolved(Endpoint(kind, namespace, name),
-                            routes=smap.routes_of(kind, namespace, name))
+                            routes=self.services.routes_of(kind, namespace, name))
         if kind is not None:
             pods = self._by_ref.get((namespace, kind, name))
             if not pods:
@@ -414,7 +430,7 @@ candidates: shop/Deployment/web
             key = matches[0]
             pods = self._by_ref[key]
             return Resolved(self._shown(key[1], namespace, name, pods), tuple(pods))
-        info = smap.named(namespace, name)
+        info = self._service_named(namespace, name)
         if info is not None:
             return Resolved(info.endpoint, service=info)
         self._unknown(text, namespace, None, name)
@@ -424,6 +440,15 @@ candidates: shop/Deployment/web
         if kind == "Pod" and len(pods) == 1:
             return pod_endpoint(self.pods[pods[0]], "pod")
         return Endpoint(kind, namespace, name)
+
+    def _service_named(self, namespace: str, name: str) -> ServiceInfo | None:
+        """The Service ``namespace/name`` with its backends; the service map of every
+        Service is built only when the input has a Service of that name."""
+        if self._service_keys is None:
+            self._service_keys = {(s.namespace, s.name) for s in self.cluster.services}
+        if (namespace, name) not in self._service_keys:
+            return None
+        return self.services.named(namespace, name)
 
     def _names(self) -> list[tuple[str, str, str]]:
         """Every (namespace, kind, name) a reference may name."""
@@ -658,7 +683,7 @@ candidates: shop/Deployment/web
         if isinstance(port, str) and port.strip().isdigit():
             port = int(port)
         pods = set(dst.pods)
-        for info in filter(None, [self.services.named(ep.namespace, ep.name)]):
+        for info in filter(None, [self._service_named(ep.namespace, ep.name)]):
             if not any(b.pod in pods for b in info.backends):
                 return None
             if not info.port_indices(port, protocol if isinstance(port, int) else None):
@@ -673,7 +698,7 @@ candidates: shop/Deployment/web
     def _twin_service(self, dst: Resolved, port: int | None, protocol: str) -> str:
         """A note when a Service has the name of the workload asked about, on the port asked."""
         ep = dst.endpoint
-        for info in filter(None, [self.services.named(ep.namespace, ep.name)]):
+        for info in filter(None, [self._service_named(ep.namespace, ep.name)]):
             if port is None or info.port_indices(port, protocol):
                 return (f"{ep.namespace}/{ep.name} is also a Service: this answer is about "
                         f"{ep} itself; ask {ep.namespace}/svc/{ep.name} for its service ports "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -81,6 +82,10 @@ def _add_reading(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="do not print warnings (caveats are always printed)")
+    parser.add_argument(
+        "--cache", metavar="DIR", default=os.environ.get("REACH_CACHE") or None,
+        help="keep compiled networks in DIR: asked again on unchanged inputs (same files, "
+        "options and reach), the answer skips reading and compiling (default: $REACH_CACHE)")
 
 
 class _Progress:
@@ -138,6 +143,7 @@ def load_network(args: argparse.Namespace, files: Sequence[str] | None = None,
             context=getattr(args, "context", None),
             kubeconfig=getattr(args, "kubeconfig", None),
             live=live,
+            cache=getattr(args, "cache", None),
         )
     finally:
         progress.close()

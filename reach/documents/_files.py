@@ -5,16 +5,22 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from reach.errors import ManifestError
 from reach.model import Diagnostic, Location
 
-__all__ = ["MANIFEST_SUFFIXES", "STDIN", "decode", "iter_texts"]
+__all__ = ["MANIFEST_SUFFIXES", "STDIN", "Raw", "Sources", "decode", "iter_sources", "iter_texts",
+           "text_of"]
 
 MANIFEST_SUFFIXES = (".json", ".yaml", ".yml")
 STDIN = "<stdin>"
 _DOC_SUFFIXES = (".md", ".rst")
+
+
+Raw = bytes | str
+"""A file's bytes, or the text of standard input (already decoded)."""
 
 
 def iter_texts(
@@ -28,6 +34,21 @@ def iter_texts(
     their files that are not .yaml/.yml/.json are skipped with a warning. A file
     named explicitly is read whatever its suffix, as ``kubectl -f`` does.
     """
+    for path, raw in iter_sources(paths, stdin_text, notes):
+        yield path, text_of(path, raw)
+
+
+def text_of(path: str, raw: Raw) -> str:
+    """The text of a source :func:`iter_sources` gave."""
+    return raw if isinstance(raw, str) else decode(raw, path)
+
+
+def iter_sources(
+    paths: tuple[str | os.PathLike[str], ...],
+    stdin_text: str | None,
+    notes: list[Diagnostic],
+) -> Iterator[tuple[str, Raw]]:
+    """What :func:`iter_texts` reads, undecoded: each file's bytes (stdin's text)."""
     seen: set[str] = set()
     for raw in paths:
         text_path = os.fspath(raw)
@@ -46,6 +67,33 @@ def iter_texts(
                 yield text_path, _read(path)
         else:
             raise ManifestError("no such file or directory", path=text_path)
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """Every source :func:`iter_sources` gives, read up front, with the notes about
+    skipped files in the order they came among them: reading them again
+    (:meth:`replay`) says exactly what reading the paths would have said.
+    """
+
+    items: tuple[tuple[tuple[Diagnostic, ...], str, Raw], ...]
+    trailing: tuple[Diagnostic, ...]
+
+    @staticmethod
+    def read(paths: tuple[str | os.PathLike[str], ...], stdin_text: str | None) -> Sources:
+        items = []
+        notes: list[Diagnostic] = []
+        for path, raw in iter_sources(paths, stdin_text, notes):
+            items.append((tuple(notes), path, raw))
+            notes.clear()
+        return Sources(tuple(items), tuple(notes))
+
+    def replay(self, notes: list[Diagnostic]) -> Iterator[tuple[str, Raw]]:
+        """The sources in order, each note appended to ``notes`` where it came."""
+        for before, path, raw in self.items:
+            notes.extend(before)
+            yield path, raw
+        notes.extend(self.trailing)
 
 
 def _first_time(path: Path, seen: set[str]) -> bool:
@@ -85,19 +133,20 @@ def _folder_files(folder: Path, notes: list[Diagnostic]) -> Iterator[Path]:
                 ))
 
 
-def _read(path: Path) -> str:
+def _read(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise ManifestError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
-    return decode(data, str(path))
 
 
 def decode(data: bytes, path: str) -> str:
     """UTF-8 (with or without BOM) or UTF-16 with a BOM, as YAML allows."""
     encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
     try:
-        return data.decode(encoding)
+        if data.startswith(b"\xef\xbb\xbf") or encoding == "utf-16":
+            return data.decode(encoding)
+        return data.decode("utf-8")  # twice as fast as utf-8-sig on a large file
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ManifestError(

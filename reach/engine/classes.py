@@ -298,45 +298,62 @@ def _all_peers(policies: Sequence[Policy]) -> list[Peer]:
     return out
 
 
-def _entity_addresses(u: Universe) -> None:
-    """The address sets of every Calico entity, registered so that atoms are cut by them."""
-    entities = {peer.entity for peer in _all_peers(u.cluster.policies) if peer.entity is not None}
-    if not entities:
-        return
-    labelled = labelled_sets(u.cluster.network_sets, u.namespaces)
-    for entity in sorted(entities, key=str):
-        sets = u.entities[entity] = entity_sets(entity, labelled)
-        u.addresses[("entity", entity)] = sets.outside
+def known_namespaces(cluster: Cluster) -> dict[str, Namespace]:
+    """The namespaces of ``cluster`` by name, with an implicit one (only its name label)
+    for each that a pod or a policy uses and no manifest defines."""
+    namespaces = {ns.name: ns for ns in cluster.namespaces}
+    used = {pod.namespace for pod in cluster.pods} | {p.namespace for p in cluster.policies}
+    for name in sorted(used - {""}):
+        if name not in namespaces:
+            namespaces[name] = Namespace(name, Labels({NAMESPACE_NAME_LABEL: name}), implicit=True)
+    return namespaces
+
+
+def address_sets(cluster: Cluster, namespaces: dict[str, Namespace]
+                 ) -> tuple[dict[AddressKey, AddressSet], dict[Entity, EntitySets]]:
+    """The address set of every address peer of the policies, by its key
+    (:func:`peer_address_key`), and the sets of every Calico entity, whose keys are
+    registered too so that atoms are cut by them."""
+    addresses: dict[AddressKey, AddressSet] = {}
+    peers = _all_peers(cluster.policies)
+    for peer in peers:
+        key = peer_address_key(peer)
+        if key is not None and key not in addresses and peer.entity is None:
+            addresses[key] = peer_addresses(peer, cluster.nodes)
+    entities: dict[Entity, EntitySets] = {}
+    found = {peer.entity for peer in peers if peer.entity is not None}
+    if not found:
+        return addresses, entities
+    labelled = labelled_sets(cluster.network_sets, namespaces)
+    for entity in sorted(found, key=str):
+        sets = entities[entity] = entity_sets(entity, labelled)
+        addresses[("entity", entity)] = sets.outside
         for part in ("selected", "not_selected", "not_nets"):
-            u.addresses[("entity", entity, part)] = getattr(sets, part)
+            addresses[("entity", entity, part)] = getattr(sets, part)
         if entity.nets:
-            u.addresses[("entity", entity, "nets")] = sets.nets
+            addresses[("entity", entity, "nets")] = sets.nets
+    return addresses, entities
+
+
+def external_atoms(addresses: dict[AddressKey, AddressSet]) -> tuple[tuple[int, int], ...]:
+    """The address ranges outside the cluster that no address peer tells apart."""
+    return _external_atoms(list(addresses.values()))
 
 
 def build_universe(cluster: Cluster, options: CompileOptions) -> Universe:
     """Group the pods of ``cluster`` into classes and compute every selector's bitset."""
-    policies = cluster.policies
-    namespaces = {ns.name: ns for ns in cluster.namespaces}
-    used = {pod.namespace for pod in cluster.pods} | {p.namespace for p in policies}
-    for name in sorted(used - {""}):
-        if name not in namespaces:
-            namespaces[name] = Namespace(name, Labels({NAMESPACE_NAME_LABEL: name}), implicit=True)
-    addresses: dict[AddressKey, AddressSet] = {}
-    for peer in _all_peers(policies):
-        key = peer_address_key(peer)
-        if key is not None and key not in addresses and peer.entity is None:
-            addresses[key] = peer_addresses(peer, cluster.nodes)
+    namespaces = known_namespaces(cluster)
+    addresses, entities = address_sets(cluster, namespaces)
     universe = Universe(
         cluster=cluster,
         options=options,
         pods=cluster.pods,
         namespaces=namespaces,
-        named_ports=named_port_keys(policies),
-        ext_atoms=(),
+        named_ports=named_port_keys(cluster.policies),
+        ext_atoms=external_atoms(addresses),
         addresses=addresses,
+        entities=entities,
     )
-    _entity_addresses(universe)
-    universe.ext_atoms = _external_atoms(list(addresses.values()))
     _group_pods(universe)
     _refine(universe)
     return universe

@@ -44,14 +44,14 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from reach.documents._files import MANIFEST_SUFFIXES, iter_texts
+from reach.documents._files import MANIFEST_SUFFIXES, Raw, iter_sources, text_of
 from reach.loader._cluster import Collector
 from reach.loader._kubectl import LiveDump, kubectl_dump
-from reach.model import Cluster
+from reach.model import Cluster, Diagnostic
 
-__all__ = ["MANIFEST_SUFFIXES", "LiveDump", "kubectl_dump", "read_cluster"]
+__all__ = ["MANIFEST_SUFFIXES", "LiveDump", "kubectl_dump", "read_cluster", "read_sources"]
 
 
 def read_cluster(*paths: str | os.PathLike[str], stdin_text: str | None = None,
@@ -96,6 +96,16 @@ def read_cluster(*paths: str | os.PathLike[str], stdin_text: str | None = None,
     >>> [(pod.ref, str(pod.labels), str(pod.location)) for pod in cluster.pods]
     [('default/web', 'app=web', '<stdin>:1:1')]
     """
+    return read_sources(lambda notes: iter_sources(paths, stdin_text, notes), live=live,
+                        progress=progress)
+
+
+def read_sources(sources: Callable[[list[Diagnostic]], Iterable[tuple[str, Raw]]], *,
+                 live: LiveDump | None = None,
+                 progress: Callable[[str, int, int], None] | None = None) -> Cluster:
+    """:func:`read_cluster` over the sources ``sources(notes)`` gives (appending its
+    notes about skipped files to ``notes``): :func:`~reach.documents._files.iter_sources` of
+    the paths, or :meth:`~reach.documents._files.Sources.replay` of paths read up front."""
     # Composing allocates millions of short-lived, acyclic node objects: reference
     # counting frees them, and cyclic collections in between would only slow the read
     # down (more so in a process that already holds many objects).
@@ -107,8 +117,8 @@ def read_cluster(*paths: str | os.PathLike[str], stdin_text: str | None = None,
             collector.notes.extend(live.notes)
             for text in live.texts:
                 collector.read_text(live.name, text, warn_empty=False, live=True)
-        for path, text in iter_texts(paths, stdin_text, collector.notes):
-            collector.read_text(path, text)
+        for path, raw in sources(collector.notes):
+            collector.read_text(path, text_of(path, raw))
         return collector.cluster()
     finally:
         if collecting:

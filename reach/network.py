@@ -55,6 +55,7 @@ from reach.services import (
     ServiceMap,
     controller_context,
     service_map,
+    service_named,
 )
 from reach.verdict import BackendVerdict, ServiceVerdict, Side, Verdict, side_of
 
@@ -207,7 +208,7 @@ class Network:
         self._trace: TraceContext | None = None
         self._controller_trace: TraceContext | None = None
         self._services: ServiceMap | None = None
-        self._service_keys: set[tuple[str, str]] | None = None
+        self._service_infos: dict[tuple[str, str], ServiceInfo | None] = {}
         self._admits: dict[int, PortSet] = {}
         self._by_ref: dict[tuple[str, str, str], list[int]] = {}
         for i, pod in enumerate(self.compiled.pods):
@@ -442,13 +443,14 @@ candidates: shop/Deployment/web
         return Endpoint(kind, namespace, name)
 
     def _service_named(self, namespace: str, name: str) -> ServiceInfo | None:
-        """The Service ``namespace/name`` with its backends; the service map of every
-        Service is built only when the input has a Service of that name."""
-        if self._service_keys is None:
-            self._service_keys = {(s.namespace, s.name) for s in self.cluster.services}
-        if (namespace, name) not in self._service_keys:
-            return None
-        return self.services.named(namespace, name)
+        """The Service ``namespace/name`` with its backends, resolved alone until the
+        whole service map is needed."""
+        if self._services is not None:
+            return self._services.named(namespace, name)
+        key = (namespace, name)
+        if key not in self._service_infos:
+            self._service_infos[key] = service_named(self.cluster, self.pods, namespace, name)
+        return self._service_infos[key]
 
     def _names(self) -> list[tuple[str, str, str]]:
         """Every (namespace, kind, name) a reference may name."""

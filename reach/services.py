@@ -48,7 +48,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reach.endpoints import INGRESS_CONTROLLER, Endpoint, closest, pod_endpoint
@@ -80,6 +80,7 @@ __all__ = [
     "ServiceMap",
     "controller_context",
     "service_map",
+    "service_named",
 ]
 
 #: Labels of the pods of well-known ingress controllers: ``(key, value)``, any one matches.
@@ -436,38 +437,13 @@ def service_map(cluster: Cluster, pods: Sequence[Pod]) -> ServiceMap:
     ['external-name']
     """
     warnings: list[Diagnostic] = []
-    index: dict[tuple[str, str, str], set[int]] = {}
-    for i, pod in enumerate(pods):
-        for key, value in pod.labels.items():
-            index.setdefault((pod.namespace, key, value), set()).add(i)
-    endpoints: dict[tuple[str, str], list[Endpoints]] = {}
-    for eps in cluster.endpoints:
-        endpoints.setdefault((eps.namespace, eps.service), []).append(eps)
+    index = _label_index(enumerate(pods))
+    endpoints = _endpoints_of(cluster)
     infos: list[ServiceInfo] = []
     for service in sorted(cluster.services, key=lambda s: (s.namespace, s.name)):
-        backends: list[Backend] = []
-        mine: list[Diagnostic] = []
-        if service.type == "ExternalName":
-            mine.append(_warning(
-                f"service {service.ref} is ExternalName ({service.external_name or '?'}): "
-                "its traffic leaves for a DNS name reach cannot resolve; no backends",
-                service, "external-name"))
-        elif service.selector:  # an empty selector is no selector, as for the API server
-            backends = _selector_backends(pods, service, service.selector, index, mine)
-            if not backends:
-                mine.append(_warning(
-                    f"service {service.ref} selects no pod ({service.selector})",
-                    service, "no-backends"))
-        elif (service.namespace, service.name) in endpoints:
-            backends = _endpoint_backends(
-                pods, service, endpoints[(service.namespace, service.name)], mine)
-        else:
-            mine.append(_warning(
-                f"service {service.ref} has no selector and no Endpoints or EndpointSlices in "
-                "the input: its backends are unknown", service, "unknown-backends"))
-        unique = tuple(dict.fromkeys(mine))
-        warnings.extend(unique)
-        infos.append(ServiceInfo(service, tuple(backends), unique))
+        info = _service_info(service, pods, index, endpoints)
+        warnings.extend(info.warnings)
+        infos.append(info)
     by_key = {(i.service.namespace, i.service.name): i for i in infos}
     routes = _routes(cluster.ingresses, by_key, warnings)
     controllers = tuple(i for i, pod in enumerate(pods) if _is_controller(pod))
@@ -479,6 +455,71 @@ def service_map(cluster: Cluster, pods: Sequence[Pod]) -> ServiceMap:
             "app.kubernetes.io/name=ingress-nginx",
             None, "synthetic-controller"))
     return ServiceMap(tuple(infos), tuple(routes), controllers, tuple(dict.fromkeys(warnings)))
+
+
+def service_named(cluster: Cluster, pods: Sequence[Pod], namespace: str, name: str
+                  ) -> ServiceInfo | None:
+    """The Service ``namespace/name`` with its backends, as
+    ``service_map(cluster, pods).named(namespace, name)`` gives it, without resolving
+    every other Service.
+
+    >>> from reach.model import Cluster, Labels, Pod, Service, ServicePort
+    >>> web = Service("ns", "web", selector=Labels({"app": "web"}),
+    ...               ports=(ServicePort(80, 8080),))
+    >>> pods = (Pod("ns", "web-1", Labels({"app": "web"})),
+    ...         Pod("other", "web-2", Labels({"app": "web"})))
+    >>> [b.pod for b in service_named(Cluster(services=(web,)), pods, "ns", "web").backends]
+    [0]
+    """
+    service = next((s for s in cluster.services if (s.namespace, s.name) == (namespace, name)),
+                   None)  # the first of that name, as the map keeps it
+    if service is None:
+        return None
+    mine = ((i, pod) for i, pod in enumerate(pods) if pod.namespace == namespace)
+    return _service_info(service, pods, _label_index(mine), _endpoints_of(cluster))
+
+
+def _label_index(pods: Iterable[tuple[int, Pod]]) -> dict[tuple[str, str, str], set[int]]:
+    """The pods (by index) by (namespace, label key, value)."""
+    index: dict[tuple[str, str, str], set[int]] = {}
+    for i, pod in pods:
+        for key, value in pod.labels.items():
+            index.setdefault((pod.namespace, key, value), set()).add(i)
+    return index
+
+
+def _endpoints_of(cluster: Cluster) -> dict[tuple[str, str], list[Endpoints]]:
+    endpoints: dict[tuple[str, str], list[Endpoints]] = {}
+    for eps in cluster.endpoints:
+        endpoints.setdefault((eps.namespace, eps.service), []).append(eps)
+    return endpoints
+
+
+def _service_info(service: Service, pods: Sequence[Pod],
+                  index: Mapping[tuple[str, str, str], set[int]],
+                  endpoints: Mapping[tuple[str, str], list[Endpoints]]) -> ServiceInfo:
+    """One Service with its backends among ``pods`` and the warnings resolving it gave."""
+    backends: list[Backend] = []
+    mine: list[Diagnostic] = []
+    if service.type == "ExternalName":
+        mine.append(_warning(
+            f"service {service.ref} is ExternalName ({service.external_name or '?'}): "
+            "its traffic leaves for a DNS name reach cannot resolve; no backends",
+            service, "external-name"))
+    elif service.selector:  # an empty selector is no selector, as for the API server
+        backends = _selector_backends(pods, service, service.selector, index, mine)
+        if not backends:
+            mine.append(_warning(
+                f"service {service.ref} selects no pod ({service.selector})",
+                service, "no-backends"))
+    elif (service.namespace, service.name) in endpoints:
+        backends = _endpoint_backends(
+            pods, service, endpoints[(service.namespace, service.name)], mine)
+    else:
+        mine.append(_warning(
+            f"service {service.ref} has no selector and no Endpoints or EndpointSlices in "
+            "the input: its backends are unknown", service, "unknown-backends"))
+    return ServiceInfo(service, tuple(backends), tuple(dict.fromkeys(mine)))
 
 
 def controller_context(cluster: Cluster, namespaces: Mapping[str, Namespace],

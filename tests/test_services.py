@@ -566,3 +566,16 @@ spec:
     assert entry.verdict is not None and "client of itself" in " ".join(entry.verdict.notes)
     opened = reach.load("-", stdin_text=text.replace("app: api", "app: db"))
     assert opened.can("shop/db", "shop/svc/db", port=5432)
+
+
+@pytest.mark.parametrize("inputs", [("tests/data/graph/services.yaml",), ("samples/shop",),
+                                    ("samples/flawed",)])
+def test_one_service_resolved_alone_is_the_service_the_map_resolves(inputs: tuple[str, ...]
+                                                                    ) -> None:
+    net = reach.load(*inputs)
+    smap = reach.services.service_map(net.cluster, net.pods)
+    assert smap.services
+    for info in smap.services:
+        ns, name = info.service.namespace, info.service.name
+        assert reach.services.service_named(net.cluster, net.pods, ns, name) == info
+    assert reach.services.service_named(net.cluster, net.pods, "nowhere", "nothing") is None

@@ -36,7 +36,7 @@ import numpy.typing as npt
 
 from reach.engine.portsets import ALL_PORTS, IntArray, PortSetTable
 
-__all__ = ["BLOCK_ENTRIES", "DENSE_LIMIT", "AllowMatrix", "AllowSide"]
+__all__ = ["BLOCK_ENTRIES", "DENSE_LIMIT", "AllowMatrix", "AllowSide", "RunRows"]
 
 DENSE_LIMIT = 1 << 24
 """Matrices of at most this many entries (64 MB as int32) are met once and kept dense."""
@@ -51,19 +51,82 @@ _SIGNATURE_ROWS = 256
 """Profile rows hashed at once for the column signature."""
 
 Index = npt.NDArray[np.intp]
+Positions = npt.NDArray[np.integer[Any]]
+"""Row or column numbers, of any integer type."""
 SideIds = npt.NDArray[np.int16] | IntArray
 """Port-set ids as a side keeps them: int16 while the table is that small."""
+
+
+class RunRows:
+    """Profile rows kept as runs of equal ids along each row (``values[k]`` repeated
+    ``lengths[k]`` times; every row starts a run), expanded when read: a few rows on
+    their own, all of them once (then kept).
+
+    A compiled network read back from a cache holds its sides so: a question about a
+    few pods never expands the hundreds of megabytes of rows a large cluster has.
+
+    >>> runs = RunRows(np.array([1, 0, 2], dtype=np.int16), np.array([2, 1, 3]), 2, 3)
+    >>> runs.take(np.array([1])).tolist(), runs.full().tolist()
+    ([[2, 2, 2]], [[1, 1, 0], [2, 2, 2]])
+    """
+
+    few = 64
+    """Rows read on their own at most; more expand every row."""
+
+    def __init__(self, values: SideIds, lengths: npt.NDArray[np.integer[Any]], profiles: int,
+                 cols: int) -> None:
+        if len(values) != len(lengths) or int(lengths.sum(dtype=np.int64)) != profiles * cols:
+            raise ValueError("the runs do not fill the rows")
+        self.values = values
+        self.lengths = lengths
+        self.shape = (profiles, cols)
+        self.dtype = values.dtype
+        starts = np.cumsum(lengths, dtype=np.int64) - lengths
+        row_starts = np.arange(profiles + 1, dtype=np.int64) * cols
+        self._first = np.searchsorted(starts, row_starts)
+        heads = self._first[:-1]
+        if bool(np.any(heads >= len(starts))) or not np.array_equal(starts[heads],
+                                                                     row_starts[:-1]):
+            raise ValueError("a run crosses the end of a row")
+        self._full: SideIds | None = None
+
+    @property
+    def nbytes(self) -> int:
+        if self._full is not None:
+            return int(self._full.nbytes)
+        return int(self.values.nbytes + self.lengths.nbytes)
+
+    def take(self, profiles: Positions) -> SideIds:
+        """The rows ``profiles`` (``len(profiles) x cols``)."""
+        if self._full is None and len(profiles) <= self.few:
+            first = self._first
+            out = np.empty((len(profiles), self.shape[1]), dtype=self.dtype)
+            for k, p in enumerate(profiles.tolist()):
+                a, b = first[p], first[p + 1]
+                out[k] = np.repeat(self.values[a:b], self.lengths[a:b])
+            return out
+        taken: Any = np.take(self.full(), profiles, axis=0)
+        return taken  # type: ignore[no-any-return]
+
+    def full(self) -> SideIds:
+        """Every row, expanded once."""
+        full = self._full
+        if full is None:
+            expanded: Any = np.repeat(self.values, self.lengths).reshape(self.shape)
+            full = self._full = expanded
+        return full
 
 
 @dataclass(frozen=True, slots=True)
 class AllowSide:
     """One direction's rows: class ``c`` allows ``rows[of[c], column]`` with each column.
 
-    For egress the columns are destinations; for ingress they are sources.
+    For egress the columns are destinations; for ingress they are sources. ``rows``
+    is an array, or :class:`RunRows` expanded as it is read.
     """
 
     of: IntArray
-    rows: SideIds
+    rows: SideIds | RunRows
 
     @staticmethod
     def open(n: int, cols: int) -> AllowSide:
@@ -74,9 +137,46 @@ class AllowSide:
     def profiles(self) -> int:
         return int(self.rows.shape[0])
 
+    @property
+    def cols(self) -> int:
+        return int(self.rows.shape[1])
+
+    def profile_rows(self) -> SideIds:
+        """Every profile row (``profiles x cols``)."""
+        return self.rows.full() if isinstance(self.rows, RunRows) else self.rows
+
+    def take(self, profiles: Positions) -> SideIds:
+        """The rows of ``profiles``."""
+        if isinstance(self.rows, RunRows):
+            return self.rows.take(profiles)
+        taken: Any = np.take(self.rows, profiles, axis=0)
+        return taken  # type: ignore[no-any-return]
+
+    def cells(self, profiles: Positions, cols: Positions) -> SideIds:
+        """``len(profiles) x len(cols)``: the rows of ``profiles`` at ``cols``."""
+        if isinstance(self.rows, RunRows) and self.rows._full is None:
+            distinct, back = np.unique(profiles, return_inverse=True)
+            if len(distinct) <= self.rows.few:
+                picked: SideIds = np.take(np.take(self.rows.take(distinct), cols, axis=1),
+                                          back.ravel(), axis=0)
+                return picked
+        # columns first: the profile rows are many where the columns asked are few
+        taken: SideIds = np.take(np.take(self.profile_rows(), cols, axis=1), profiles, axis=0)
+        return taken
+
+    def at(self, profiles: Positions, cols: Positions) -> SideIds:
+        """``rows[profiles[k], cols[k]]`` for every ``k``."""
+        if isinstance(self.rows, RunRows) and self.rows._full is None:
+            distinct, back = np.unique(profiles, return_inverse=True)
+            if len(distinct) <= self.rows.few:
+                found: SideIds = self.rows.take(distinct)[back.ravel(), cols]
+                return found
+        found = self.profile_rows()[profiles, cols]
+        return found
+
     def full_rows(self) -> SideIds:
         """Every class's row (``n x cols``): for tests and small clusters."""
-        out: SideIds = self.rows[self.of]
+        out: SideIds = self.profile_rows()[self.of]
         return out
 
     def nbytes(self) -> int:
@@ -122,7 +222,7 @@ class AllowMatrix:
                  dense_limit: int | None = None) -> None:
         self.table = table
         self.n = n
-        self.cols = int(egress.rows.shape[1])
+        self.cols = egress.cols
         self.egress = egress
         self.ingress = ingress
         self._meet = _Meets(table)
@@ -214,7 +314,7 @@ class AllowMatrix:
         eg, ing = self.egress, self.ingress
         if len(ri) and len(c):
             # what each source sends: its profile rows, then the columns (two plain takes)
-            sent = np.take(np.take(eg.rows, eg.of[r[ri]], axis=0), c, axis=1)
+            sent: Any = np.take(eg.take(eg.of[r[ri]]), c, axis=1)
             if len(ci):
                 taken = _received(ing, r[ri], c[ci])
                 if len(ci) == len(c):
@@ -239,10 +339,9 @@ class AllowMatrix:
         both = (r < n) & (c < n)
         out_only = (r < n) & (c >= n)
         in_only = (r >= n) & (c < n)
-        out[both] = self._meet(eg.rows[eg.of[r[both]], c[both]],
-                               ing.rows[ing.of[c[both]], r[both]])
-        out[out_only] = eg.rows[eg.of[r[out_only]], c[out_only]]
-        out[in_only] = ing.rows[ing.of[c[in_only]], r[in_only]]
+        out[both] = self._meet(eg.at(eg.of[r[both]], c[both]), ing.at(ing.of[c[both]], r[both]))
+        out[out_only] = eg.at(eg.of[r[out_only]], c[out_only])
+        out[in_only] = ing.at(ing.of[c[in_only]], r[in_only])
         return out
 
     def row_blocks(self, rows: Sequence[int] | Index | None = None,
@@ -317,7 +416,7 @@ class AllowMatrix:
             return np.arange(self.cols, dtype=np.int64)  # small: nothing worth folding
         if self._signature is not None:
             return self._signature
-        egress = self.egress.rows
+        egress = self.egress.profile_rows()
         # egress column groups: columns of the egress profile rows that are equal
         mix = np.asarray(np.random.default_rng(0).integers(
             1, 1 << 62, size=egress.shape[0], dtype=np.int64), dtype=np.int64)
@@ -352,9 +451,7 @@ class AllowMatrix:
 
 def _received(ingress: AllowSide, sources: Index, classes: Index) -> SideIds:
     """``len(sources) x len(classes)``: what each class's ingress takes from each source."""
-    taken: SideIds = np.take(np.take(ingress.rows, sources, axis=1), ingress.of[classes],
-                             axis=0).T
-    return taken
+    return ingress.cells(ingress.of[classes], sources).T
 
 
 def _is_ix(key: Any) -> bool:

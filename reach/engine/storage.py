@@ -37,7 +37,7 @@ import numpy.typing as npt
 from reach.engine.classes import CompileOptions, address_sets, external_atoms, known_namespaces
 from reach.engine.compiler import Compiled
 from reach.engine.intervals import IntervalSet
-from reach.engine.matrix import AllowMatrix, AllowSide
+from reach.engine.matrix import AllowMatrix, AllowSide, RunRows
 from reach.engine.ports import PortSet
 from reach.engine.portsets import PortSetTable
 from reach.model import Diagnostic, Peer
@@ -48,6 +48,7 @@ __all__ = ["compiled_data", "compiled_from_data"]
 Arrays = dict[str, npt.NDArray[Any]]
 
 _FLAGS = ("ingress_isolated", "egress_isolated", "ingress_open", "egress_open")
+_RUN_ROWS = 256
 
 
 def compiled_data(c: Compiled, encoder: Encoder) -> tuple[dict[str, Any], Arrays]:
@@ -69,9 +70,9 @@ def compiled_data(c: Compiled, encoder: Encoder) -> tuple[dict[str, Any], Arrays
         "bit_ends": ends,
     }
     for name, side in (("egress", c.allow.egress), ("ingress", c.allow.ingress)):
-        values, lengths = _runs(side.rows)
+        values, lengths = _runs(side.profile_rows())
         arrays |= {f"{name}_of": side.of, f"{name}_values": values, f"{name}_lengths": lengths,
-                   f"{name}_profiles": np.array([side.rows.shape[0]], dtype=np.int64)}
+                   f"{name}_profiles": np.array([side.profiles], dtype=np.int64)}
     for name in _FLAGS:
         arrays[name] = getattr(c, name)
     return meta, arrays
@@ -102,11 +103,18 @@ def _ids(array: npt.NDArray[Any], below: int, name: str) -> None:
 def _runs(rows: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.int32]]:
     """The rows as runs of equal ids along each row (a row is mostly a few long runs:
     the classes of a namespace sit side by side): their values and lengths."""
-    change = np.ones(rows.shape, dtype=np.bool_)
-    change[:, 1:] = rows[:, 1:] != rows[:, :-1]
-    starts = np.flatnonzero(change.ravel())
-    lengths = np.diff(np.append(starts, rows.size)).astype(np.int32)
-    return rows.ravel()[starts], lengths
+    flat = np.ascontiguousarray(rows).ravel()
+    cols = rows.shape[1] if rows.ndim == 2 else 0
+    starts: list[npt.NDArray[np.intp]] = []
+    for k in range(0, rows.shape[0], _RUN_ROWS):  # a few rows at a time: small transients
+        block = rows[k:k + _RUN_ROWS]
+        change = np.empty(block.shape, dtype=np.bool_)
+        change[:, :1] = True
+        np.not_equal(block[:, 1:], block[:, :-1], out=change[:, 1:])
+        starts.append(np.flatnonzero(change) + k * cols)
+    first = np.concatenate(starts) if starts else np.zeros(0, dtype=np.intp)
+    lengths = np.diff(np.append(first, flat.size)).astype(np.int32)
+    return flat[first], lengths
 
 
 def _side(arrays: Mapping[str, npt.NDArray[Any]], name: str, n: int, cols: int,
@@ -115,12 +123,14 @@ def _side(arrays: Mapping[str, npt.NDArray[Any]], name: str, n: int, cols: int,
     (profiles,) = _array(arrays, f"{name}_profiles", "i", (1,)).tolist()
     values = _array(arrays, f"{name}_values", "i", (None,))
     lengths = _array(arrays, f"{name}_lengths", "i", values.shape)
-    if profiles < 1 or (lengths.size and int(lengths.min()) < 1) or \
-            int(lengths.sum(dtype=np.int64)) != profiles * cols:
+    if profiles < 1 or (lengths.size and int(lengths.min()) < 1):
         _fail(f"the runs of {name} do not fill its rows")
     _ids(of, profiles, f"{name}_of")
     _ids(values, n_ports, f"{name}_values")
-    rows = np.repeat(values, lengths).reshape(profiles, cols)
+    try:
+        rows = RunRows(values, lengths, profiles, cols)  # expanded as it is read
+    except ValueError as exc:
+        _fail(f"the runs of {name}: {exc}")
     return AllowSide(of.astype(np.int32, copy=False), rows)
 
 

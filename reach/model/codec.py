@@ -4,7 +4,8 @@ A cache must be data only: reading it must never run code nor build anything but
 model's own types. So the encoding is directed by the dataclasses' field types, and
 decoding accepts exactly those shapes, or raises :class:`CodecError`.
 
-Every object is interned by value into a table of its type, stored column by column
+Every object is interned into a table of its type (by value, or for objects that are
+one of a kind such as pods and rules by identity), stored column by column
 (one list per field); a field holding another object holds its row number. Tables
 are decoded in dependency order (locations and labels before pods, peers before
 rules), a column at a time. Calico's selector trees, the one recursive type, are
@@ -56,6 +57,13 @@ _TREE: tuple[type, ...] = (
     expressions.All, expressions.Global, expressions.Has, expressions.Compare,
     expressions.InSet, expressions.Not, expressions.And, expressions.Or,
 )
+_BY_IDENTITY: frozenset[type] = frozenset({
+    base.Location, base.Diagnostic, policy.Peer, policy.Rule, policy.Policy, cluster.Namespace,
+    cluster.Pod, cluster.ServiceAccount, cluster.NetworkSet, cluster.Workload, cluster.Node,
+    cluster.Service, cluster.Endpoints, cluster.Ingress, cluster.StagedPolicy, cluster.Cluster,
+})
+"""Types interned by identity: objects that are one of a kind (or whose hash walks a whole
+tree); the others (selectors, ports, tiers...) are written once per distinct value."""
 _NONE = type(None)
 _SCALARS = (str, int, float, bool, _NONE)
 
@@ -197,6 +205,7 @@ class Encoder:
 
     def __init__(self) -> None:
         self._rows: dict[type, dict[Any, int]] = {cls: {} for cls in _TABLED}
+        self._held: list[Any] = []  # what is interned by id stays alive while it is written
         self._columns: dict[type, list[list[Any]]] = {
             cls: [[] for _ in _schema(cls)] for cls in _TABLED}
         # per type: its fields read at once, and how each is written (None: as it is)
@@ -209,15 +218,18 @@ class Encoder:
     def ref(self, obj: Any) -> int:
         cls: type = type(obj)
         rows = self._rows[cls]
-        found = rows.get(obj)
+        key = id(obj) if cls in _BY_IDENTITY else obj
+        found = rows.get(key)
         if found is None:
+            if key is not obj:
+                self._held.append(obj)
             read, writers = self._plans[cls]
             values = read(obj)
             for column, write, value in zip(self._columns[cls], writers,
                                             values if len(writers) > 1 else (values,),
                                             strict=True):
                 column.append(value if write is None or value is None else write(value))
-            found = rows[obj] = len(rows)
+            found = rows[key] = len(rows)
         return found
 
     def labels(self, labels: Labels) -> int:

@@ -12,7 +12,7 @@ from strategies import clusters
 import reach.engine.matrix as matrix
 from reach import Network
 from reach.engine.compiler import compile_cluster
-from reach.engine.matrix import AllowMatrix
+from reach.engine.matrix import AllowMatrix, AllowSide, RunRows
 from reach.engine.portsets import NO_PORTS
 from reach.model import Cluster
 
@@ -41,13 +41,33 @@ def _factored(cluster: Cluster) -> tuple[AllowMatrix, AllowMatrix]:
     return dense, lazy
 
 
+def _as_runs(side: AllowSide, few: int) -> AllowSide:
+    rows = np.asarray(side.rows)
+    change = np.ones(rows.shape, dtype=bool)
+    change[:, 1:] = rows[:, 1:] != rows[:, :-1]
+    starts = np.flatnonzero(change.ravel())
+    runs = RunRows(rows.ravel()[starts], np.diff(np.append(starts, rows.size)), *rows.shape)
+    runs.few = few
+    return AllowSide(side.of, runs)
+
+
+def _in_runs(m: AllowMatrix, few: int) -> AllowMatrix:
+    """``m`` with both sides held as runs (as a cache gives them back), read ``few`` rows
+    at a time before every row is expanded."""
+    return AllowMatrix(m.table, m.n, egress=_as_runs(m.egress, few),
+                       ingress=_as_runs(m.ingress, few), dense_limit=0)
+
+
 @settings(max_examples=60, deadline=None)
 @given(clusters(max_pods=7, max_policies=5), st.data())
 def test_every_read_of_the_factored_form_is_the_dense_one(cluster: Cluster, data: st.DataObject):
-    dense, lazy = _factored(cluster)
-    whole = _brute(lazy)
+    dense, factored = _factored(cluster)
+    whole = _brute(factored)
     assert (np.asarray(dense) == whole).all()
-    assert (np.asarray(lazy) == whole).all()
+    assert (np.asarray(factored) == whole).all()
+    # held as runs: each read below comes first, before anything expands every row
+    lazy = data.draw(st.sampled_from([factored, _in_runs(factored, 0), _in_runs(factored, 1),
+                                      _in_runs(factored, 64)]))
     cols = lazy.cols
     index = st.integers(0, cols - 1)
     i, j = data.draw(index), data.draw(index)
@@ -63,6 +83,29 @@ def test_every_read_of_the_factored_form_is_the_dense_one(cluster: Cluster, data
     assert [tuple(a) for a in lazy.nonzero()] == [tuple(a) for a in np.nonzero(whole)]
     blocks = np.concatenate([b for _, b in lazy.row_blocks(entries=cols * 2)])
     assert (blocks == whole).all()
+    assert (np.asarray(lazy) == whole).all()
+
+
+def test_rows_held_as_runs_expand_only_what_is_read():
+    runs = RunRows(np.array([3, 1, 2, 0], dtype=np.int16), np.array([2, 2, 1, 3]), 2, 4)
+    assert runs.take(np.array([1, 0])).tolist() == [[2, 0, 0, 0], [3, 3, 1, 1]]
+    assert runs._full is None
+    side = AllowSide(np.array([1, 0, 1], dtype=np.int32), runs)
+    assert side.cells(np.array([0, 1]), np.array([3, 0])).tolist() == [[1, 3], [0, 2]]
+    assert side.at(np.array([1, 0]), np.array([0, 2])).tolist() == [2, 1]
+    assert runs._full is None
+    assert side.full_rows().tolist() == [[2, 0, 0, 0], [3, 3, 1, 1], [2, 0, 0, 0]]
+    assert runs._full is not None
+
+
+@pytest.mark.parametrize(("values", "lengths", "why"), [
+    ([1, 2], [3, 4], "do not fill"),      # 7 entries for 2 x 4
+    ([1, 2], [3, 5], "crosses the end"),  # a run over the end of the first row
+    ([1], [4, 4], "do not fill"),          # a value short
+])
+def test_runs_that_do_not_make_the_rows_are_refused(values, lengths, why):
+    with pytest.raises(ValueError, match=why):
+        RunRows(np.array(values, dtype=np.int16), np.array(lengths), 2, 4)
 
 
 @settings(max_examples=60, deadline=None)

@@ -188,7 +188,13 @@ class PortSetTable:
         flat = np.ascontiguousarray(joined).reshape(-1, words)
         # one word: the masks are their own keys (integers sort far faster than bytes)
         keys = flat.ravel() if words == 1 else flat.view(np.dtype((np.void, 8 * words))).ravel()
-        unique, inverse = np.unique(keys, return_inverse=True)
+        # the empty mask is the empty set (id 0), and most entries of a join are empty:
+        # only the others are sorted
+        some = np.flatnonzero(flat.ravel() if words == 1 else flat.any(axis=1))
+        result = np.zeros(len(keys), dtype=np.int32)
+        if not len(some):
+            return result.reshape(joined.shape[:2])
+        unique, inverse = np.unique(keys[some], return_inverse=True)
         out = np.zeros(len(unique), dtype=np.int32)
         for u_i, raw in enumerate(unique):
             found = known.get(raw.tobytes())
@@ -198,7 +204,8 @@ class PortSetTable:
                 found = self.intern(PortSet(IntervalSet.of(
                     *((atoms[a], atoms[a + 1] - 1) for a in chosen))))
             out[u_i] = found
-        return out[inverse.reshape(-1)].reshape(joined.shape[:2])
+        result[some] = out[inverse.reshape(-1)]
+        return result.reshape(joined.shape[:2])
 
 
 def _set_bits(mask: npt.NDArray[np.uint64], atoms: list[int], ports: PortSet) -> None:

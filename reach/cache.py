@@ -5,8 +5,8 @@ An entry is one file, ``DIR/<key>.npz``: NumPy arrays and JSON text in an
 uncompressed zip (read with ``allow_pickle=False``: nothing in it can run code). Its
 key is a SHA-256 over everything the answer depends on: the bytes of every input
 file with its path (and the notes about the files skipped), the live cluster's
-dump, the compile options, and reach itself (its version and the text of its
-modules, so that any other reach writes other keys).
+dump, the compile options, and reach itself (the text of its modules, so that any
+other reach writes other keys, and the versions of Python, PyYAML and NumPy).
 
 An entry is checked before use: the zip's CRC of every member, its header (format,
 key, reach), and every table and array against the model and each other
@@ -32,6 +32,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -64,8 +65,12 @@ _SUFFIX = ".npz"
 
 @cache
 def _reach_digest() -> str:
-    """reach itself: the text of every one of its modules (its version among them)."""
-    h = hashlib.sha256(f"{FORMAT}\0{schema_digest()}\0".encode())
+    """reach itself: the text of every one of its modules (its version among them), and
+    the versions of Python, PyYAML and NumPy that read the inputs and write the arrays."""
+    import yaml
+
+    versions = f"{sys.version}\0{yaml.__version__}\0{np.__version__}"
+    h = hashlib.sha256(f"{FORMAT}\0{schema_digest()}\0{versions}\0".encode())
     root = Path(__file__).parent
     for path in sorted(root.rglob("*.py")):
         h.update(str(path.relative_to(root)).encode() + b"\0")
@@ -121,7 +126,7 @@ def load_cached(
     ``cache-unwritable``; a miss says nothing.
     """
     options = options or CompileOptions()
-    where = Path(folder)
+    where = Path(folder).expanduser()
     sources = Sources.read(tuple(paths), stdin_text)
     key = cache_key(sources, live, options)
     entry = where / f"{key}{_SUFFIX}"

@@ -175,7 +175,9 @@ class Network:
 
     Build one with :func:`reach.load` (from files) or directly from a
     :class:`~reach.model.Cluster`. Methods are conveniences over the functions of
-    :mod:`reach`; everything they answer comes from the compiled classes.
+    :mod:`reach`; everything they answer comes from the compiled classes. ``notes``:
+    how the network was obtained (read from a cache, a cache entry ignored), the last
+    of :attr:`warnings`.
     """
 
     def __init__(

@@ -120,3 +120,88 @@ def test_anything_but_an_encoding_is_refused(change: str) -> None:
     assert decode_cluster(_data()).cluster == _sample()
     with pytest.raises(CodecError, match="not an encoded reach model"):
         decode_cluster(_broken(change))
+
+
+EVERY_KIND = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {team: a}}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: sa1, namespace: shop, labels: {role: front}}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n1, labels: {zone: a}}
+status: {addresses: [{type: InternalIP, address: 10.9.0.1}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec:
+  serviceAccountName: sa1
+  containers: [{name: c, image: web, ports: [{name: http, containerPort: 80}]}]
+status: {podIP: 10.0.0.1}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkSet
+metadata: {name: set, labels: {app: web}}
+spec: {nets: [203.0.113.0/24]}
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: tree, namespace: shop}
+spec:
+  order: 2.5
+  selector: (app == 'web' || has(tier)) && !(tier in {'a', 'b'}) && app contains 'e'
+  ingress:
+  - action: Allow
+    protocol: TCP
+    source:
+      selector: all() && app starts with 'w' && app ends with 'b' && tier not in {'x'}
+      notSelector: app != 'db'
+      nets: [10.0.0.0/8]
+      notNets: [10.1.0.0/16]
+    destination: {ports: [http, "8000:9000"], notPorts: [8080]}
+  - action: Deny
+    protocol: ICMP
+    icmp: {type: 8, code: 0}
+    source: {selector: "global() && app == 'web'"}
+---
+apiVersion: projectcalico.org/v3
+kind: StagedNetworkPolicy
+metadata: {name: staged, namespace: shop}
+spec:
+  selector: app == 'web'
+  ingress:
+  - {action: Allow, protocol: TCP, destination: {ports: [5432]}}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: admin}
+spec:
+  priority: 10
+  subject: {namespaces: {matchExpressions: [{key: team, operator: In, values: [a]}]}}
+  egress:
+  - name: nodes
+    action: Allow
+    to: [{nodes: {matchLabels: {zone: a}}}]
+    ports: [{portRange: {protocol: TCP, start: 80, end: 90}}]
+"""
+
+
+def test_every_model_type_is_written_and_read_back() -> None:
+    from reach.model.codec import _TABLED, _TREE
+
+    clusters_read = [read_cluster("-", stdin_text=EVERY_KIND), _sample(),
+                     read_cluster(Path("tests/data/graph/services.yaml"))]
+    seen: set[str] = set()
+    for cluster in clusters_read:
+        data = json.loads(json.dumps(encode_cluster(cluster)))
+        assert decode_cluster(data).cluster == cluster
+        seen |= {name for name, table in data["tables"].items()
+                 if isinstance(table, dict) and next(iter(table.values()))}
+        text = json.dumps(data)
+        seen |= {cls.__name__ for cls in _TREE if f'["{cls.__name__}"' in text}
+    assert {cls.__name__ for cls in (*_TABLED, *_TREE)} - seen == set()

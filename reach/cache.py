@@ -45,7 +45,7 @@ from reach.documents._files import Sources
 from reach.engine.classes import CompileOptions
 from reach.engine.storage import compiled_data, compiled_from_data
 from reach.loader import read_sources
-from reach.model import Diagnostic, Location
+from reach.model import Diagnostic, Location, Severity
 from reach.model.codec import CodecError, Encoder, decode_cluster, schema_digest
 from reach.network import Network
 
@@ -105,9 +105,8 @@ def cache_key(sources: Sources, live: LiveDump | None, options: CompileOptions) 
     return h.hexdigest()
 
 
-def _note(code: str, message: str, folder: Path, severity: str = "warning") -> Diagnostic:
-    return Diagnostic("warning" if severity == "warning" else "info", message,
-                      Location(str(folder)), code=code)
+def _note(code: str, message: str, folder: Path, severity: Severity = "warning") -> Diagnostic:
+    return Diagnostic(severity, message, Location(str(folder)), code=code)
 
 
 def load_cached(

@@ -13,7 +13,8 @@ key, reach), and every table and array against the model and each other
 (:mod:`reach.model.codec`, :mod:`reach.engine.storage`). An entry that fails any
 check, or cannot be read, is ignored with a warning and written again; nothing in a
 cache is trusted. Entries are written atomically (a temporary file, then a rename),
-and the :data:`KEEP` most recently used are kept.
+and the :data:`KEEP` most recently used are kept (with temporary files a killed writer
+left, once a day old).
 
 Examples
 --------
@@ -34,6 +35,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
@@ -61,6 +63,7 @@ KEEP = 8
 """Entries kept in a cache folder: the most recently used."""
 
 _SUFFIX = ".npz"
+_TEMPORARY = ".reach-"
 
 
 @cache
@@ -181,7 +184,7 @@ def _write_entry(where: Path, entry: Path, key: str, net: Network) -> None:
         **{f"array_{name}": array for name, array in arrays.items()},
     }
     where.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".reach-", suffix=_SUFFIX, dir=where)
+    fd, temporary = tempfile.mkstemp(prefix=_TEMPORARY, suffix=_SUFFIX, dir=where)
     try:
         with os.fdopen(fd, "wb") as out:
             np.savez(out, allow_pickle=False, **members)
@@ -193,14 +196,19 @@ def _write_entry(where: Path, entry: Path, key: str, net: Network) -> None:
 
 
 def _prune(where: Path, keep: Path) -> None:
-    """Remove all but the :data:`KEEP` most recently used entries (never ``keep``)."""
+    """Remove all but the :data:`KEEP` most recently used entries (never ``keep``), and
+    what writers that were killed left behind a day ago or more."""
     entries = []
+    stale = time.time() - 86400
     for path in where.glob(f"*{_SUFFIX}"):
+        try:
+            used = path.stat().st_mtime
+        except OSError:
+            continue
         if len(path.stem) == 64 and path != keep:
-            try:
-                entries.append((path.stat().st_mtime, path))
-            except OSError:
-                continue
+            entries.append((used, path))
+        elif path.name.startswith(_TEMPORARY) and used < stale:
+            path.unlink(missing_ok=True)
     entries.sort(reverse=True)
     for _, path in entries[KEEP - 1:]:
         path.unlink(missing_ok=True)

@@ -33,7 +33,7 @@ def codes(net: Network) -> list[str]:
 
 
 def entries(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.npz"))
+    return sorted(p for p in folder.glob("*.npz") if not p.name.startswith("."))
 
 
 def answers(net: Network) -> tuple[object, ...]:
@@ -197,6 +197,17 @@ def test_only_the_most_recently_used_entries_are_kept(folder: Path, tmp_path: Pa
     assert codes(reach.load("-", stdin_text=f"{text}\n# {KEEP + 2}\n", cache=folder)) == [
         "cache-hit"]
     assert codes(reach.load("-", stdin_text=f"{text}\n# 0\n", cache=folder)) == []
+
+
+def test_what_a_killed_writer_left_is_removed_once_a_day_old(folder: Path) -> None:
+    folder.mkdir()
+    old, new = folder / ".reach-old.npz", folder / ".reach-new.npz"
+    for path in (old, new):
+        path.write_bytes(b"half an entry")
+    os.utime(old, (0, 0))
+    reach.load(SHOP, cache=folder)
+    assert not old.exists() and new.exists()  # new may be another writer's, still writing
+    assert len(entries(folder)) == 1
 
 
 def test_the_cli_answers_the_same_from_the_cache(folder: Path,

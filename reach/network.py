@@ -47,15 +47,15 @@ from reach.engine.ports import (
 )
 from reach.engine.trace import Step, TraceContext, Walk, trace_side
 from reach.errors import InvalidQuery, UnknownEndpoint
-from reach.model import Cluster, Diagnostic, Direction, Pod, Policy
+from reach.model import Cluster, Diagnostic, Direction, Pod, Policy, Service
 from reach.services import (
     SYNTHETIC_CONTROLLER_POD,
     Route,
     ServiceInfo,
     ServiceMap,
     controller_context,
+    resolve_service,
     service_map,
-    service_named,
 )
 from reach.verdict import BackendVerdict, ServiceVerdict, Side, Verdict, side_of
 
@@ -211,6 +211,8 @@ class Network:
         self._controller_trace: TraceContext | None = None
         self._services: ServiceMap | None = None
         self._service_infos: dict[tuple[str, str], ServiceInfo | None] = {}
+        self._by_service: dict[tuple[str, str], Service] | None = None
+        self._namespace_pods: dict[str, list[int]] = {}
         self._admits: dict[int, PortSet] = {}
         self._by_ref: dict[tuple[str, str, str], list[int]] = {}
         for i, pod in enumerate(self.compiled.pods):
@@ -451,7 +453,15 @@ candidates: shop/Deployment/web
             return self._services.named(namespace, name)
         key = (namespace, name)
         if key not in self._service_infos:
-            self._service_infos[key] = service_named(self.cluster, self.pods, namespace, name)
+            if self._by_service is None:
+                self._by_service, self._namespace_pods = {}, {}
+                for svc in self.cluster.services:  # the first of a name, as the map keeps it
+                    self._by_service.setdefault((svc.namespace, svc.name), svc)
+                for i, pod in enumerate(self.pods):
+                    self._namespace_pods.setdefault(pod.namespace, []).append(i)
+            found = self._by_service.get(key)
+            self._service_infos[key] = None if found is None else resolve_service(
+                self.cluster, self.pods, found, self._namespace_pods.get(namespace, ()))
         return self._service_infos[key]
 
     def _names(self) -> list[tuple[str, str, str]]:

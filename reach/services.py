@@ -79,6 +79,7 @@ __all__ = [
     "ServiceInfo",
     "ServiceMap",
     "controller_context",
+    "resolve_service",
     "service_map",
     "service_named",
 ]
@@ -461,7 +462,7 @@ def service_named(cluster: Cluster, pods: Sequence[Pod], namespace: str, name: s
                   ) -> ServiceInfo | None:
     """The Service ``namespace/name`` with its backends, as
     ``service_map(cluster, pods).named(namespace, name)`` gives it, without resolving
-    every other Service.
+    every other Service (:func:`resolve_service`).
 
     >>> from reach.model import Cluster, Labels, Pod, Service, ServicePort
     >>> web = Service("ns", "web", selector=Labels({"app": "web"}),
@@ -473,9 +474,18 @@ def service_named(cluster: Cluster, pods: Sequence[Pod], namespace: str, name: s
     """
     service = next((s for s in cluster.services if (s.namespace, s.name) == (namespace, name)),
                    None)  # the first of that name, as the map keeps it
-    if service is None:
-        return None
-    mine = ((i, pod) for i, pod in enumerate(pods) if pod.namespace == namespace)
+    return None if service is None else resolve_service(cluster, pods, service)
+
+
+def resolve_service(cluster: Cluster, pods: Sequence[Pod], service: Service,
+                    members: Iterable[int] | None = None) -> ServiceInfo:
+    """``service`` with its backends among ``pods``, as :func:`service_map` resolves it.
+    ``members``: the indices of the pods of its namespace, when known."""
+    if members is None:
+        mine: Iterable[tuple[int, Pod]] = (
+            (i, pod) for i, pod in enumerate(pods) if pod.namespace == service.namespace)
+    else:
+        mine = ((i, pods[i]) for i in members)
     return _service_info(service, pods, _label_index(mine), _endpoints_of(cluster))
 
 

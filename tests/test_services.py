@@ -578,4 +578,7 @@ def test_one_service_resolved_alone_is_the_service_the_map_resolves(inputs: tupl
     for info in smap.services:
         ns, name = info.service.namespace, info.service.name
         assert reach.services.service_named(net.cluster, net.pods, ns, name) == info
+        members = [i for i, pod in enumerate(net.pods) if pod.namespace == ns]
+        assert reach.services.resolve_service(net.cluster, net.pods, info.service,
+                                              members) == info
     assert reach.services.service_named(net.cluster, net.pods, "nowhere", "nothing") is None

@@ -187,12 +187,11 @@ class Network:
         ipblock_pods: bool = True,
         host_network_pods: bool = False,
         progress: Callable[[str, int, int], None] | None = None,
-        notes: Sequence[Diagnostic] = (),
     ) -> None:
         options = CompileOptions(ipblock_pods=ipblock_pods, host_network_pods=host_network_pods)
         # Every later stage (verdicts, services, lint) reads the cluster as compiled.
         prepared = _with_assumptions(options.prepare(cluster), options)
-        self._setup(compile_cluster(prepared, options, progress), notes)
+        self._setup(compile_cluster(prepared, options, progress), ())
 
     @classmethod
     def of_compiled(cls, compiled: Compiled, notes: Sequence[Diagnostic] = ()) -> Network:

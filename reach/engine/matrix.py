@@ -75,7 +75,8 @@ class RunRows:
 
     def __init__(self, values: SideIds, lengths: npt.NDArray[np.integer[Any]], profiles: int,
                  cols: int) -> None:
-        if len(values) != len(lengths) or int(lengths.sum(dtype=np.int64)) != profiles * cols:
+        if len(values) != len(lengths) or int(lengths.sum(dtype=np.int64)) != profiles * cols \
+                or (lengths.size and int(lengths.min()) < 1):
             raise ValueError("the runs do not fill the rows")
         self.values = values
         self.lengths = lengths
@@ -89,6 +90,11 @@ class RunRows:
                                                                      row_starts[:-1]):
             raise ValueError("a run crosses the end of a row")
         self._full: SideIds | None = None
+
+    @property
+    def expanded(self) -> bool:
+        """Whether every row has been expanded (and is kept)."""
+        return self._full is not None
 
     @property
     def nbytes(self) -> int:
@@ -152,25 +158,35 @@ class AllowSide:
         taken: Any = np.take(self.rows, profiles, axis=0)
         return taken  # type: ignore[no-any-return]
 
+    def _few_rows(self, profiles: Positions) -> tuple[SideIds, Positions] | None:
+        """The distinct rows of ``profiles`` and where each entry of ``profiles`` is among
+        them, when the rows are runs not yet expanded and these are few enough to expand
+        alone; None: read the profile rows whole."""
+        if not isinstance(self.rows, RunRows) or self.rows.expanded:
+            return None
+        distinct, back = np.unique(profiles, return_inverse=True)
+        if len(distinct) > self.rows.few:
+            return None
+        return self.rows.take(distinct), back.ravel()
+
     def cells(self, profiles: Positions, cols: Positions) -> SideIds:
         """``len(profiles) x len(cols)``: the rows of ``profiles`` at ``cols``."""
-        if isinstance(self.rows, RunRows) and self.rows._full is None:
-            distinct, back = np.unique(profiles, return_inverse=True)
-            if len(distinct) <= self.rows.few:
-                picked: SideIds = np.take(np.take(self.rows.take(distinct), cols, axis=1),
-                                          back.ravel(), axis=0)
-                return picked
+        few = self._few_rows(profiles)
+        if few is not None:
+            rows, back = few
+            picked: SideIds = np.take(np.take(rows, cols, axis=1), back, axis=0)
+            return picked
         # columns first: the profile rows are many where the columns asked are few
         taken: SideIds = np.take(np.take(self.profile_rows(), cols, axis=1), profiles, axis=0)
         return taken
 
     def at(self, profiles: Positions, cols: Positions) -> SideIds:
         """``rows[profiles[k], cols[k]]`` for every ``k``."""
-        if isinstance(self.rows, RunRows) and self.rows._full is None:
-            distinct, back = np.unique(profiles, return_inverse=True)
-            if len(distinct) <= self.rows.few:
-                found: SideIds = self.rows.take(distinct)[back.ravel(), cols]
-                return found
+        few = self._few_rows(profiles)
+        if few is not None:
+            rows, back = few
+            found: SideIds = rows[back, cols]
+            return found
         found = self.profile_rows()[profiles, cols]
         return found
 

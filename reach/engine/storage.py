@@ -104,7 +104,7 @@ def _runs(rows: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.int3
     """The rows as runs of equal ids along each row (a row is mostly a few long runs:
     the classes of a namespace sit side by side): their values and lengths."""
     flat = np.ascontiguousarray(rows).ravel()
-    cols = rows.shape[1] if rows.ndim == 2 else 0
+    cols = rows.shape[1]
     starts: list[npt.NDArray[np.intp]] = []
     for k in range(0, rows.shape[0], _RUN_ROWS):  # a few rows at a time: small transients
         block = rows[k:k + _RUN_ROWS]
@@ -123,7 +123,7 @@ def _side(arrays: Mapping[str, npt.NDArray[Any]], name: str, n: int, cols: int,
     (profiles,) = _array(arrays, f"{name}_profiles", "i", (1,)).tolist()
     values = _array(arrays, f"{name}_values", "i", (None,))
     lengths = _array(arrays, f"{name}_lengths", "i", values.shape)
-    if profiles < 1 or (lengths.size and int(lengths.min()) < 1):
+    if profiles < 1:
         _fail(f"the runs of {name} do not fill its rows")
     _ids(of, profiles, f"{name}_of")
     _ids(values, n_ports, f"{name}_values")

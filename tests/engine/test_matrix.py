@@ -102,6 +102,7 @@ def test_rows_held_as_runs_expand_only_what_is_read():
     ([1, 2], [3, 4], "do not fill"),      # 7 entries for 2 x 4
     ([1, 2], [3, 5], "crosses the end"),  # a run over the end of the first row
     ([1], [4, 4], "do not fill"),          # a value short
+    ([1, 2, 3], [4, 0, 4], "do not fill"),  # a run of nothing
 ])
 def test_runs_that_do_not_make_the_rows_are_refused(values, lengths, why):
     with pytest.raises(ValueError, match=why):

@@ -81,7 +81,6 @@ __all__ = [
     "controller_context",
     "resolve_service",
     "service_map",
-    "service_named",
 ]
 
 #: Labels of the pods of well-known ingress controllers: ``(key, value)``, any one matches.
@@ -458,29 +457,20 @@ def service_map(cluster: Cluster, pods: Sequence[Pod]) -> ServiceMap:
     return ServiceMap(tuple(infos), tuple(routes), controllers, tuple(dict.fromkeys(warnings)))
 
 
-def service_named(cluster: Cluster, pods: Sequence[Pod], namespace: str, name: str
-                  ) -> ServiceInfo | None:
-    """The Service ``namespace/name`` with its backends, as
-    ``service_map(cluster, pods).named(namespace, name)`` gives it, without resolving
-    every other Service (:func:`resolve_service`).
+def resolve_service(cluster: Cluster, pods: Sequence[Pod], service: Service,
+                    members: Iterable[int] | None = None) -> ServiceInfo:
+    """``service`` with its backends among ``pods``, as :func:`service_map` resolves it,
+    without resolving every other Service. ``members``: the indices of the pods of its
+    namespace, when known.
 
     >>> from reach.model import Cluster, Labels, Pod, Service, ServicePort
     >>> web = Service("ns", "web", selector=Labels({"app": "web"}),
     ...               ports=(ServicePort(80, 8080),))
     >>> pods = (Pod("ns", "web-1", Labels({"app": "web"})),
     ...         Pod("other", "web-2", Labels({"app": "web"})))
-    >>> [b.pod for b in service_named(Cluster(services=(web,)), pods, "ns", "web").backends]
+    >>> [b.pod for b in resolve_service(Cluster(services=(web,)), pods, web).backends]
     [0]
     """
-    service = next((s for s in cluster.services if (s.namespace, s.name) == (namespace, name)),
-                   None)  # the first of that name, as the map keeps it
-    return None if service is None else resolve_service(cluster, pods, service)
-
-
-def resolve_service(cluster: Cluster, pods: Sequence[Pod], service: Service,
-                    members: Iterable[int] | None = None) -> ServiceInfo:
-    """``service`` with its backends among ``pods``, as :func:`service_map` resolves it.
-    ``members``: the indices of the pods of its namespace, when known."""
     if members is None:
         mine: Iterable[tuple[int, Pod]] = (
             (i, pod) for i, pod in enumerate(pods) if pod.namespace == service.namespace)

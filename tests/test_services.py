@@ -577,8 +577,14 @@ def test_one_service_resolved_alone_is_the_service_the_map_resolves(inputs: tupl
     assert smap.services
     for info in smap.services:
         ns, name = info.service.namespace, info.service.name
-        assert reach.services.service_named(net.cluster, net.pods, ns, name) == info
+        assert reach.services.resolve_service(net.cluster, net.pods, info.service) == info
         members = [i for i, pod in enumerate(net.pods) if pod.namespace == ns]
         assert reach.services.resolve_service(net.cluster, net.pods, info.service,
                                               members) == info
-    assert reach.services.service_named(net.cluster, net.pods, "nowhere", "nothing") is None
+    # and what the network resolves alone, for every name, before building the map
+    fresh = reach.load(*inputs)
+    for info in smap.services:
+        ns, name = info.service.namespace, info.service.name
+        assert fresh._service_named(ns, name) == info
+    assert fresh._service_named("nowhere", "nothing") is None
+    assert fresh._services is None
